@@ -1,0 +1,97 @@
+"""Headless shifts: load a scenario, build its world, run it with a policy, report the figures.
+
+This is the one path the command line, the tests and the benchmarks share, so a figure checked
+in a test is the figure a user sees from ``python main.py run``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
+from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
+from ambsim_gui.sim.engine import Engine
+from ambsim_gui.sim.events import event_log_sha256
+from ambsim_gui.sim.regimes import REGIMES
+from ambsim_gui.sim.world import World, build_world
+
+
+def build_from(loaded: LoadedScenario) -> World:
+    return build_world(
+        loaded.scenario,
+        loaded.map_path,
+        loaded.protocol_path,
+        loaded.cards_path,
+        name=loaded.path.stem,
+    )
+
+
+@dataclass
+class RunResult:
+    loaded: LoadedScenario
+    engine: Engine
+    metrics: MetricsReport
+    policy: str
+    seed: int
+    wall_seconds: float
+    load_seconds: float
+
+    @property
+    def sha256(self) -> str:
+        return event_log_sha256(self.engine.events)
+
+    def to_json(self) -> dict[str, Any]:
+        """The run's report: every key the issue tracker and the debrief rely on."""
+        report: dict[str, Any] = {
+            "scenario": self.loaded.path.stem,
+            "scenario_name": self.loaded.scenario.name,
+            "scenario_sha256": self.loaded.sha256,
+            "seed": self.seed,
+            "policy": self.policy,
+            "regime": self.loaded.scenario.regime,
+        }
+        report.update(self.metrics.to_json_dict())
+        report["events"] = len(self.engine.events)
+        report["wall_seconds"] = round(self.wall_seconds, 3)
+        report["load_seconds"] = round(self.load_seconds, 3)
+        report["event_log_sha256"] = self.sha256
+        return report
+
+
+def run_scenario(
+    path: str | Path,
+    *,
+    policy: str = "expert",
+    seed: int | None = None,
+    hours: float | None = None,
+    progress: Callable[[float], None] | None = None,
+    loaded: LoadedScenario | None = None,
+    world: World | None = None,
+) -> RunResult:
+    """Run a whole shift with ``policy`` in every seat (the trainee's included)."""
+    t0 = time.perf_counter()
+    if loaded is None:
+        loaded = load_scenario(Path(path))
+    if world is None:
+        world = build_from(loaded)
+    load_seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    duration = None if hours is None else hours * 3600.0
+    engine = Engine(world, seed=seed, policy=policy, trainee_policy=policy, duration_s=duration)
+    metrics = ShiftMetrics(REGIMES[loaded.scenario.regime], loaded.scenario.costs)
+    engine.subscribe(metrics.feed)
+    engine.run(progress=progress, step_s=max(600.0, engine.end_s / 24))
+    wall = time.perf_counter() - t1
+    return RunResult(
+        loaded=loaded,
+        engine=engine,
+        metrics=metrics.snapshot(engine.now),
+        policy=policy,
+        seed=engine.seed,
+        wall_seconds=wall,
+        load_seconds=load_seconds,
+    )

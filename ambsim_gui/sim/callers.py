@@ -1,0 +1,371 @@
+"""Demand and callers: patients falling ill, the calls they make, and how callers behave.
+
+Arrivals follow the scenario's hour-of-day profile (a non-homogeneous Poisson process drawn by
+thinning). Each patient's hidden truth is drawn from the call cards for a true category taken
+from the scenario's mix, at a place drawn from the areas' demand weights. Callers answer triage
+questions after a pause, hang up when they wait too long and ring again, and some incidents
+bring several callers. Advice to a patient who needed a crew brings them back, worse; waiting
+past the harm threshold of their true category is recorded as harm.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ambsim_gui.sim import events as ev
+from ambsim_gui.sim import rng as R
+from ambsim_gui.sim.cards import PatientTruth
+from ambsim_gui.sim.state import Call, Patient, Seat
+
+if TYPE_CHECKING:
+    from ambsim_gui.sim.engine import Engine
+
+UPGRADE = {"C1": "C1", "C2": "C1", "C3": "C2", "C4": "C3"}
+MAX_REDIALS = 3
+
+
+class Callers:
+    """The public's side of the phone line."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.e = engine
+        self.patients: dict[str, Patient] = {}
+        self._n_calls = 0
+        sc = engine.scenario
+        mix = sc.demand.category_mix
+        self._mix_cats = [c for c in ("C1", "C2", "C3", "C4") if mix.get(c, 0.0) > 0]
+        weights = np.array([mix[c] for c in self._mix_cats], dtype=float)
+        self._mix_p = weights / weights.sum()
+
+    # --- arrivals ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.e.env.process(self._arrivals())
+        for i, sc in enumerate(self.e.scenario.scripted_calls):
+            at = sc.at_min * 60.0 if sc.at_min is not None else self._clock_offset(sc.at or "")
+            if 0 <= at < self.e.end_s:
+                self.e.env.process(self._scripted(i, at))
+
+    def _clock_offset(self, clock: str) -> float:
+        from ambsim_gui.scenario.model import clock_to_minutes
+
+        return ((clock_to_minutes(clock) - self.e.scenario.start_min) % 1440) * 60.0
+
+    def arrival_times(self) -> list[float]:
+        """Random incident times over the shift (thinning of a piecewise-constant rate)."""
+        sc = self.e.scenario
+        profile = np.asarray(sc.demand.profile, dtype=float)
+        profile = profile / profile.mean()
+        rate_max = sc.demand.incidents_per_hour * profile.max() / 3600.0
+        rng = self.e.streams.get(R.ARRIVALS)
+        times: list[float] = []
+        t = 0.0
+        start_min = sc.start_min
+        while True:
+            t += float(rng.exponential(1.0 / rate_max))
+            if t >= self.e.end_s:
+                return times
+            hour = int(((start_min * 60.0 + t) // 3600.0) % 24)
+            rate = sc.demand.incidents_per_hour * profile[hour] / 3600.0
+            if float(rng.random()) * rate_max < rate:
+                times.append(t)
+
+    def _arrivals(self) -> Any:
+        for t in self.arrival_times():
+            yield self.e.env.timeout(t - self.e.now)
+            patient = self._new_patient()
+            self._first_calls(patient)
+
+    def _scripted(self, index: int, at: float) -> Any:
+        yield self.e.env.timeout(at)
+        sc = self.e.scenario.scripted_calls[index]
+        rng = self.e.streams.get(R.SCRIPTED, index)
+        truth = self.e.world.cards.draw_variant(rng, sc.card, sc.variant)
+        node: int | None = None
+        if sc.point is not None:
+            p = self.e.world.network.point(sc.point)
+            node = int(self.e.world.network.snap(p.x, p.y))
+        elif sc.xy is not None:
+            node = int(self.e.world.network.snap(sc.xy[0], sc.xy[1]))
+        elif sc.area is not None:
+            area = self.e.world.area_names.index(sc.area)
+            node = int(self.e.world.network.random_node_in_area(area, rng))
+        patient = self._new_patient(truth=truth, node=node, scripted=True)
+        self._first_calls(patient, extra=sc.callers - 1)
+
+    # --- patients ------------------------------------------------------------------------
+
+    def _new_patient(
+        self,
+        *,
+        truth: PatientTruth | None = None,
+        node: int | None = None,
+        recontact_of: Patient | None = None,
+        scripted: bool = False,
+    ) -> Patient:
+        e = self.e
+        index = len(self.patients) + 1
+        rng = e.streams.get(R.PATIENT, index, R.PATIENT_TRUTH)
+        if truth is None:
+            category = str(self._mix_cats[int(rng.choice(len(self._mix_cats), p=self._mix_p))])
+            truth = self._draw(rng, category)
+        if node is None:
+            area = int(rng.choice(len(e.world.area_weights), p=e.world.area_weights))
+            node = int(e.world.network.random_node_in_area(area, rng))
+        x, y = (float(v) for v in e.world.network.xy[node])
+        patient = Patient(
+            id=f"P{index:05d}",
+            index=index,
+            truth=truth,
+            x=x,
+            y=y,
+            node=node,
+            area=e.world.area_name_at_node(node),
+            t_first_call=e.now,
+            recontact_of=recontact_of.id if recontact_of else None,
+        )
+        self.patients[patient.id] = patient
+        e.emit(
+            ev.PatientCreated(
+                t=e.now,
+                patient_id=patient.id,
+                card=truth.card,
+                variant=truth.variant,
+                complaint=truth.complaint,
+                true_category=truth.true_category,
+                need=truth.need,
+                ideal=truth.ideal,
+                x=x,
+                y=y,
+                area=patient.area,
+                recontact_of=patient.recontact_of,
+                scripted=scripted,
+            )
+        )
+        e.env.process(self._harm_watch(patient))
+        return patient
+
+    def _draw(self, rng: np.random.Generator, category: str, card: str | None = None) -> PatientTruth:
+        cards = self.e.world.cards
+        weights = self.e.scenario.demand.cards
+        if card is not None:
+            weights = {card: 1.0}
+        try:
+            return cards.draw(rng, category=category, card_weights=weights)
+        except ValueError:
+            return cards.draw(rng, category=category)
+
+    def _first_calls(self, patient: Patient, extra: int | None = None) -> None:
+        e = self.e
+        self.ring(patient, "first")
+        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        if extra is None:
+            mean = patient.truth.extra_callers_mean * e.scenario.callers.duplicate_factor
+            extra = int(rng.poisson(mean)) if mean > 0 else 0
+        window = e.scenario.callers.duplicate_window_s
+        for _ in range(extra):
+            delay = float(rng.uniform(20.0, max(30.0, window)))
+            e.env.process(self._later_call(patient, delay, "duplicate"))
+
+    def _later_call(self, patient: Patient, delay: float, reason: str) -> Any:
+        yield self.e.env.timeout(delay)
+        if self.e.now < self.e.end_s:
+            self.ring(patient, reason)
+
+    # --- calls ---------------------------------------------------------------------------
+
+    def ring(self, patient: Patient, reason: str) -> Call:
+        e = self.e
+        self._n_calls += 1
+        patient.calls += 1
+        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        # Mobile callers are placed less precisely than landlines; duplicate callers are
+        # passers-by a little way off.
+        uncertainty = float(rng.choice([25.0, 60.0, 150.0, 400.0], p=[0.35, 0.3, 0.25, 0.1]))
+        spread = uncertainty / 2 + (120.0 if reason == "duplicate" else 0.0)
+        x = patient.x + float(rng.normal(0.0, spread))
+        y = patient.y + float(rng.normal(0.0, spread))
+        opening = patient.truth.opening
+        if patient.calls > 1:
+            opening = self._another_opening(patient, rng, reason)
+        call = Call(
+            id=f"C{self._n_calls:05d}",
+            truth_patient=patient,
+            t_arrive=e.now,
+            x=round(x, 1),
+            y=round(y, 1),
+            uncertainty_m=uncertainty,
+            area=patient.area,
+            opening=opening,
+        )
+        e.calls[call.id] = call
+        e.ringing.append(call.id)
+        e.emit(
+            ev.CallArrived(
+                t=e.now,
+                call_id=call.id,
+                x=call.x,
+                y=call.y,
+                uncertainty_m=uncertainty,
+                area=call.area,
+                opening=opening,
+            )
+        )
+        e.emit(ev.CallTruth(t=e.now, call_id=call.id, patient_id=patient.id, reason=reason))
+        patience = max(10.0, float(rng.exponential(e.scenario.callers.patience_s)))
+        call.abandon_process = e.env.process(self._patience(call, patience))
+        return call
+
+    def _another_opening(self, patient: Patient, rng: np.random.Generator, reason: str) -> str:
+        card = self.e.world.cards.cards.get(patient.truth.card)
+        openings = list(getattr(card, "openings", ()) or (patient.truth.opening,))
+        text = str(openings[int(rng.integers(len(openings)))])
+        if reason == "still_waiting":
+            return "I called before and nobody has come. " + text
+        if reason == "redial":
+            return "Sorry, I got cut off. " + text
+        return text
+
+    def _patience(self, call: Call, patience: float) -> Any:
+        import simpy
+
+        try:
+            yield self.e.env.timeout(patience)
+        except simpy.Interrupt:
+            return
+        if call.status != "ringing":
+            return
+        e = self.e
+        e.ringing.remove(call.id)
+        call.status = "closed"
+        call.disposition = "abandoned"
+        e.emit(ev.CallAbandoned(t=e.now, call_id=call.id))
+        e.emit(ev.CallClosed(t=e.now, call_id=call.id, disposition="abandoned", incident_id=None, seat=None))
+        patient = call.truth_patient
+        if patient.calls <= MAX_REDIALS + 1:
+            rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+            delay = max(5.0, float(rng.exponential(e.scenario.callers.redial_s)))
+            e.env.process(self._later_call(patient, delay, "redial"))
+
+    def answered(self, call: Call, seat: Seat) -> None:
+        e = self.e
+        e.ringing.remove(call.id)
+        call.status = "answered"
+        call.seat = seat.id
+        call.t_answered = e.now
+        seat.call_id = call.id
+        if call.abandon_process is not None and call.abandon_process.is_alive:
+            call.abandon_process.interrupt("answered")
+        e.emit(ev.CallAnswered(t=e.now, call_id=call.id, seat=seat.id))
+
+    def ask(self, call: Call, question_id: str) -> None:
+        e = self.e
+        q = e.world.protocol.questions[question_id]
+        call.pending_question = question_id
+        call.asked.append(question_id)
+        e.emit(ev.QuestionAsked(t=e.now, call_id=call.id, question_id=question_id, text=q.text, seat=call.seat or ""))
+        rng = e.streams.get(R.PATIENT, call.truth_patient.index, R.PATIENT_CALLER)
+        lo, hi = q.answer_time_s
+        delay = e.scenario.control_room.ask_s + float(rng.uniform(lo, hi))
+        e.env.process(self._answer(call, question_id, delay))
+
+    def _answer(self, call: Call, question_id: str, delay: float) -> Any:
+        e = self.e
+        yield e.env.timeout(delay)
+        if call.status != "answered" or call.pending_question != question_id:
+            return
+        answer = call.truth_patient.truth.answers[question_id]
+        call.pending_question = None
+        call.answers[question_id] = answer.value
+        call.answer_texts[question_id] = answer.text
+        e.emit(
+            ev.QuestionAnswered(
+                t=e.now, call_id=call.id, question_id=question_id, value=answer.value, text=answer.text
+            )
+        )
+        a = e.world.protocol.assess(call.answers)
+        call.assessment = a
+        e.emit(
+            ev.TriageAssessed(
+                t=e.now,
+                call_id=call.id,
+                category=a.category,
+                code=a.code,
+                label=a.label,
+                validation=a.validation,
+                advice=a.advice,
+                complete=a.complete,
+            )
+        )
+
+    def close(self, call: Call, disposition: str, incident_id: str | None) -> None:
+        e = self.e
+        call.status = "closed"
+        call.disposition = disposition
+        call.incident_id = incident_id
+        call.pending_question = None
+        e.emit(
+            ev.CallClosed(
+                t=e.now, call_id=call.id, disposition=disposition, incident_id=incident_id, seat=call.seat
+            )
+        )
+        seat = e.seats.get(call.seat or "")
+        if seat is not None and seat.call_id == call.id:
+            seat.call_id = None
+            seat.wrapping_up = True
+            e.env.process(self._wrap_up(seat))
+
+    def _wrap_up(self, seat: Seat) -> Any:
+        e = self.e
+        yield e.env.timeout(e.scenario.control_room.wrap_up_s)
+        seat.wrapping_up = False
+        e.emit(ev.SeatFree(t=e.now, seat=seat.id))
+
+    # --- consequences --------------------------------------------------------------------
+
+    def schedule_recontact(self, patient: Patient) -> None:
+        e = self.e
+        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        lo, hi = e.scenario.recontact.delay_min
+        delay = float(rng.uniform(min(lo, hi), max(lo, hi))) * 60.0
+        e.env.process(self._recontact(patient, delay))
+
+    def _recontact(self, patient: Patient, delay: float) -> Any:
+        e = self.e
+        yield e.env.timeout(delay)
+        if e.now >= e.end_s:
+            return
+        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_TRUTH)
+        category = patient.truth.true_category
+        if e.scenario.recontact.upgrade:
+            category = UPGRADE[category]
+        truth = self._draw(rng, category, card=patient.truth.card)
+        worse = self._new_patient(truth=truth, node=patient.node, recontact_of=patient)
+        self.ring(worse, "recontact")
+
+    def wrongly_linked(self, patient: Patient) -> None:
+        """A call linked to someone else's incident: nobody is coming, so they ring again."""
+        e = self.e
+        if patient.responded or any(
+            e.incidents[i].status == "open" for i in patient.incident_ids
+        ):
+            return
+        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        e.env.process(self._later_call(patient, float(rng.uniform(15.0, 40.0)) * 60.0, "still_waiting"))
+
+    def _harm_watch(self, patient: Patient) -> Any:
+        e = self.e
+        limit = e.scenario.harm.threshold_min[patient.truth.true_category] * 60.0
+        yield e.env.timeout(limit)
+        if not patient.responded:
+            e.emit(
+                ev.HarmOccurred(
+                    t=e.now,
+                    patient_id=patient.id,
+                    true_category=patient.truth.true_category,
+                    waited_s=limit,
+                    reason="no appropriate response within the harm threshold",
+                )
+            )

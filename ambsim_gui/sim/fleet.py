@@ -1,0 +1,408 @@
+"""The fleet and the hospitals: shifts, the job cycle, diversion, stand-down and handover.
+
+A job runs as one simpy process per vehicle: mobilise, drive to scene, the crew's decision
+from the patient's true need (see-and-treat, or convey to an ED or elsewhere), the drive to
+hospital, handover (its delay grows with the crews already waiting), clearing, and the drive
+back to station. A vehicle on its way to a job or home can be interrupted: diverted to a more
+urgent incident, stood down, or given a new job; it re-routes from the next road junction.
+
+Vehicle positions are never ticked: a ``VehicleMoving`` event gives the route's ends and times,
+and views interpolate along the route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from ambsim_gui.sim import events as ev
+from ambsim_gui.sim import rng as R
+from ambsim_gui.sim.state import EN_ROUTE_STATUSES, FREE_STATUSES, Incident, Patient, Vehicle
+
+if TYPE_CHECKING:
+    from ambsim_gui.geo.routing import Route
+    from ambsim_gui.sim.engine import Engine
+
+SURPLUS_ON_SCENE_S = 5 * 60.0  # a crew that finds another already there hands over and leaves
+RRV_HANDOVER_S = 5 * 60.0  # an RRV leaves this long after the conveying DCA arrives
+
+
+class Fleet:
+    """Every vehicle's job cycle and every hospital's handover queue."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.e = engine
+
+    # --- shifts --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        e = self.e
+        for v in e.vehicles.values():
+            x, y = self._xy(v.node)
+            first = v.duty[0] if v.duty else (e.end_s, e.end_s)
+            e.emit(
+                ev.VehicleCreated(
+                    t=0.0,
+                    vehicle_id=v.id,
+                    callsign=v.callsign,
+                    type=v.type,
+                    station=v.station,
+                    x=x,
+                    y=y,
+                    shift_start_s=first[0],
+                    shift_end_s=v.duty[-1][1] if v.duty else e.end_s,
+                )
+            )
+        for v in e.vehicles.values():
+            e.env.process(self._shift(v))
+
+    def _shift(self, v: Vehicle) -> Any:
+        e = self.e
+        for begin, end in v.duty:
+            if begin > e.now:
+                yield e.env.timeout(begin - e.now)
+            v.on_duty = True
+            if v.status == "off_duty":
+                self._status(v, "available")
+            yield e.env.timeout(max(0.0, end - e.now))
+            v.on_duty = False
+            if v.status == "available":
+                self._status(v, "off_duty")
+            # a vehicle on a job or on its way home goes off duty when it gets back
+
+    # --- geometry ------------------------------------------------------------------------
+
+    def _xy(self, node: int) -> tuple[float, float]:
+        x, y = self.e.world.network.xy[node]
+        return float(x), float(y)
+
+    def position(self, v: Vehicle, t: float) -> tuple[float, float]:
+        if v.route is not None and v.status in ("to_scene", "to_hospital", "returning"):
+            return v.route.position_at(max(0.0, t - v.depart_t))
+        return self._xy(v.node)
+
+    def where_now(self, v: Vehicle) -> tuple[int, float]:
+        """The node a vehicle can turn at, and the seconds until it gets there."""
+        now = self.e.now
+        if v.route is not None and v.status in ("to_scene", "to_hospital", "returning"):
+            elapsed = now - v.depart_t
+            if elapsed < 0:
+                return int(v.route.nodes[0]), -elapsed
+            node, t_at = v.route.next_node_at(elapsed)
+            return int(node), max(0.0, float(t_at) - elapsed)
+        if v.status == "mobilising":
+            return v.node, max(0.0, v.ready_t - now)
+        return v.node, 0.0
+
+    def etas(self, target: int, vehicles: Sequence[Vehicle]) -> np.ndarray:
+        """Seconds for each vehicle to reach ``target``: one reverse search for them all."""
+        if not vehicles:
+            return np.zeros(0)
+        times = self.e.world.router.times_to(target)
+        mobilise = self.e.scenario.job_times.mobilise_s
+        out = np.empty(len(vehicles))
+        for i, v in enumerate(vehicles):
+            node, delay = self.where_now(v)
+            if v.status == "available":
+                delay += mobilise
+            out[i] = times[node] + delay
+        return out
+
+    # --- status --------------------------------------------------------------------------
+
+    def _status(self, v: Vehicle, status: str) -> None:
+        v.status = status
+        x, y = self.position(v, self.e.now)
+        self.e.emit(
+            ev.VehicleStatus(
+                t=self.e.now, vehicle_id=v.id, status=status, incident_id=v.incident_id, x=x, y=y
+            )
+        )
+
+    def _restart(self, v: Vehicle, process: Any) -> None:
+        old = v.process
+        if old is not None and old.is_alive and old is not self.e.env.active_process:
+            old.interrupt("new orders")
+        v.process = self.e.env.process(process)
+
+    def _drive(self, v: Vehicle, source: int, target: int, delay: float, blue: bool) -> Route:
+        router = self.e.world.router if blue else self.e.world.router_normal
+        route = router.route(source, target)
+        v.route = route
+        v.depart_t = self.e.now + delay
+        self.e.emit(
+            ev.VehicleMoving(
+                t=self.e.now,
+                vehicle_id=v.id,
+                from_node=int(source),
+                to_node=int(target),
+                depart_t=v.depart_t,
+                arrive_t=v.depart_t + float(route.duration_s),
+                blue_light=blue,
+            )
+        )
+        return route
+
+    # --- the dispatch queue --------------------------------------------------------------
+
+    def queue(self, inc: Incident, reason: str, needs: str = "any") -> None:
+        if inc.status != "open":
+            return
+        if not inc.queued:
+            inc.t_queued = self.e.now if reason == "decision" else min(inc.t_open, self.e.now)
+        inc.queued = True
+        inc.needs = needs
+        self.e.emit(
+            ev.IncidentQueued(
+                t=self.e.now, incident_id=inc.id, category=inc.category, needs=needs, reason=reason
+            )
+        )
+
+    def dispatch(self, vehicle_id: str, incident_id: str, seat: str, *, divert: bool) -> str | None:
+        e = self.e
+        v = e.vehicles.get(vehicle_id)
+        if v is None:
+            return f"no vehicle {vehicle_id!r}"
+        inc = e.incidents.get(incident_id)
+        if inc is None:
+            return f"no incident {incident_id!r}"
+        if inc.status != "open":
+            return f"incident {inc.id} is closed"
+        if v.id in inc.vehicles:
+            return f"{v.callsign} is already assigned to {inc.id}"
+        if not v.on_duty:
+            return f"{v.callsign} is off duty"
+        diverted_from: str | None = None
+        if divert:
+            if v.status not in EN_ROUTE_STATUSES:
+                return f"{v.callsign} is {v.status.replace('_', ' ')}: only a vehicle on its way to a job can be diverted"
+            old = e.incidents[v.incident_id or ""]
+            if inc.rank >= old.rank:
+                return (
+                    f"{v.callsign} is on its way to a {old.category} job: it may only be diverted "
+                    f"to a more urgent incident (this is {inc.category})"
+                )
+            diverted_from = old.id
+            self._release(v, old, "diverted")
+        elif v.status not in FREE_STATUSES:
+            hint = " (use divert)" if v.status in EN_ROUTE_STATUSES else ""
+            return f"{v.callsign} is {v.status.replace('_', ' ')}, not free{hint}"
+
+        eta = float(self.etas(inc.node, [v])[0])
+        node, delay = self.where_now(v)
+        mobilise = v.status == "available"
+        v.incident_id = inc.id
+        inc.vehicles.append(v.id)
+        if inc.needs == "any" or v.type == inc.needs:
+            inc.queued = False
+        if inc.on_hub:
+            e.hub.remove(inc)
+        e.emit(
+            ev.VehicleAssigned(
+                t=e.now,
+                vehicle_id=v.id,
+                incident_id=inc.id,
+                eta_s=eta,
+                seat=seat,
+                diverted_from=diverted_from,
+            )
+        )
+        self._restart(v, self._respond(v, inc, node, delay, mobilise))
+        return None
+
+    def stand_down(self, vehicle_id: str) -> str | None:
+        v = self.e.vehicles.get(vehicle_id)
+        if v is None:
+            return f"no vehicle {vehicle_id!r}"
+        if v.status not in EN_ROUTE_STATUSES or v.incident_id is None:
+            return f"{v.callsign} is {v.status.replace('_', ' ')}: only a vehicle on its way to a job can be stood down"
+        inc = self.e.incidents[v.incident_id]
+        self._release(v, inc, "stand_down")
+        node, delay = self.where_now(v)
+        self._restart(v, self._return(v, node, delay))
+        return None
+
+    def _release(self, v: Vehicle, inc: Incident, reason: str) -> None:
+        """Take an en-route vehicle off an incident; re-queue the incident if it is left bare."""
+        if v.id in inc.vehicles:
+            inc.vehicles.remove(v.id)
+        v.incident_id = None
+        self.e.emit(ev.VehicleStoodDown(t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason=reason))
+        if inc.status == "open" and not inc.vehicles and inc.truth_patient.treating is None:
+            self.queue(inc, reason)
+
+    def release_all(self, inc: Incident) -> None:
+        """The incident closed: vehicles still on their way go home."""
+        for vid in list(inc.vehicles):
+            v = self.e.vehicles[vid]
+            if v.status in EN_ROUTE_STATUSES:
+                inc.vehicles.remove(vid)
+                v.incident_id = None
+                self.e.emit(
+                    ev.VehicleStoodDown(t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason="incident_closed")
+                )
+                node, delay = self.where_now(v)
+                self._restart(v, self._return(v, node, delay))
+
+    # --- the job cycle -------------------------------------------------------------------
+
+    def _respond(self, v: Vehicle, inc: Incident, node: int, delay: float, mobilise: bool) -> Any:
+        e = self.e
+        try:
+            if mobilise:
+                v.ready_t = e.now + e.scenario.job_times.mobilise_s
+                self._status(v, "mobilising")
+                yield e.env.timeout(e.scenario.job_times.mobilise_s)
+            route = self._drive(v, node, inc.node, delay, blue=True)
+            self._status(v, "to_scene")
+            yield e.env.timeout(delay + float(route.duration_s))
+        except simpy.Interrupt:
+            return
+        v.node = inc.node
+        v.route = None
+        yield from self._at_scene(v, inc)
+
+    def _at_scene(self, v: Vehicle, inc: Incident) -> Any:
+        e = self.e
+        patient = inc.truth_patient
+        self._status(v, "on_scene")
+        if patient.done or inc.status != "open":
+            role = "surplus"
+        elif patient.treating is None:
+            role = "first"
+        elif (
+            v.type == "DCA"
+            and patient.truth.need.startswith("convey")
+            and e.vehicles[patient.treating].type == "RRV"
+        ):
+            role = "backup"
+        else:
+            role = "surplus"
+        e.emit(ev.VehicleArrived(t=e.now, vehicle_id=v.id, incident_id=inc.id, type=v.type, role=role))
+        if role == "surplus":
+            yield e.env.timeout(SURPLUS_ON_SCENE_S)
+            if v.id in inc.vehicles:
+                inc.vehicles.remove(v.id)
+            v.incident_id = None
+            yield from self._return(v, v.node, 0.0)
+            return
+        patient.responded = True
+        patient.treating = v.id
+        patient.treating_incident = inc.id
+        if role == "backup":
+            for rid in patient.waiting_rrvs:
+                rrv = e.vehicles[rid]
+                self._restart(rrv, self._leave_scene(rrv, RRV_HANDOVER_S))
+            patient.waiting_rrvs.clear()
+            inc.queued = False
+        yield from self._treat(v, inc, patient)
+
+    def _treat(self, v: Vehicle, inc: Incident, patient: Patient) -> Any:
+        e = self.e
+        jt = e.scenario.job_times
+        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_SCENE)
+        need = patient.truth.need
+        if need.startswith("convey") and v.type == "RRV":
+            # An RRV cannot convey: its crew stays with the patient and asks for an ambulance.
+            patient.waiting_rrvs.append(v.id)
+            others = [e.vehicles[x] for i in patient.incident_ids for x in e.incidents[i].vehicles]
+            if not any(o.type == "DCA" and o.status in EN_ROUTE_STATUSES for o in others):
+                self.queue(inc, "backup", needs="DCA")
+            else:
+                inc.needs = "DCA"
+            return
+        if need in ("hear_and_treat", "see_and_treat"):
+            lo, hi = jt.on_scene_no_care_min if need == "hear_and_treat" else jt.on_scene_see_and_treat_min
+            yield e.env.timeout(float(rng.uniform(lo, hi)) * 60.0)
+            e.emit(ev.PatientOutcome(t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome="see_and_treat", hospital=None))
+            self._episode_done(patient, inc, "see_and_treat")
+            v.incident_id = None
+            if v.id in inc.vehicles:
+                inc.vehicles.remove(v.id)
+            yield from self._return(v, v.node, 0.0)
+            return
+        lo, hi = jt.on_scene_convey_min
+        yield e.env.timeout(float(rng.uniform(lo, hi)) * 60.0)
+        hospital = self.choose_hospital(v.node, need)
+        e.emit(ev.PatientOutcome(t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome=need, hospital=hospital.name))
+        blue = inc.category in ("C1", "C2")
+        route = self._drive(v, v.node, hospital.node, 0.0, blue=blue)
+        self._status(v, "to_hospital")
+        yield e.env.timeout(float(route.duration_s))
+        v.node = hospital.node
+        v.route = None
+        self._status(v, "at_hospital")
+        hrng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_HOSPITAL)
+        model = hospital.handover
+        waiting = hospital.waiting
+        e.emit(ev.HandoverStarted(t=e.now, vehicle_id=v.id, incident_id=inc.id, hospital=hospital.name, crews_waiting=waiting))
+        hospital.waiting += 1
+        median = model.median_min + model.per_waiting_min * waiting
+        wait_min = min(model.max_min, median * float(np.exp(model.sigma * hrng.standard_normal())))
+        yield e.env.timeout(wait_min * 60.0)
+        hospital.waiting -= 1
+        e.emit(ev.HandoverCompleted(t=e.now, vehicle_id=v.id, incident_id=inc.id, hospital=hospital.name, wait_s=wait_min * 60.0))
+        self._episode_done(patient, inc, need)
+        v.incident_id = None
+        if v.id in inc.vehicles:
+            inc.vehicles.remove(v.id)
+        self._status(v, "clearing")
+        yield e.env.timeout(jt.clearing_min * 60.0)
+        yield from self._return(v, v.node, 0.0)
+
+    def choose_hospital(self, scene: int, need: str) -> Any:
+        """The nearest receiving unit for the need that is not on diversion."""
+        e = self.e
+        kinds = ("utc", "ed") if need == "convey_elsewhere" else ("ed",)
+        router = e.world.router
+        for kind in kinds:
+            options = [h for h in e.hospitals.values() if h.kind == kind and not h.diverted]
+            if options:
+                times = [float(router.times_to(h.node)[scene]) for h in options]
+                return options[int(np.argmin(times))]
+        # every ED is diverted: the crew goes to the nearest ED anyway
+        options = [h for h in e.hospitals.values() if h.kind == "ed"]
+        times = [float(router.times_to(h.node)[scene]) for h in options]
+        return options[int(np.argmin(times))]
+
+    def _episode_done(self, patient: Patient, inc: Incident, outcome: str) -> None:
+        patient.done = True
+        patient.treating = None
+        self.e.close_incident(inc, outcome)
+        for other_id in patient.incident_ids:
+            other = self.e.incidents[other_id]
+            if other is not inc and other.status == "open":
+                self.e.close_incident(other, "duplicate")
+        for rid in patient.waiting_rrvs:
+            rrv = self.e.vehicles[rid]
+            self._restart(rrv, self._leave_scene(rrv, 0.0))
+        patient.waiting_rrvs.clear()
+
+    def _leave_scene(self, v: Vehicle, after_s: float) -> Any:
+        try:
+            if after_s > 0:
+                yield self.e.env.timeout(after_s)
+        except simpy.Interrupt:
+            return
+        if v.incident_id is not None:
+            inc = self.e.incidents[v.incident_id]
+            if v.id in inc.vehicles:
+                inc.vehicles.remove(v.id)
+            v.incident_id = None
+        yield from self._return(v, v.node, 0.0)
+
+    def _return(self, v: Vehicle, node: int, delay: float) -> Any:
+        e = self.e
+        try:
+            if node != v.home_node or delay > 0:
+                route = self._drive(v, node, v.home_node, delay, blue=False)
+                self._status(v, "returning")
+                yield e.env.timeout(delay + float(route.duration_s))
+        except simpy.Interrupt:
+            return
+        v.node = v.home_node
+        v.route = None
+        self._status(v, "available" if v.on_duty else "off_duty")

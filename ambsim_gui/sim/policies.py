@@ -1,0 +1,262 @@
+"""Built-in policies: virtual colleagues and headless players of a whole control room.
+
+A policy plays some seats of the room. It observes every event, says whether it wants to act,
+and when asked returns commands, which go through the engine's command door like a trainee's.
+It reads only what the room can know (calls, answers, incidents, vehicles), never the truth.
+
+``expert``: follows the protocol to the end, links duplicate callers, refers eligible calls to
+the clinical hub, sends the nearest suitable vehicle (a DCA wherever one may be needed to convey;
+an RRV as well for C1), and diverts a vehicle from a less urgent job for an unmet C1.
+
+``target_chaser``: what the national audit described (NAO 2011). Asks only the Nature-of-Call
+questions, sends every call to dispatch, never validates, never links duplicates, sends the
+nearest vehicle of any kind at once, and sends another whenever a nearer one comes free while
+the first is still on its way beyond the standard, without standing the first down.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ambsim_gui.sim import commands as cmd
+from ambsim_gui.sim import events as ev
+from ambsim_gui.sim.regimes import REGIMES
+from ambsim_gui.sim.state import CATEGORY_RANK, EN_ROUTE_STATUSES, Call, Incident, Vehicle
+
+if TYPE_CHECKING:
+    from ambsim_gui.sim.engine import Engine
+
+LINK_RADIUS_M = 400.0
+LINK_WINDOW_S = 3600.0
+
+_WAKE_HANDLER = (
+    ev.CallArrived,
+    ev.SeatFree,
+    ev.CallAnswered,
+    ev.QuestionAnswered,
+    ev.TriageAssessed,
+)
+_WAKE_DISPATCH = (ev.IncidentQueued, ev.VehicleStatus, ev.VehicleStoodDown)
+
+
+class Policy:
+    """Base: plays ``seats`` of the room in ``engine``."""
+
+    name = "policy"
+
+    def __init__(self, engine: Engine, seats: list[str]) -> None:
+        self.e = engine
+        self.seats = seats
+        self.handler_seats = [s for s in seats if engine.seats[s].handler]
+        self.dispatcher_seats = [s for s in seats if engine.seats[s].dispatcher]
+        self._dispatch_due = False
+        self._handler_due = False
+
+    # --- the engine's interface ----------------------------------------------------------
+
+    def observe(self, event: ev.Event) -> bool:
+        if self.handler_seats and isinstance(event, _WAKE_HANDLER):
+            self._handler_due = True
+        if self.dispatcher_seats and isinstance(event, _WAKE_DISPATCH):
+            if not isinstance(event, ev.VehicleStatus) or event.status in ("available", "returning"):
+                self._dispatch_due = True
+        return self._handler_due or self._dispatch_due
+
+    def act(self) -> list[cmd.Command]:
+        out: list[cmd.Command] = []
+        if self._handler_due:
+            self._handler_due = False
+            out += self.handle_calls()
+        if self._dispatch_due:
+            self._dispatch_due = False
+            out += self.dispatch()
+        return out
+
+    # --- call handling -------------------------------------------------------------------
+
+    def handle_calls(self) -> list[cmd.Command]:
+        e = self.e
+        out: list[cmd.Command] = []
+        ringing = [c.id for c in e.ringing_calls()]
+        for seat_id in self.handler_seats:
+            seat = e.seats[seat_id]
+            if seat.free and ringing:
+                out.append(cmd.AnswerCall(seat=seat_id, call_id=ringing.pop(0)))
+            elif seat.call_id is not None:
+                call = e.calls[seat.call_id]
+                if call.status == "answered" and call.pending_question is None:
+                    out += self.triage(seat_id, call)
+        return out
+
+    def questions_to_ask(self, call: Call) -> str | None:
+        return self.e.world.protocol.next_question(call.answers)
+
+    def triage(self, seat: str, call: Call) -> list[cmd.Command]:
+        raise NotImplementedError
+
+    def _category(self, call: Call) -> str:
+        a = call.assessment
+        return a.category if a is not None and a.category else "C2"
+
+    # --- dispatching ---------------------------------------------------------------------
+
+    def dispatch(self) -> list[cmd.Command]:
+        raise NotImplementedError
+
+    @property
+    def dispatcher(self) -> str:
+        return self.dispatcher_seats[0]
+
+    def nearest(self, inc: Incident, pool: list[Vehicle]) -> tuple[Vehicle | None, float]:
+        if not pool:
+            return None, math.inf
+        etas = self.e.vehicle_etas(inc, pool)
+        i = int(np.argmin(etas))
+        return pool[i], float(etas[i])
+
+
+class ExpertPolicy(Policy):
+    name = "expert"
+
+    def triage(self, seat: str, call: Call) -> list[cmd.Command]:
+        if "what_happened" in call.answers:
+            dup = self._duplicate_of(call)
+            if dup is not None:
+                return [cmd.LinkCall(seat=seat, call_id=call.id, incident_id=dup.id)]
+        question = self.questions_to_ask(call)
+        if question is not None:
+            return [cmd.AskQuestion(seat=seat, call_id=call.id, question_id=question)]
+        category = self._category(call)
+        out: list[cmd.Command] = [cmd.SetCategory(seat=seat, call_id=call.id, category=category)]
+        a = call.assessment
+        hub_ok = self.e.scenario.clinical_hub.clinicians > 0 and category != "C1"
+        if a is not None and a.validation and hub_ok:
+            out.append(cmd.ReferToHub(seat=seat, call_id=call.id))
+        elif a is not None and a.advice and category in ("C3", "C4"):
+            out.append(cmd.GiveAdvice(seat=seat, call_id=call.id))
+        else:
+            out.append(cmd.SendToDispatch(seat=seat, call_id=call.id))
+        return out
+
+    def _duplicate_of(self, call: Call) -> Incident | None:
+        complaint = call.answers.get("what_happened")
+        best: Incident | None = None
+        best_d = math.inf
+        for inc in self.e.open_incidents():
+            if inc.complaint != complaint or self.e.now - inc.t_open > LINK_WINDOW_S:
+                continue
+            d = math.hypot(inc.x - call.x, inc.y - call.y)
+            if d <= max(LINK_RADIUS_M, 2 * call.uncertainty_m) and d < best_d:
+                best, best_d = inc, d
+        return best
+
+    def dispatch(self) -> list[cmd.Command]:
+        e = self.e
+        out: list[cmd.Command] = []
+        free = e.free_vehicles()
+        for inc in e.dispatch_queue():
+            if not free and inc.category != "C1":
+                break
+            dcas = [v for v in free if v.type == "DCA"]
+            if inc.needs == "DCA":
+                choice, _ = self.nearest(inc, dcas)
+                picks = [choice] if choice else []
+            elif inc.category == "C1":
+                first, _ = self.nearest(inc, free)
+                picks = [first] if first else []
+                if first is not None and first.type == "RRV":
+                    dca, _ = self.nearest(inc, dcas)
+                    if dca is not None:
+                        picks.append(dca)
+                if not picks:
+                    out += self._divert_for(inc)
+                    continue
+            else:
+                choice, _ = self.nearest(inc, dcas)
+                if choice is None and inc.category == "C2":
+                    choice, _ = self.nearest(inc, free)
+                picks = [choice] if choice else []
+            for v in picks:
+                free.remove(v)
+                out.append(cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id))
+        return out
+
+    def _divert_for(self, inc: Incident) -> list[cmd.Command]:
+        e = self.e
+        candidates = [
+            v
+            for v in e.vehicles.values()
+            if v.on_duty
+            and v.status in EN_ROUTE_STATUSES
+            and v.incident_id is not None
+            and e.incidents[v.incident_id].rank > CATEGORY_RANK["C2"]
+        ]
+        v, eta = self.nearest(inc, candidates)
+        if v is None or eta > 20 * 60.0:
+            return []
+        return [cmd.DivertVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id)]
+
+
+class TargetChaserPolicy(Policy):
+    name = "target_chaser"
+
+    def triage(self, seat: str, call: Call) -> list[cmd.Command]:
+        protocol = self.e.world.protocol
+        question = self.questions_to_ask(call)
+        if question is not None and protocol.questions[question].stage == "nature_of_call":
+            return [cmd.AskQuestion(seat=seat, call_id=call.id, question_id=question)]
+        return [
+            cmd.SetCategory(seat=seat, call_id=call.id, category=self._category(call)),
+            cmd.SendToDispatch(seat=seat, call_id=call.id),
+        ]
+
+    def dispatch(self) -> list[cmd.Command]:
+        e = self.e
+        out: list[cmd.Command] = []
+        free = e.free_vehicles()
+        for inc in e.dispatch_queue():
+            if not free:
+                return out
+            pool = [v for v in free if v.type == "DCA"] if inc.needs == "DCA" else free
+            v, _ = self.nearest(inc, pool)
+            if v is not None:
+                free.remove(v)
+                out.append(cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id))
+        # Chasing the clock: anything still waiting beyond the standard gets a nearer vehicle too.
+        regime = e.scenario.regime
+        for inc in e.open_incidents():
+            if not free:
+                break
+            if inc.queued or not inc.vehicles:
+                continue
+            en_route = [e.vehicles[x] for x in inc.vehicles if e.vehicles[x].status in EN_ROUTE_STATUSES]
+            if len(en_route) != len(inc.vehicles) or not en_route:
+                continue  # someone is already there
+            best_now = float(np.min(e.vehicle_etas(inc, en_route)))
+            target = _clock_target(regime, inc.category)
+            if e.now - inc.t_open + best_now <= target:
+                continue
+            v, eta = self.nearest(inc, free)
+            if v is not None and eta < best_now - 120.0:
+                free.remove(v)
+                out.append(cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id))
+        return out
+
+
+def _clock_target(regime: str, category: str) -> float:
+    """The time the clock is chased against: the standard's mean, or its 'within' time."""
+    std = REGIMES[regime].standard_for(category)
+    return float(std.mean_s or std.within_s or std.p90_s or math.inf)
+
+
+POLICIES: dict[str, type[Policy]] = {"expert": ExpertPolicy, "target_chaser": TargetChaserPolicy}
+
+
+def make_policy(name: str, engine: Engine, seats: list[str]) -> Policy:
+    cls = POLICIES.get(name)
+    if cls is None:
+        raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")
+    return cls(engine, seats)

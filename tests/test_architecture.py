@@ -1,0 +1,34 @@
+"""The layering the design card asks for: only ambsim_gui.ui may import Qt."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_contract_holds() -> None:
+    exe = shutil.which("lint-imports")
+    cmd = [exe] if exe else [sys.executable, "-m", "importlinter.cli"]
+    result = subprocess.run(
+        [*cmd, "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Only ambsim_gui.ui imports Qt KEPT" in result.stdout
+
+
+def test_engine_imports_without_qt() -> None:
+    code = (
+        "import sys, ambsim_gui.cli, ambsim_gui.headless, ambsim_gui.sim.engine; "
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'pyqtgraph'))]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -120,8 +120,10 @@ def test_unsafe_advice_and_under_triage() -> None:
     s.add(ev.AdviceGiven(t=at, incident_id="I1", by="trainee", kind="advice"))
     s.add(ev.UnsafeAdvice(t=at, incident_id="I1", patient_id="P1", need="convey_ed", by="trainee"))
     (r,) = s.records()
-    assert r.verdict[:2] == ("unsafe advice: the patient needed convey_ed",
-                             "under-triaged: set C3, truly C2")  # fmt: skip
+    assert r.verdict[:2] == (
+        "unsafe advice: the patient needed convey_ed",
+        "under-triaged: set C3, truly C2 (as the protocol advised)",
+    )
     assert r.good is False
     assert r.protocol_action == "advice" and r.protocol_advice_allowed
     assert "Truth: C2, needed convey_ed; ideal: send a vehicle." in summary_text(r)
@@ -188,6 +190,17 @@ def test_a_safe_but_costly_decision_is_noted_not_condemned() -> None:
     (r,) = s.records()
     assert r.verdict == ("not the ideal decision: the ideal was advice or referral by phone",)
     assert r.good is False
+
+
+def test_ignoring_a_validation_the_ideal_wanted_is_said_once() -> None:
+    s = Calls()
+    s.patient("P1", "C3", "see_and_treat", "validate")
+    s.ring(0.0, "C1", "P1")
+    at = s.handle(0.0, "C1", protocol="C3", set_cat="C3", validation=True)
+    s.open_and_close(at, "C1", "I1", "P1", "C3", "dispatch")
+    (r,) = s.records()
+    assert r.verdict == ("not the ideal decision: the ideal was a clinician call-back"
+                         " (clinical hub)",)  # fmt: skip
 
 
 def test_linked_to_the_wrong_incident() -> None:

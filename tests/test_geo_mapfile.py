@@ -341,6 +341,8 @@ def test_edges_within_a_polygon_and_by_name() -> None:
     assert net.edges_within(closure).tolist() == [0, 1, 7]
     assert net.edges_named("North St").tolist() == [4, 5]
     assert net.edges_named("Nowhere").tolist() == []
+    assert net.edges_named("Bypass", within=closure).tolist() == [7]
+    assert net.edges_named("North St", within=closure).tolist() == []
 
 
 def test_graph_mirrors_the_arrays(county: RoadNetwork) -> None:

@@ -352,6 +352,22 @@ class FeedbackProjection:
                     " (a second incident sends a second vehicle)"
                 )
 
+        ideal_dispositions = IDEAL_DISPOSITIONS.get(patient.ideal, frozenset({patient.ideal}))
+        matched = linked_right or disposition in ideal_dispositions
+        good = matched and not problems
+        if good:
+            notes.insert(
+                0,
+                "good: linked to the right incident"
+                if linked_right
+                else "good: matched the ideal decision",
+            )
+        elif not problems:
+            wanted = IDEAL_WORDS.get(patient.ideal, patient.ideal)
+            notes.insert(0, f"not the ideal decision: the ideal was {wanted}")
+        # said already by "not the ideal decision" when the protocol pointed at the ideal
+        told_ideal = not problems and not matched
+
         # notes: how the decision sat with the protocol; they inform, they do not condemn
         if c.category is not None and c.category.override:
             notes.append(
@@ -359,23 +375,13 @@ class FeedbackProjection:
                 f" you set {c.category.category}"
             )
         if protocol_dispatch and disposition in {"hub", "advice", "referred"}:
-            notes.append(f"the protocol said dispatch; you chose {disposition}")
+            if not (told_ideal and patient.ideal == "dispatch"):
+                notes.append(f"the protocol said dispatch; you chose {disposition}")
         elif protocol_validate and disposition == "dispatch":
-            notes.append("the protocol suggested a clinician call-back; you dispatched")
+            if not (told_ideal and patient.ideal == "validate"):
+                notes.append("the protocol suggested a clinician call-back; you dispatched")
         if disposition in PHONE_DISPOSITIONS and c.triage is not None and not protocol_advice:
             notes.append("the protocol did not offer advice by phone for this call")
-
-        ideal_dispositions = IDEAL_DISPOSITIONS.get(patient.ideal, frozenset({patient.ideal}))
-        matched = linked_right or disposition in ideal_dispositions
-        good = matched and not problems
-        if good:
-            if linked_right:
-                notes.insert(0, "good: linked to the right incident")
-            else:
-                notes.insert(0, "good: matched the ideal decision")
-        elif not problems:
-            wanted = IDEAL_WORDS.get(patient.ideal, patient.ideal)
-            notes.insert(0, f"not the ideal decision: the ideal was {wanted}")
         return problems + notes, good
 
 

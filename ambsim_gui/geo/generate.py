@@ -139,10 +139,15 @@ def _planarize(b: _Builder, query: Sequence[int] | None = None) -> None:
     ).reshape(-1, 2)
     if pairs.size == 0:
         return
-    hits = shapely.intersection(lines[pairs[:, 0]], lines[pairs[:, 1]])
-    is_point = shapely.get_type_id(hits) == 0
-    pairs, hits = pairs[is_point], hits[is_point]
-    where = shapely.get_coordinates(hits)
+    # The crossing points are computed here rather than by GEOS, so the map's bytes do not
+    # depend on the GEOS version (shapely only finds which segments cross).
+    p0, p1 = xy[u[pairs[:, 0]]], xy[v[pairs[:, 0]]]
+    q0, q1 = xy[u[pairs[:, 1]]], xy[v[pairs[:, 1]]]
+    d1, d2 = p1 - p0, q1 - q0
+    denom = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    w = q0 - p0
+    t = (w[:, 0] * d2[:, 1] - w[:, 1] * d2[:, 0]) / denom
+    where = p0 + t[:, None] * d1
 
     splits: dict[int, list[tuple[float, int]]] = {}
     for (i, j), (px, py) in zip(pairs.tolist(), where.tolist(), strict=True):
@@ -289,16 +294,43 @@ def _check_promises(data: MapData) -> None:
                 raise RuntimeError(f"{data.name}: {p.name} is {dist[0]:.0f} m from the road")
 
 
-def _polygon_spec(poly: shapely.Geometry, name: str, kind: str, weight: float) -> AreaSpec:
-    """An area from a shapely polygon: grown by a metre so neighbours overlap rather than
-    leave rounding gaps (the first listed owns an overlap), simplified and rounded."""
-    grown = poly.buffer(1.0, quad_segs=2, join_style="mitre").simplify(2.0)
-    if not isinstance(grown, Polygon):
-        raise RuntimeError(f"area {name} is not a single polygon")
-    coords = tuple((round(x, 1), round(y, 1)) for x, y in grown.exterior.coords[:-1])
-    if not Polygon(coords).is_valid:
-        raise RuntimeError(f"area {name} became invalid when rounded")
-    return AreaSpec(name=name, kind=kind, demand_weight=round(weight, 1), polygon=coords)
+def _polygon_spec(
+    coords: Sequence[tuple[float, float]] | np.ndarray, name: str, kind: str, weight: float
+) -> AreaSpec:
+    """An area from outline coordinates, rounded to the file's precision.
+
+    Outlines are computed with plain arithmetic, not GEOS buffers or overlays, so the bytes do
+    not change with the GEOS version; neighbouring areas are drawn to overlap by a metre or two
+    instead of sharing an edge (rounding could open a gap; the first listed owns an overlap).
+    """
+    ring = tuple((round(float(x), 1), round(float(y), 1)) for x, y in coords)
+    if not Polygon(ring).is_valid:
+        raise RuntimeError(f"area {name} is not a valid polygon")
+    return AreaSpec(name=name, kind=kind, demand_weight=round(weight, 1), polygon=ring)
+
+
+def _clip(ring: list[tuple[float, float]], p: tuple[float, float], q: tuple[float, float],
+          margin: float) -> list[tuple[float, float]]:
+    """Clip a convex polygon to the points no more than `margin` metres nearer q than p
+    (one step of Sutherland-Hodgman on the perpendicular bisector of p and q)."""
+    nx_, ny_ = p[0] - q[0], p[1] - q[1]
+    norm = math.hypot(nx_, ny_)
+    nx_, ny_ = nx_ / norm, ny_ / norm
+    mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
+
+    def side(pt: tuple[float, float]) -> float:
+        return (pt[0] - mx) * nx_ + (pt[1] - my) * ny_ + margin
+
+    out: list[tuple[float, float]] = []
+    for i, cur in enumerate(ring):
+        prev = ring[i - 1]
+        sc, sp = side(cur), side(prev)
+        if (sc >= 0) != (sp >= 0):
+            f = sp / (sp - sc)
+            out.append((prev[0] + f * (cur[0] - prev[0]), prev[1] + f * (cur[1] - prev[1])))
+        if sc >= 0:
+            out.append(cur)
+    return out
 
 
 def _wiggle(
@@ -356,6 +388,7 @@ class _Town:
     size: int
     spacing: float
     population_k: float
+    angle: float  # radians anticlockwise: the grid's streets are not aligned with north
     grid: np.ndarray  # node ids, (size, size), row-major from the south-west
     gates: list[int]  # nodes where country roads come in: ends of the main streets, corners
 
@@ -394,11 +427,11 @@ _COUNTY_W, _COUNTY_H = 60000.0, 40000.0
 
 
 def _town_grid(
-    b: _Builder, rng: np.random.Generator, name: str, cx: float, cy: float, size: int,
+    b: _Builder, rng: np.random.Generator, cx: float, cy: float, size: int,
     spacing: float, *, one_way_centre: bool,
-) -> tuple[np.ndarray, list[_Seg]]:
-    """A jittered, slightly rotated street grid; returns node ids and the streets removed
-    (kept aside in case they are needed to keep the town connected)."""
+) -> tuple[np.ndarray, float, list[_Seg]]:
+    """A jittered, slightly rotated street grid; returns node ids, the rotation and the streets
+    removed (kept aside in case they are needed to keep the town connected)."""
     angle = float(rng.uniform(-0.25, 0.25))
     ca, sa = math.cos(angle), math.sin(angle)
     half = (size - 1) / 2
@@ -410,9 +443,9 @@ def _town_grid(
             ly = (r - half) * spacing + jitter[r, c, 1]
             grid[r, c] = b.node(cx + lx * ca - ly * sa, cy + lx * sa + ly * ca)
     mid = size // 2
-    row_names = _names(rng, _STREET_WORDS, _STREET_KINDS, size)
-    col_names = _names(rng, _STREET_WORDS, _STREET_KINDS, size)
-    row_names[mid], col_names[mid] = "High Street", f"{name} Road"
+    names = _names(rng, _STREET_WORDS, _STREET_KINDS, 2 * size)
+    row_names, col_names = names[:size], names[size:]
+    row_names[mid], col_names[mid] = "High Street", "Cornhill"
     removed: list[_Seg] = []
     one_way_zone = range(mid - 3, mid + 4)
     for r in range(size):
@@ -439,7 +472,7 @@ def _town_grid(
                     removed.append(seg)
                 else:
                     b.segs.append(seg)
-    return grid, removed
+    return grid, angle, removed
 
 
 def generate_county() -> MapData:
@@ -451,21 +484,23 @@ def generate_county() -> MapData:
 
     towns: list[_Town] = []
     for i, (name, cx, cy, size, spacing, pop) in enumerate(_COUNTY_TOWNS):
-        grid, gone = _town_grid(b, r_towns, name, cx, cy, size, spacing, one_way_centre=i == 0)
+        grid, angle, gone = _town_grid(b, r_towns, cx, cy, size, spacing,
+                                       one_way_centre=i == 0)
         removed += gone
         m, e = size // 2, size - 1
         gates = [int(grid[r, c]) for r, c in
                  ((0, m), (e, m), (m, 0), (m, e), (0, 0), (0, e), (e, 0), (e, e))]
-        towns.append(_Town(name, cx, cy, size, spacing, pop, grid, gates))
+        towns.append(_Town(name, cx, cy, size, spacing, pop, angle, grid, gates))
 
     villages: list[_Village] = []
-    spots: list[tuple[float, float, float]] = [(t.cx, t.cy, 4500.0 if k == 0 else 3200.0)
+    # (x, y, how far a new village must keep from it): villages sit in open country.
+    spots: list[tuple[float, float, float]] = [(t.cx, t.cy, 4500.0 if k == 0 else 3300.0)
                                                 for k, t in enumerate(towns)]
     for name in _COUNTY_VILLAGES:
         for _ in range(10_000):
             x = float(r_villages.uniform(2500, _COUNTY_W - 2500))
             y = float(r_villages.uniform(2500, _COUNTY_H - 2500))
-            if all(math.hypot(x - sx, y - sy) >= max(gap, 3300.0) for sx, sy, gap in spots):
+            if all(math.hypot(x - sx, y - sy) >= gap for sx, sy, gap in spots):
                 break
         else:
             raise RuntimeError(f"no room for the village {name}")
@@ -570,18 +605,26 @@ def generate_county() -> MapData:
     # Areas: towns first (they own their ground), then rural districts covering the rest.
     areas: list[AreaSpec] = []
     for t in towns:
-        hull = shapely.MultiPoint(b.xy()[t.grid.ravel()]).convex_hull
-        areas.append(_polygon_spec(hull.buffer(150, quad_segs=2), t.name, "urban",
-                                   t.population_k))
-    box = shapely.box(-2000, -2000, _COUNTY_W + 2000, _COUNTY_H + 2000)
+        # The town's own frame, grown 150 m beyond its outermost streets, corners cut.
+        half = (t.size - 1) / 2 * t.spacing + 0.17 * t.spacing + 150.0
+        cut = 120.0
+        local = [(half - cut, -half), (half, -half + cut), (half, half - cut), (half - cut, half),
+                 (-half + cut, half), (-half, half - cut), (-half, -half + cut),
+                 (-half + cut, -half)]
+        ca, sa = math.cos(t.angle), math.sin(t.angle)
+        outline = [(t.cx + x * ca - y * sa, t.cy + x * sa + y * ca) for x, y in local]
+        areas.append(_polygon_spec(outline, t.name, "urban", t.population_k))
+    box = [(-2000.0, -2000.0), (_COUNTY_W + 2000, -2000.0), (_COUNTY_W + 2000, _COUNTY_H + 2000),
+           (-2000.0, _COUNTY_H + 2000)]
     seeds_xy = [(x + float(r_areas.uniform(-1500, 1500)), y + float(r_areas.uniform(-1500, 1500)))
                 for _, x, y in _COUNTY_DISTRICTS]
     for k, (name, _, _) in enumerate(_COUNTY_DISTRICTS):
         cell = box
         for j, other in enumerate(seeds_xy):
             if j != k:
-                cell = cell.intersection(_half_plane_nearer(seeds_xy[k], other))
-        n_villages = sum(1 for vl in villages if cell.contains(Point(vl.x, vl.y)))
+                cell = _clip(cell, seeds_xy[k], other, margin=1.0)
+        poly = Polygon(cell)
+        n_villages = sum(1 for vl in villages if poly.contains(Point(vl.x, vl.y)))
         areas.append(_polygon_spec(cell, name, "rural", 6.0 + 1.5 * n_villages))
 
     # Points: places, then stations, hospitals and urgent treatment centres.
@@ -617,18 +660,6 @@ def generate_county() -> MapData:
         points.append(at(int(t.grid[m - 3, m - 1]), "utc", f"{t.name} Urgent Treatment Centre"))
 
     return _finish(b, "Wessex (fictional county)", areas, points)
-
-
-def _half_plane_nearer(p: tuple[float, float], q: tuple[float, float]) -> Polygon:
-    """The (large, clipped) half-plane of points nearer p than q."""
-    mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
-    dx, dy = p[0] - q[0], p[1] - q[1]
-    norm = math.hypot(dx, dy)
-    dx, dy = dx / norm, dy / norm
-    big = 1e6
-    ex, ey = -dy * big, dx * big  # along the bisector
-    return Polygon([(mx + ex, my + ey), (mx + ex + dx * big, my + ey + dy * big),
-                    (mx - ex + dx * big, my - ey + dy * big), (mx - ex, my - ey)])
 
 
 # ============================================================================================
@@ -677,7 +708,9 @@ def generate_metropolitan() -> MapData:
     phase = r_grid.uniform(0, 2 * math.pi, 2)
 
     def rho_edge(theta: np.ndarray) -> np.ndarray:
-        return _RHO_EDGE + 6.0 * np.sin(3 * theta + phase[0]) + 3.0 * np.sin(5 * theta + phase[1])
+        return np.asarray(
+            _RHO_EDGE + 6.0 * np.sin(3 * theta + phase[0]) + 3.0 * np.sin(5 * theta + phase[1])
+        )
 
     # The lattice, jittered, clipped to an irregular outline, then warped.
     span = int(_RHO_EDGE + 12)
@@ -793,50 +826,54 @@ def generate_metropolitan() -> MapData:
     _planarize(b, range(first_main, len(b.segs)))
     _ensure_connected(b, removed)
 
-    # Areas: a central borough, five inner and six outer, clipped to the city's outline.
-    t_out = np.linspace(0, 2 * math.pi, 721)[:-1]
-    ox, oy = _warp(rho_edge(t_out) + 0.6, t_out)
-    outline = Polygon(np.column_stack([ox, oy])).buffer(300)
-    cpt = Point(centre)
+    # Areas: a central borough, five inner and six outer, the outer ones reaching 300 m past
+    # the city's edge. Built in polar coordinates round the centre (the outline is a radius
+    # for each bearing), each overlapping its neighbours by a couple of metres.
     turn = float(r_areas.uniform(0, 2 * math.pi))
-    shapes: list[tuple[str, shapely.Geometry]] = [
-        (_BOROUGHS_CENTRAL[0], cpt.buffer(_CENTRAL_R, quad_segs=24).intersection(outline))
-    ]
-    inner_ring = cpt.buffer(_INNER_R, quad_segs=48).difference(cpt.buffer(_CENTRAL_R, quad_segs=24))
+
+    def edge_radius(bearing: np.ndarray) -> np.ndarray:
+        rho = rho_edge(bearing - _METRO_ROTATION) + 0.6
+        return np.asarray(_C_M * rho + _D_M * rho**2 + 300.0)
+
+    def sector(a0: float, a1: float, r_in: float, r_out: float | None) -> np.ndarray:
+        pad = 2.0 / _INNER_R  # radians: a couple of metres of overlap with the neighbours
+        bearings = np.linspace(a0 - pad, a1 + pad, max(8, int((a1 - a0) / 0.01)))
+        outer = edge_radius(bearings) if r_out is None else np.full(bearings.size, r_out + 2)
+        inner = np.full(bearings.size, r_in - 2.0)
+        r = np.concatenate([inner, outer[::-1]])
+        ang = np.concatenate([bearings, bearings[::-1]])
+        return np.column_stack([centre[0] + r * np.cos(ang), centre[1] + r * np.sin(ang)])
+
+    disc = np.linspace(0, 2 * math.pi, 361)[:-1]
+    shapes: list[tuple[str, np.ndarray]] = [(
+        _BOROUGHS_CENTRAL[0],
+        np.column_stack([centre[0] + (_CENTRAL_R + 2) * np.cos(disc),
+                         centre[1] + (_CENTRAL_R + 2) * np.sin(disc)]),
+    )]
     for k, name in enumerate(_BOROUGHS_INNER):
-        wedge = _wedge(centre, turn + 2 * math.pi * k / 5, turn + 2 * math.pi * (k + 1) / 5)
-        shapes.append((name, inner_ring.intersection(wedge).intersection(outline)))
-    beyond = outline.difference(cpt.buffer(_INNER_R, quad_segs=48))
+        a0 = turn + 2 * math.pi * k / 5
+        shapes.append((name, sector(a0, a0 + 2 * math.pi / 5, _CENTRAL_R, _INNER_R)))
     for k, name in enumerate(_BOROUGHS_OUTER):
         a0 = turn + 0.3 + 2 * math.pi * k / 6
-        shapes.append((name, beyond.intersection(_wedge(centre, a0, a0 + 2 * math.pi / 6))))
+        shapes.append((name, sector(a0, a0 + 2 * math.pi / 6, _INNER_R, None)))
     xy = b.xy()
     owner = np.full(len(b.xs), -1, dtype=np.int64)
-    for k, (_, shape) in enumerate(shapes):
-        hit = shapely.intersects_xy(shape, xy[:, 0], xy[:, 1]) & (owner < 0)
+    for k, (_, ring) in enumerate(shapes):
+        hit = shapely.intersects_xy(Polygon(ring), xy[:, 0], xy[:, 1]) & (owner < 0)
         owner[hit] = k
     used = np.zeros(len(b.xs), dtype=bool)
     used[[s.u for s in b.segs]] = True
     used[[s.v for s in b.segs]] = True
     areas: list[AreaSpec] = []
-    for k, (name, shape) in enumerate(shapes):
+    for k, (name, ring) in enumerate(shapes):
         # Demand weight: resident population in thousands, about 380 people per street corner
         # (Kingsmere is London-sized), half as many again in the centre for the daytime crowd.
         nodes_here = int(np.count_nonzero(used & (owner == k)))
         weight = nodes_here * 0.38 * (1.5 if k == 0 else 1.0)
-        areas.append(_polygon_spec(shape, name, "urban", weight))
+        areas.append(_polygon_spec(ring, name, "urban", weight))
 
     points = _metro_points(b, areas, owner, used, r_places)
     return _finish(b, "Kingsmere (fictional metropolitan area)", areas, points)
-
-
-def _wedge(centre: tuple[float, float], a0: float, a1: float) -> Polygon:
-    """A pie slice from the centre between two bearings, far larger than the city."""
-    far = 60000.0
-    steps = np.linspace(a0, a1, 16)
-    ring = [centre] + [(centre[0] + far * math.cos(t), centre[1] + far * math.sin(t))
-                       for t in steps]
-    return Polygon(ring)
 
 
 def _metro_points(

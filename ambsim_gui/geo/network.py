@@ -304,9 +304,13 @@ class RoadNetwork:
         hits = self._edge_tree.query(geometry, predicate="intersects")
         return np.unique(np.asarray(hits, dtype=np.int64))
 
-    def edges_named(self, name: str) -> np.ndarray:
-        """Ids (ascending) of the edges of the road called exactly `name`."""
-        return np.flatnonzero(self.edge_name == name)
+    def edges_named(self, name: str, within: BaseGeometry | None = None) -> np.ndarray:
+        """Ids (ascending) of the edges of roads called exactly `name`, optionally only those
+        intersecting `within` (a city has many a Church Road)."""
+        named = np.flatnonzero(self.edge_name == name)
+        if within is None:
+            return named
+        return np.intersect1d(named, self.edges_within(within))
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

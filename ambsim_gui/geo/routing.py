@@ -201,6 +201,8 @@ class Router:
         self._pinned_nodes: set[int] = set()
         self._fwd_pinned: dict[int, _Tree] = {}
         self._rev_pinned: dict[int, _Tree] = {}
+        # Reverse trees cut off at a travel time: what a nearest-vehicle question needs.
+        self._bounded: OrderedDict[int, tuple[float, _Tree]] = OrderedDict()
 
     @property
     def closed_edges(self) -> np.ndarray:
@@ -270,6 +272,31 @@ class Router:
         one search on the reversed roads."""
         return self._tree(target, reverse=True).time_s
 
+    def times_to_within(self, target: int, limit_s: float) -> np.ndarray:
+        """Seconds from every node that can reach `target` within `limit_s` (inf elsewhere).
+
+        A search cut off at the limit explores only the ball around the target, which on a
+        city is a fraction of the network: the engine asks "who can beat the nearest station
+        vehicle?" this way. A full tree, when cached, answers instead.
+        """
+        target = self._check_node(target)
+        full = self._cached(target, reverse=True)
+        if full is not None or not np.isfinite(limit_s):
+            return self.times_to(target)
+        hit = self._bounded.get(target)
+        if hit is not None and hit[0] >= limit_s:
+            self._bounded.move_to_end(target)
+            return hit[1].time_s
+        time_s, pred = dijkstra(
+            self._reverse_csr, directed=True, indices=target, return_predecessors=True, limit=limit_s
+        )
+        time_s.flags.writeable = False
+        pred.flags.writeable = False
+        self._bounded[target] = (float(limit_s), _Tree(time_s, pred))
+        while len(self._bounded) > max(self.cache_size, 1):
+            self._bounded.popitem(last=False)
+        return time_s
+
     def etas_to(self, target: int, sources: np.ndarray | Sequence[int]) -> np.ndarray:
         """Seconds from each of `sources` to `target` (a new array, one per source)."""
         return self.times_to(target)[np.asarray(sources, dtype=np.int64)]
@@ -319,6 +346,10 @@ class Router:
                 raise self._no_route(source, target)
             # In the reverse tree, pred[x] is the next node after x on the way to the target.
             return self._make_route(_walk(rev.pred, source, target, self._n))
+        fwd_cached = self._cached(source, reverse=False)
+        bounded = self._bounded.get(target)
+        if fwd_cached is None and bounded is not None and np.isfinite(bounded[1].time_s[source]):
+            return self._make_route(_walk(bounded[1].pred, source, target, self._n))
         fwd = self._tree(source, reverse=False)
         if not np.isfinite(fwd.time_s[target]):
             raise self._no_route(source, target)

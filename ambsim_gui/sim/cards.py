@@ -194,6 +194,7 @@ class CardLibrary:
             for v in card.variants:
                 rows.append((card.name, v.name, v.true_category, card.weight * v.weight / total))
         self._variants = tuple(rows)
+        self._pools: dict[str | None, tuple[tuple[tuple[str, str], ...], np.ndarray]] = {}
         # Each truth consumes exactly this many uniforms, whatever the card (stable streams).
         self._uniforms = 3 + 2 * len(protocol.questions)
 
@@ -254,16 +255,22 @@ class CardLibrary:
                     raise ValueError(f"card_weights: unknown card '{name}'")
                 if not w >= 0.0:
                     raise ValueError(f"card_weights: weight of '{name}' must be >= 0, not {w}")
-        rows: list[tuple[str, str]] = []
-        weights: list[float] = []
-        for card, variant, cat, w in self._variants:
-            if category is not None and cat != category:
-                continue
-            if card_weights is not None:
-                w *= card_weights.get(card, 0.0)
-            if w > 0.0:
-                rows.append((card, variant))
-                weights.append(w)
+        if card_weights is None and category in self._pools:
+            rows, cum = self._pools[category]
+        else:
+            pool: list[tuple[str, str]] = []
+            weights: list[float] = []
+            for card, variant, cat, w in self._variants:
+                if category is not None and cat != category:
+                    continue
+                if card_weights is not None:
+                    w *= card_weights.get(card, 0.0)
+                if w > 0.0:
+                    pool.append((card, variant))
+                    weights.append(w)
+            rows, cum = tuple(pool), np.cumsum(np.asarray(weights, dtype=float))
+            if card_weights is None:
+                self._pools[category] = (rows, cum)
         if not rows:
             raise ValueError(
                 "no call card variant matches"
@@ -271,7 +278,6 @@ class CardLibrary:
                 + (" with these card_weights" if card_weights is not None else "")
             )
         u = rng.random(self._uniforms + 1)
-        cum = np.cumsum(np.asarray(weights, dtype=float))
         i = min(int(np.searchsorted(cum, u[0] * cum[-1], side="right")), len(rows) - 1)
         card, variant = rows[i]
         return self._truth(self.cards[card], self.cards[card].variant(variant), u[1:])
@@ -292,8 +298,31 @@ class CardLibrary:
             chosen = c.variant(variant)
         return self._truth(c, chosen, u[1:])
 
+    def typical_answers(self, card: str, variant: str) -> dict[str, str]:
+        """The answer values a typical caller gives (each uncertain answer at its likelier value).
+
+        For debriefs ("what the protocol says for this patient") and for checking the cards.
+        """
+        if card not in self.cards:
+            raise ValueError(f"unknown card '{card}'")
+        c = self.cards[card]
+        v = c.variant(variant)
+        values: dict[str, str] = {}
+        for q in self.protocol.questions.values():
+            spec = v.answers.get(q.id, c.answers.get(q.id))
+            if q.id == WHAT_HAPPENED:
+                values[q.id] = c.complaint
+            elif spec is None or spec.value is None:
+                values[q.id] = q.default
+            elif spec.p < 0.5 and spec.else_ is not None:
+                values[q.id] = spec.else_
+            else:
+                values[q.id] = spec.value
+        return values
+
     def _truth(self, card: Card, variant: Variant, u: np.ndarray) -> PatientTruth:
-        needs = [(n, variant.needs.get(n, 0.0)) for n in NEEDS]  # type: ignore[call-overload]
+        share = {str(k): float(p) for k, p in variant.needs.items()}
+        needs = [(n, share.get(n, 0.0)) for n in NEEDS]
         need = _pick([n for n, p in needs if p > 0], [p for _, p in needs if p > 0], float(u[0]))
         openings = variant.openings or card.openings
         opening = openings[_index(len(openings), float(u[1]))]

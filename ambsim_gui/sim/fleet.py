@@ -97,19 +97,41 @@ class Fleet:
             return v.node, max(0.0, v.ready_t - now)
         return v.node, 0.0
 
-    def etas(self, target: int, vehicles: Sequence[Vehicle]) -> np.ndarray:
-        """Seconds for each vehicle to reach ``target``: one reverse search for them all."""
-        if not vehicles:
-            return np.zeros(0)
-        times = self.e.world.router.times_to(target)
-        mobilise = self.e.scenario.job_times.mobilise_s
+    def etas(self, target: int, vehicles: Sequence[Vehicle], bound: bool = False) -> np.ndarray:
+        """Seconds for each vehicle to reach ``target``, mobilisation included.
+
+        Vehicles standing at their station are answered from the station's precomputed tree.
+        The others (driving home, on their way to a job) need one reverse search from the
+        target; with ``bound`` it stops at the best station vehicle's time, since nobody
+        slower can be the nearest, and those beyond it get ``inf``.
+        """
         out = np.empty(len(vehicles))
+        if not vehicles:
+            return out
+        router = self.e.world.router
+        mobilise = self.e.scenario.job_times.mobilise_s
+        moving: list[tuple[int, int, float]] = []
         for i, v in enumerate(vehicles):
-            node, delay = self.where_now(v)
-            if v.status == "available":
-                delay += mobilise
-            out[i] = times[node] + delay
+            if v.status == "available" and v.node == v.home_node:
+                out[i] = router.times_from(v.home_node)[target] + mobilise
+            else:
+                node, delay = self.where_now(v)
+                moving.append((i, node, delay + (mobilise if v.status == "available" else 0.0)))
+        if moving:
+            at_station = np.delete(out, [m[0] for m in moving])
+            limit = float(at_station.min()) if bound and at_station.size else np.inf
+            times = router.times_to_within(target, limit) if bound else router.times_to(target)
+            for i, node, delay in moving:
+                out[i] = times[node] + delay
         return out
+
+    def nearest(self, target: int, vehicles: Sequence[Vehicle]) -> tuple[Vehicle | None, float]:
+        """The vehicle that can reach ``target`` soonest (lowest index on a tie)."""
+        if not vehicles:
+            return None, np.inf
+        etas = self.etas(target, vehicles, bound=True)
+        i = int(np.argmin(etas))
+        return vehicles[i], float(etas[i])
 
     # --- status --------------------------------------------------------------------------
 
@@ -128,9 +150,8 @@ class Fleet:
             old.interrupt("new orders")
         v.process = self.e.env.process(process)
 
-    def _drive(self, v: Vehicle, source: int, target: int, delay: float, blue: bool) -> Route:
-        router = self.e.world.router if blue else self.e.world.router_normal
-        route = router.route(source, target)
+    def _drive(self, v: Vehicle, route: Route, delay: float, blue: bool) -> Route:
+        source, target = int(route.nodes[0]), int(route.nodes[-1])
         v.route = route
         v.depart_t = self.e.now + delay
         self.e.emit(
@@ -191,9 +212,10 @@ class Fleet:
             hint = " (use divert)" if v.status in EN_ROUTE_STATUSES else ""
             return f"{v.callsign} is {v.status.replace('_', ' ')}, not free{hint}"
 
-        eta = float(self.etas(inc.node, [v])[0])
         node, delay = self.where_now(v)
         mobilise = v.status == "available"
+        route = self.e.world.router.route(node, inc.node)
+        eta = delay + float(route.duration_s) + (e.scenario.job_times.mobilise_s if mobilise else 0.0)
         v.incident_id = inc.id
         inc.vehicles.append(v.id)
         if inc.needs == "any" or v.type == inc.needs:
@@ -210,7 +232,7 @@ class Fleet:
                 diverted_from=diverted_from,
             )
         )
-        self._restart(v, self._respond(v, inc, node, delay, mobilise))
+        self._restart(v, self._respond(v, inc, route, delay, mobilise))
         return None
 
     def stand_down(self, vehicle_id: str) -> str | None:
@@ -249,14 +271,14 @@ class Fleet:
 
     # --- the job cycle -------------------------------------------------------------------
 
-    def _respond(self, v: Vehicle, inc: Incident, node: int, delay: float, mobilise: bool) -> Any:
+    def _respond(self, v: Vehicle, inc: Incident, route: Route, delay: float, mobilise: bool) -> Any:
         e = self.e
         try:
             if mobilise:
                 v.ready_t = e.now + e.scenario.job_times.mobilise_s
                 self._status(v, "mobilising")
                 yield e.env.timeout(e.scenario.job_times.mobilise_s)
-            route = self._drive(v, node, inc.node, delay, blue=True)
+            self._drive(v, route, delay, blue=True)
             self._status(v, "to_scene")
             yield e.env.timeout(delay + float(route.duration_s))
         except simpy.Interrupt:
@@ -329,7 +351,8 @@ class Fleet:
         hospital = self.choose_hospital(v.node, need)
         e.emit(ev.PatientOutcome(t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome=need, hospital=hospital.name))
         blue = inc.category in ("C1", "C2")
-        route = self._drive(v, v.node, hospital.node, 0.0, blue=blue)
+        router = e.world.router if blue else e.world.router_normal
+        route = self._drive(v, router.route(v.node, hospital.node), 0.0, blue=blue)
         self._status(v, "to_hospital")
         yield e.env.timeout(float(route.duration_s))
         v.node = hospital.node
@@ -398,7 +421,9 @@ class Fleet:
         e = self.e
         try:
             if node != v.home_node or delay > 0:
-                route = self._drive(v, node, v.home_node, delay, blue=False)
+                route = self._drive(
+                    v, e.world.router_normal.route(node, v.home_node), delay, blue=False
+                )
                 self._status(v, "returning")
                 yield e.env.timeout(delay + float(route.duration_s))
         except simpy.Interrupt:

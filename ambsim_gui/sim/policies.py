@@ -111,11 +111,7 @@ class Policy:
         return self.dispatcher_seats[0]
 
     def nearest(self, inc: Incident, pool: list[Vehicle]) -> tuple[Vehicle | None, float]:
-        if not pool:
-            return None, math.inf
-        etas = self.e.vehicle_etas(inc, pool)
-        i = int(np.argmin(etas))
-        return pool[i], float(etas[i])
+        return self.e.fleet.nearest(inc.node, pool)
 
 
 class ExpertPolicy(Policy):

@@ -99,7 +99,7 @@ def _fmt_loc(path: Sequence[str | int]) -> str:
             out += f"[{step}]"
         else:
             out += ("." if out else "") + str(step)
-    return out or "(top level)"
+    return out
 
 
 def _load_yaml(file: Path) -> Any:
@@ -108,6 +108,10 @@ def _load_yaml(file: Path) -> Any:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise TriageDataError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TriageDataError(
+            f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
     yaml = YAML(typ="rt")
     try:
         return yaml.load(text)
@@ -133,7 +137,9 @@ def _validation_error(file: Path, raw: Any, exc: ValidationError) -> TriageDataE
         elif err["type"] == "extra_forbidden" and loc:
             msg = f"unknown key '{loc[-1]}'"
             depth = min(depth, len(loc) - 1)
-        lines.append(f"{_where(file, line)}: {_fmt_loc(loc[:depth])}: {msg}")
+        msg = msg.removeprefix("Value error, ")
+        where = f"{_fmt_loc(loc[:depth])}: " if depth else ""
+        lines.append(f"{_where(file, line)}: {where}{msg}")
     head = lines[0]
     more = f" (and {len(lines) - 1} more: " + "; ".join(lines[1:4]) + ")" if len(lines) > 1 else ""
     return TriageDataError(head + more)
@@ -281,6 +287,12 @@ class Protocol:
         self.complaints = dict(complaints)
         self.rules = tuple(rules)
         self.path = path
+        # Rules that can match once the complaint is known, and those that can match before.
+        self._rules_for: dict[str, tuple[Rule, ...]] = {
+            c: tuple(r for r in self.rules if c in dict(r.when).get(WHAT_HAPPENED, (c,)))
+            for c in self.complaints
+        }
+        self._rules_any = tuple(r for r in self.rules if WHAT_HAPPENED not in dict(r.when))
 
     # ---------------------------------------------------------------- loading
 
@@ -410,8 +422,8 @@ class Protocol:
                     raise fail([*here, "when", key], f"when: no values given for '{key}'")
                 for v in values:
                     if v not in seen[qid].answers:
-                        what = "complaint" if qid == WHAT_HAPPENED else f"answer to '{qid}'"
-                        raise fail([*here, "when", key], f"when: '{v}' is not a {what}")
+                        what = "a complaint" if qid == WHAT_HAPPENED else f"an answer to '{qid}'"
+                        raise fail([*here, "when", key], f"when: '{v}' is not {what}")
                 when.append((qid, values))
             if r.advice and r.category in ("C1", "C2"):
                 raise fail([*here, "advice"], f"a {r.category} rule cannot allow advice")
@@ -534,10 +546,16 @@ class Protocol:
         return None
 
     def _fire(self, effective: Mapping[str, str]) -> tuple[Rule | None, bool]:
-        for rule in self.rules:
+        """The first matching rule, and whether it is final (no earlier rule could still match)."""
+        complaint = effective.get(WHAT_HAPPENED)
+        candidates = self._rules_any if complaint is None else self._rules_for[complaint]
+        for rule in candidates:
             if all(effective.get(qid) in vals for qid, vals in rule.when):
-                final = rule.final and not any(
-                    self._possible(earlier, effective) for earlier in self.rules[: rule.index]
+                if not rule.final:
+                    return rule, False
+                earlier = self.rules if complaint is None else candidates
+                final = not any(
+                    self._possible(e, effective) for e in earlier if e.index < rule.index
                 )
                 return rule, final
         return None, False

@@ -77,7 +77,7 @@ def percentile90(values: Sequence[float] | np.ndarray) -> float:
 class IncidentTimes:
     """The moments of one incident that any regime's clock needs (simulation seconds)."""
 
-    category: str  # the incident's category when the response arrived
+    category: str  # the incident's latest category (as AmbSYS reports it)
     call_connect: float  # the first call about it rang
     category_set: float | None
     first_assigned: float | None
@@ -109,7 +109,9 @@ class Regime:
 
     def clock_stop(self, times: IncidentTimes) -> float | None:
         if self.name == "arp2017" and times.category != "C1":
-            stops = [t for t in (times.first_dca_arrival, times.first_treating_rrv_arrival) if t]
+            stops = [
+                t for t in (times.first_dca_arrival, times.first_treating_rrv_arrival) if t is not None
+            ]
             return min(stops) if stops else None
         return times.first_arrival
 

@@ -142,7 +142,7 @@ def build_world(
     router_normal = Router(network, blue_light=False)
     sites = [s.node for s in stations.values()] + [h.node for h in hospitals.values()]
     router.precompute(sites)
-    router_normal.precompute([s.node for s in stations.values()])
+    router_normal.precompute(sites)
 
     protocol = Protocol.load(protocol_path)
     cards = CardLibrary.load(cards_path, protocol=protocol)

@@ -1,0 +1,339 @@
+"""Tests for the triage protocol: loading, checks on the shipped file, and rule evaluation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ambsim_gui.sim.protocol import (
+    CATEGORIES,
+    NATURE_OF_CALL,
+    WHAT_HAPPENED,
+    Protocol,
+    TriageDataError,
+)
+
+
+@pytest.fixture(scope="module")
+def protocol() -> Protocol:
+    return Protocol.load()
+
+
+def walk(protocol: Protocol, answers: dict[str, str]) -> dict[str, str]:
+    """Ask questions in protocol order, answering from ``answers``, until the protocol stops."""
+    asked: dict[str, str] = {}
+    for _ in range(len(protocol.questions) + 1):
+        q = protocol.next_question(asked)
+        if q is None:
+            return asked
+        asked[q] = answers[q]
+    raise AssertionError("next_question never returned None")
+
+
+def defaults(protocol: Protocol, complaint: str, **extra: str) -> dict[str, str]:
+    values = {q.id: q.default for q in protocol.questions.values()}
+    values[WHAT_HAPPENED] = complaint
+    values.update(extra)
+    return values
+
+
+# ------------------------------------------------------------------ the shipped protocol
+
+
+def test_shipped_protocol_shape(protocol: Protocol) -> None:
+    ids = list(protocol.questions)
+    assert ids[:4] == ["breathing", "conscious", "what_happened", "age"]
+    stages = [q.stage for q in protocol.questions.values()]
+    first_specific = stages.index("specific")
+    assert all(s == NATURE_OF_CALL for s in stages[:first_specific])
+    assert all(s == "specific" for s in stages[first_specific:])
+    assert protocol.questions[WHAT_HAPPENED].answers == tuple(protocol.complaints)
+    assert len(protocol.complaints) >= 40
+    for q in protocol.questions.values():
+        assert q.default in q.answers
+        assert q.answer_time_s[0] <= q.answer_time_s[1]
+        if q.id != WHAT_HAPPENED:  # callers need at least two ways to say the default
+            assert len(q.phrasings(q.default)) >= 2, q.id
+
+
+def test_rules_semantics(protocol: Protocol) -> None:
+    for rule in protocol.rules:
+        assert rule.category in CATEGORIES
+        assert re.fullmatch(r"\d\d-[A-E]-\d\d", rule.code), rule.code
+        if rule.category in ("C1", "C2"):
+            assert not rule.advice, rule.code
+    low = [r for r in protocol.rules if r.category in ("C3", "C4")]
+    unvalidated = [r for r in low if not r.validation]
+    # Only healthcare-professional admissions (already clinically assessed) skip validation.
+    assert all(dict(r.when)[WHAT_HAPPENED] == ("hcp_admission",) for r in unvalidated)
+    assert len(unvalidated) <= 0.05 * len(low)
+
+
+def test_c2_segmentation_only_for_non_time_critical(protocol: Protocol) -> None:
+    segmented = {
+        c
+        for r in protocol.rules
+        if r.category == "C2" and r.validation
+        for c in dict(r.when).get(WHAT_HAPPENED, ())
+    }
+    assert {"breathing_problems", "fall"} <= segmented
+    time_critical = {"stroke", "chest_pain", "burns", "fits", "sick_person", "cardiac_arrest"}
+    assert not segmented & time_critical
+
+
+def test_rule_codes_unique(protocol: Protocol) -> None:
+    codes = [r.code for r in protocol.rules]
+    assert len(codes) == len(set(codes))
+
+
+def test_every_complaint_ends_in_a_category(protocol: Protocol) -> None:
+    for complaint in protocol.complaints:
+        answers = walk(protocol, defaults(protocol, complaint))
+        a = protocol.assess(answers)
+        assert a.complete and a.category in CATEGORIES, complaint
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def test_nothing_known_yet(protocol: Protocol) -> None:
+    a = protocol.assess({})
+    assert a.category is None and not a.final and not a.complete
+    assert protocol.next_question({}) == "breathing"
+    assert protocol.assess({"breathing": "yes", "conscious": "yes"}).category is None
+
+
+def test_not_breathing_is_immediately_final_c1(protocol: Protocol) -> None:
+    a = protocol.assess({"breathing": "no"})
+    assert (a.category, a.final, a.complete) == ("C1", True, True)
+    assert not a.validation and not a.advice
+    assert protocol.next_question({"breathing": "no"}) is None
+
+
+def test_unconscious_with_uncertain_breathing_is_c1(protocol: Protocol) -> None:
+    a = protocol.assess({"breathing": "unsure", "conscious": "no"})
+    assert (a.category, a.final) == ("C1", True)
+
+
+def test_specific_questions_wait_for_the_complaint(protocol: Protocol) -> None:
+    noc = {"breathing": "yes", "conscious": "yes"}
+    assert all(protocol.questions[q].stage == NATURE_OF_CALL for q in protocol.applicable(noc))
+    chest = protocol.applicable({**noc, WHAT_HAPPENED: "chest_pain"})
+    assert "chest_sweaty" in chest and "stroke_fast" not in chest
+    assert chest.index("age") < chest.index("chest_sweaty")
+
+
+def test_ask_if(protocol: Protocol) -> None:
+    fall = {"breathing": "yes", "conscious": "yes", WHAT_HAPPENED: "fall"}
+    assert "fall_long_lie" not in protocol.applicable(fall)
+    assert "fall_long_lie" not in protocol.applicable({**fall, "fall_got_up": "yes"})
+    assert "fall_long_lie" in protocol.applicable({**fall, "fall_got_up": "no"})
+
+
+def test_chest_pain_walkthrough(protocol: Protocol) -> None:
+    answers = {"breathing": "yes", "conscious": "yes", WHAT_HAPPENED: "chest_pain", "age": "older"}
+    a = protocol.assess(answers)
+    assert a.category == "C2" and not a.final and not a.complete  # provisional: age over 35
+    assert protocol.next_question(answers) == "chest_sweaty"
+    a = protocol.assess({**answers, "chest_sweaty": "yes"})
+    assert (a.category, a.code, a.final, a.complete) == ("C2", "10-D-01", True, True)
+    young = {**answers, "age": "young_adult", "chest_sweaty": "no", "chest_breathless": "no"}
+    assert protocol.next_question(young) == "heart_history"
+    a = protocol.assess({**young, "heart_history": "no"})
+    assert (a.category, a.validation, a.advice, a.complete) == ("C3", True, False, True)
+
+
+def test_final_waits_for_higher_priority_rules(protocol: Protocol) -> None:
+    # Unconscious: C2 at once, but a hanging could still be C1, so the alert question is asked.
+    answers = {"breathing": "yes", "conscious": "no"}
+    a = protocol.assess(answers)
+    assert a.category == "C2" and not a.final
+    answers[WHAT_HAPPENED] = "hanging"
+    answers["age"] = "young_adult"
+    assert protocol.next_question(answers) == "alert"
+    a = protocol.assess({**answers, "alert": "no"})
+    assert (a.category, a.final) == ("C1", True)
+    # For a diabetic, nothing above the C2 rule can match any more: final.
+    diabetic = {"breathing": "yes", "conscious": "no", WHAT_HAPPENED: "diabetic"}
+    assert protocol.assess(diabetic).final
+    assert protocol.next_question(diabetic) is None
+
+
+def test_fall_rules(protocol: Protocol) -> None:
+    base = defaults(protocol, "fall", age="older")
+    a = protocol.assess(walk(protocol, base))
+    assert (a.category, a.code, a.validation, a.advice) == ("C4", "17-A-01", True, True)
+    long_lie = {**base, "fall_got_up": "no", "fall_long_lie": "yes"}
+    a = protocol.assess(walk(protocol, long_lie))
+    assert (a.category, a.validation) == ("C2", True)
+
+
+def test_inapplicable_answers_are_ignored(protocol: Protocol) -> None:
+    answers = {"breathing": "yes", "conscious": "yes", WHAT_HAPPENED: "cough_cold", "age": "adult"}
+    plain = protocol.assess({**answers, "cough_breathless": "no"})
+    extra = protocol.assess({**answers, "cough_breathless": "no", "stroke_fast": "yes"})
+    assert plain == extra
+    assert plain.category == "C4"
+
+
+def test_invalid_answers_raise(protocol: Protocol) -> None:
+    with pytest.raises(ValueError, match="not an answer"):
+        protocol.assess({"breathing": "maybe"})
+    with pytest.raises(ValueError, match="unknown question"):
+        protocol.next_question({"pulse": "yes"})
+    assert protocol.answer_error("breathing", "yes") is None
+    assert protocol.answer_error(WHAT_HAPPENED, "chest_pain") is None
+    assert protocol.answer_error(WHAT_HAPPENED, "toothache") is not None
+
+
+@st.composite
+def full_answers(draw: st.DrawFn) -> dict[str, str]:
+    proto = Protocol.load()
+    return {q.id: draw(st.sampled_from(q.answers)) for q in proto.questions.values()}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(full_answers())
+def test_walk_matches_assessment_of_everything(answers: dict[str, str]) -> None:
+    protocol = Protocol.load()
+    asked = walk(protocol, answers)
+    a = protocol.assess(asked)
+    assert a.complete and a.category in CATEGORIES
+    full = protocol.assess(answers)
+    assert (full.category, full.code) == (a.category, a.code)
+    # Asking stops only when the answers are complete; every asked question was applicable.
+    assert set(asked) <= set(protocol.applicable(asked))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_partial_answers_never_break(data: st.DataObject) -> None:
+    protocol = Protocol.load()
+    qids = data.draw(st.lists(st.sampled_from(list(protocol.questions)), unique=True))
+    answers = {q: data.draw(st.sampled_from(protocol.questions[q].answers)) for q in qids}
+    a = protocol.assess(answers)
+    assert a.category is None or a.category in CATEGORIES
+    nxt = protocol.next_question(answers)
+    if nxt is None:
+        assert a.complete
+    else:
+        assert nxt not in answers
+        assert nxt in protocol.applicable(answers)
+    if a.final:
+        assert a.complete and nxt is None
+
+
+# ------------------------------------------------------------------ broken protocol files
+
+MINIMAL = """\
+schema_version: 1
+complaints:
+  fall: "Fall"
+  cough: "Cough"
+questions:
+  - id: breathing
+    text: "Is the patient breathing?"
+    stage: nature_of_call
+    answers: [yes, no]
+    default: yes
+  - id: what_happened
+    text: "What happened?"
+    stage: nature_of_call
+    default: fall
+  - id: fall_injury
+    text: "Injured?"
+    stage: specific
+    applies_to: [fall]
+    answers: [yes, no]
+    default: no
+    answer_time_s: [3, 9]
+rules:
+  - when: {breathing: no}
+    category: C1
+    code: "09-E-01"
+    label: "Not breathing"
+    final: true
+  - when: {complaint: fall, fall_injury: yes}
+    category: C3
+    code: "17-B-01"
+    label: "Fall, injured"
+    validation: true
+  - when: {complaint: fall}
+    category: C4
+    code: "17-A-01"
+    label: "Fall"
+    validation: true
+    advice: true
+  - when: {complaint: cough}
+    category: C4
+    code: "48-A-01"
+    label: "Cough"
+    validation: true
+    advice: true
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "protocol.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_protocol_loads(tmp_path: Path) -> None:
+    p = Protocol.load(write(tmp_path, MINIMAL))
+    assert list(p.questions) == ["breathing", "what_happened", "fall_injury"]
+    assert p.questions["fall_injury"].answer_time_s == (3.0, 9.0)
+    assert p.questions["breathing"].answer_time_s == (3.0, 10.0)
+    assert p.assess({"breathing": "yes", WHAT_HAPPENED: "fall", "fall_injury": "no"}).category == (
+        "C4"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("when: {complaint: fall, fall_injury: yes}", "when: {complaint: fall, fal_injury: yes}",
+         29, "unknown question 'fal_injury'"),
+        ("when: {complaint: fall, fall_injury: yes}", "when: {complaint: fall, fall_injury: maybe}",
+         29, "'maybe' is not an answer to 'fall_injury'"),
+        ("when: {complaint: cough}\n    category: C4", "when: {complaint: cough}\n    category: C2",
+         40, "cannot allow advice"),
+        ("    answers: [yes, no]\n    default: no", "    answers: [yes, no]\n    default: unsure",
+         20, "default 'unsure' is not one of its answers"),
+        ("  - when: {complaint: cough}\n    category: C4\n    code: \"48-A-01\"",
+         "  - when: {complaint: cough, breathing: yes}\n    category: C4\n    code: \"48-A-01\"",
+         5, "complaint 'cough' has no catch-all rule"),
+        ("when: {complaint: fall, fall_injury: yes}", "when: {complaint: cough, fall_injury: yes}",
+         29, "never asked for cough"),
+        ("  - id: fall_injury", "  - id: breathing", 15, "defined twice"),
+        ("    applies_to: [fall]", "    applies_to: [falls]", 18, "unknown complaint 'falls'"),
+        ("    category: C3", "    category: C5", 30, "Input should be 'C1', 'C2', 'C3' or 'C4'"),
+        ("    label: \"Fall, injured\"\n", "", 28, "missing required key 'label'"),
+        ("    final: true\n", "    final: true\n    colour: red\n", 25, "unknown key 'colour'"),
+        ("schema_version: 1", "schema_version: 2", 1, "schema_version"),
+        ("complaints:\n", "complaints: [\n", 3, "YAML error"),
+    ],
+)
+def test_broken_protocol_is_reported_with_file_and_line(
+    tmp_path: Path, old: str, new: str, line: int, message: str
+) -> None:
+    assert old in MINIMAL
+    path = write(tmp_path, MINIMAL.replace(old, new, 1))
+    with pytest.raises(TriageDataError) as info:
+        Protocol.load(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}:{line}:"), text
+    assert message in text, text
+
+
+def test_missing_protocol_file(tmp_path: Path) -> None:
+    with pytest.raises(TriageDataError, match="cannot read"):
+        Protocol.load(tmp_path / "nope.yaml")
+
+
+def test_triage_data_error_is_a_value_error() -> None:
+    assert issubclass(TriageDataError, ValueError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -18,9 +19,14 @@ from ambsim_gui.sim.protocol import (
 )
 
 
+@functools.cache
+def shipped() -> Protocol:
+    return Protocol.load()
+
+
 @pytest.fixture(scope="module")
 def protocol() -> Protocol:
-    return Protocol.load()
+    return shipped()
 
 
 def walk(protocol: Protocol, answers: dict[str, str]) -> dict[str, str]:
@@ -192,14 +198,13 @@ def test_invalid_answers_raise(protocol: Protocol) -> None:
 
 @st.composite
 def full_answers(draw: st.DrawFn) -> dict[str, str]:
-    proto = Protocol.load()
-    return {q.id: draw(st.sampled_from(q.answers)) for q in proto.questions.values()}
+    return {q.id: draw(st.sampled_from(q.answers)) for q in shipped().questions.values()}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(full_answers())
 def test_walk_matches_assessment_of_everything(answers: dict[str, str]) -> None:
-    protocol = Protocol.load()
+    protocol = shipped()
     asked = walk(protocol, answers)
     a = protocol.assess(asked)
     assert a.complete and a.category in CATEGORIES
@@ -212,7 +217,7 @@ def test_walk_matches_assessment_of_everything(answers: dict[str, str]) -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.data())
 def test_partial_answers_never_break(data: st.DataObject) -> None:
-    protocol = Protocol.load()
+    protocol = shipped()
     qids = data.draw(st.lists(st.sampled_from(list(protocol.questions)), unique=True))
     answers = {q: data.draw(st.sampled_from(protocol.questions[q].answers)) for q in qids}
     a = protocol.assess(answers)
@@ -297,23 +302,23 @@ def test_minimal_protocol_loads(tmp_path: Path) -> None:
     ("old", "new", "line", "message"),
     [
         ("when: {complaint: fall, fall_injury: yes}", "when: {complaint: fall, fal_injury: yes}",
-         29, "unknown question 'fal_injury'"),
+         28, "unknown question 'fal_injury'"),
         ("when: {complaint: fall, fall_injury: yes}", "when: {complaint: fall, fall_injury: maybe}",
-         29, "'maybe' is not an answer to 'fall_injury'"),
+         28, "'maybe' is not an answer to 'fall_injury'"),
         ("when: {complaint: cough}\n    category: C4", "when: {complaint: cough}\n    category: C2",
-         40, "cannot allow advice"),
+         44, "cannot allow advice"),
         ("    answers: [yes, no]\n    default: no", "    answers: [yes, no]\n    default: unsure",
          20, "default 'unsure' is not one of its answers"),
         ("  - when: {complaint: cough}\n    category: C4\n    code: \"48-A-01\"",
          "  - when: {complaint: cough, breathing: yes}\n    category: C4\n    code: \"48-A-01\"",
-         5, "complaint 'cough' has no catch-all rule"),
+         4, "complaint 'cough' has no catch-all rule"),
         ("when: {complaint: fall, fall_injury: yes}", "when: {complaint: cough, fall_injury: yes}",
-         29, "never asked for cough"),
+         28, "never asked for cough"),
         ("  - id: fall_injury", "  - id: breathing", 15, "defined twice"),
         ("    applies_to: [fall]", "    applies_to: [falls]", 18, "unknown complaint 'falls'"),
-        ("    category: C3", "    category: C5", 30, "Input should be 'C1', 'C2', 'C3' or 'C4'"),
+        ("    category: C3", "    category: C5", 29, "Input should be 'C1', 'C2', 'C3' or 'C4'"),
         ("    label: \"Fall, injured\"\n", "", 28, "missing required key 'label'"),
-        ("    final: true\n", "    final: true\n    colour: red\n", 25, "unknown key 'colour'"),
+        ("    final: true\n", "    final: true\n    colour: red\n", 28, "unknown key 'colour'"),
         ("schema_version: 1", "schema_version: 2", 1, "schema_version"),
         ("complaints:\n", "complaints: [\n", 3, "YAML error"),
     ],

@@ -112,8 +112,15 @@ class GroupBlock(JsonMixin):
 
 @dataclass(frozen=True)
 class OutcomeBlock(JsonMixin):
-    """How room incidents ended: shares sum to 1 over the four NHS outcomes, or are all 0."""
+    """How room incidents ended, as shares of all incidents (AmbSYS: H&T as % of incidents).
 
+    The denominator is every room incident except records closed as duplicates of another;
+    incidents still open when the figures are taken make up ``open``, so the four outcome
+    shares sum to 1 only once every incident has closed.
+    """
+
+    incidents: int  # room incidents that are not duplicates of another
+    open: int  # of which not yet closed
     closed: int  # incidents closed with one of the five counted outcomes
     hear_and_treat: float
     see_and_treat: float
@@ -356,6 +363,7 @@ class ShiftMetrics:
         self._incidents: dict[str, _Incident] = {}
         self._incident_patient: dict[str, str] = {}
         self._closed_outcomes: dict[str, int] = {k: 0 for k in _OUTCOME_OF_CLOSE}
+        self._duplicate_records = 0
         # (vehicle, incident) -> arrival time, for RRVs only: a later see_and_treat outcome by
         # that RRV makes its arrival the clock stop for C2-C4 under ARP
         self._rrv_arrival: dict[tuple[str, str], float] = {}
@@ -467,6 +475,8 @@ class ShiftMetrics:
         self._hub_queued_at.pop(e.incident_id, None)  # the hub drops it without an event
         if e.outcome in self._closed_outcomes:
             self._closed_outcomes[e.outcome] += 1
+        elif e.outcome == "duplicate":
+            self._duplicate_records += 1
 
     def _on_vehicle_created(self, e: VehicleCreated) -> None:
         self._vehicles.setdefault(e.vehicle_id, _Vehicle()).type = e.type
@@ -726,8 +736,11 @@ class ShiftMetrics:
         for outcome, count in self._closed_outcomes.items():
             counts[_OUTCOME_OF_CLOSE[outcome]] += count
         closed = sum(counts.values())
-        shares = {k: (counts[k] / closed if closed else 0.0) for k in OUTCOME_KEYS}
+        incidents = len(self._incidents) - self._duplicate_records
+        shares = {k: (counts[k] / incidents if incidents else 0.0) for k in OUTCOME_KEYS}
         return OutcomeBlock(
+            incidents=incidents,
+            open=max(0, incidents - closed),
             closed=closed,
             hear_and_treat=shares["hear_and_treat"],
             see_and_treat=shares["see_and_treat"],

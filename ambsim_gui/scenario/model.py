@@ -123,6 +123,10 @@ class ControlRoom(Strict):
     call_handlers: Annotated[int, Field(ge=1, le=200)] = 3
     dispatchers: Annotated[int, Field(ge=1, le=100)] = 1
     trainee_role: Literal["call_handler", "dispatcher", "both"] = "both"
+    pickup_s: tuple[NonNegative, NonNegative] = Field(
+        default=(3.0, 10.0),
+        description="Seconds a virtual call handler takes to pick up (a trainee's are real)",
+    )
     ask_s: Positive = Field(default=4.0, description="Seconds a handler takes to ask one question")
     wrap_up_s: NonNegative = Field(default=30.0, description="Seconds of admin after each call")
     assessment_mode: bool = Field(default=False, description="Hide vehicle suggestions at the desk")

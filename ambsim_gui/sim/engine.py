@@ -66,9 +66,11 @@ class Engine:
 
         self.calls: dict[str, Call] = {}
         self.incidents: dict[str, Incident] = {}
+        self._open: dict[str, Incident] = {}  # open incidents in opening order
         self.ringing: list[str] = []  # call ids in arrival order
         self.seats: dict[str, Seat] = {}
         self.vehicles: dict[str, Vehicle] = {}
+        self.free: dict[str, Vehicle] = {}  # on duty and available or returning, kept by Fleet
         self.hospitals: dict[str, HospitalState] = {}
         self._n_incidents = 0
         self.rejections = 0
@@ -106,6 +108,7 @@ class Engine:
         if policy is not None and colleague_seats:
             self.policies.insert(0, make_policy(policy, self, colleague_seats))
         self._policy_wants: list[bool] = [False] * len(self.policies)
+        self.virtual_seats = {seat for p in self.policies for seat in p.seats}
         self._pending: deque[cmd.Command] = deque()
         self._drain_scheduled = False
         self._draining = False
@@ -286,6 +289,8 @@ class Engine:
             return f"seat {seat.id} is already on call {seat.call_id}"
         if seat.wrapping_up:
             return f"seat {seat.id} is still finishing the last call"
+        if seat.reaching:
+            return f"seat {seat.id} is already picking up a call"
         call_id = c.call_id
         if call_id is None:
             if not self.ringing:
@@ -296,8 +301,26 @@ class Engine:
             return f"no call {call_id!r}"
         if call.status != "ringing":
             return f"call {call_id} is not ringing (it is {call.status})"
+        if seat.id in self.virtual_seats:
+            lo, hi = self.scenario.control_room.pickup_s
+            rng = self.streams.get(R.PATIENT, call.truth_patient.index, R.PATIENT_CALLER)
+            delay = float(rng.uniform(min(lo, hi), max(lo, hi)))
+            if delay > 0:
+                seat.reaching = True
+                self.env.process(self._pick_up(seat, call.id, delay))
+                return None
         self.callers.answered(call, seat)
         return None
+
+    def _pick_up(self, seat: Seat, call_id: str, delay: float) -> Any:
+        """A virtual handler reaches the phone; if someone else took that call, the next."""
+        yield self.env.timeout(delay)
+        seat.reaching = False
+        call_id = call_id if call_id in self.ringing else (self.ringing[0] if self.ringing else "")
+        if call_id:
+            self.callers.answered(self.calls[call_id], seat)
+        else:
+            self.emit(ev.SeatFree(t=self.now, seat=seat.id))
 
     def _cmd_ask(self, c: cmd.AskQuestion) -> str | None:
         call, why = self._active_call(c, c.call_id)
@@ -455,6 +478,7 @@ class Engine:
             t_open=self.now,
         )
         self.incidents[inc_id] = inc
+        self._open[inc_id] = inc
         patient.incident_ids.append(inc_id)
         self.emit(
             ev.IncidentOpened(
@@ -507,6 +531,7 @@ class Engine:
         if inc.status == "closed":
             return
         inc.status = "closed"
+        self._open.pop(inc.id, None)
         inc.outcome = outcome
         inc.queued = False
         if inc.on_hub:
@@ -520,18 +545,17 @@ class Engine:
         return [self.calls[c] for c in self.ringing]
 
     def open_incidents(self) -> list[Incident]:
-        return [i for i in self.incidents.values() if i.status == "open"]
+        return list(self._open.values())
 
     def dispatch_queue(self) -> list[Incident]:
         """Incidents waiting for a vehicle, most urgent first, then oldest."""
-        queue = [i for i in self.incidents.values() if i.queued and i.status == "open"]
+        queue = [i for i in self._open.values() if i.queued]
         queue.sort(key=lambda i: (i.rank, i.t_queued, i.id))
         return queue
 
     def free_vehicles(self, vtype: str | None = None) -> list[Vehicle]:
-        return [
-            v for v in self.vehicles.values() if v.free and (vtype is None or v.type == vtype)
-        ]
+        free = sorted(self.free.values(), key=lambda v: v.id)
+        return free if vtype is None else [v for v in free if v.type == vtype]
 
     def vehicle_etas(self, incident: Incident, vehicles: Sequence[Vehicle]) -> np.ndarray:
         """Seconds until each vehicle could reach the incident, mobilisation included."""

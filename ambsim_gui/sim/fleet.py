@@ -35,6 +35,14 @@ class Fleet:
 
     def __init__(self, engine: Engine) -> None:
         self.e = engine
+        # Travel times from every station to every node, one row a station: the ETA of a
+        # vehicle standing at its station is a lookup, not a search.
+        homes = sorted({v.home_node for v in engine.vehicles.values()})
+        self._home_row = {node: i for i, node in enumerate(homes)}
+        router = engine.world.router
+        self._from_home = (
+            np.vstack([router.times_from(n) for n in homes]) if homes else np.zeros((0, 0))
+        )
 
     # --- shifts --------------------------------------------------------------------------
 
@@ -65,10 +73,12 @@ class Fleet:
             if begin > e.now:
                 yield e.env.timeout(begin - e.now)
             v.on_duty = True
+            self._track_free(v)
             if v.status == "off_duty":
                 self._status(v, "available")
             yield e.env.timeout(max(0.0, end - e.now))
             v.on_duty = False
+            self._track_free(v)
             if v.status == "available":
                 self._status(v, "off_duty")
             # a vehicle on a job or on its way home goes off duty when it gets back
@@ -108,21 +118,19 @@ class Fleet:
         out = np.empty(len(vehicles))
         if not vehicles:
             return out
-        router = self.e.world.router
         mobilise = self.e.scenario.job_times.mobilise_s
-        moving: list[tuple[int, int, float]] = []
-        for i, v in enumerate(vehicles):
-            if v.status == "available" and v.node == v.home_node:
-                out[i] = router.times_from(v.home_node)[target] + mobilise
-            else:
-                node, delay = self.where_now(v)
-                moving.append((i, node, delay + (mobilise if v.status == "available" else 0.0)))
-        if moving:
-            at_station = np.delete(out, [m[0] for m in moving])
-            limit = float(at_station.min()) if bound and at_station.size else np.inf
+        at_home = np.array([v.status == "available" and v.node == v.home_node for v in vehicles])
+        if at_home.any():
+            rows = [self._home_row[v.home_node] for v, home in zip(vehicles, at_home) if home]
+            out[at_home] = self._from_home[rows, target] + mobilise
+        if not at_home.all():
+            limit = float(out[at_home].min()) if bound and at_home.any() else np.inf
+            router = self.e.world.router
             times = router.times_to_within(target, limit) if bound else router.times_to(target)
-            for i, node, delay in moving:
-                out[i] = times[node] + delay
+            for i in np.flatnonzero(~at_home):
+                v = vehicles[int(i)]
+                node, delay = self.where_now(v)
+                out[i] = times[node] + delay + (mobilise if v.status == "available" else 0.0)
         return out
 
     def nearest(self, target: int, vehicles: Sequence[Vehicle]) -> tuple[Vehicle | None, float]:
@@ -135,8 +143,15 @@ class Fleet:
 
     # --- status --------------------------------------------------------------------------
 
+    def _track_free(self, v: Vehicle) -> None:
+        if v.free:
+            self.e.free[v.id] = v
+        else:
+            self.e.free.pop(v.id, None)
+
     def _status(self, v: Vehicle, status: str) -> None:
         v.status = status
+        self._track_free(v)
         x, y = self.position(v, self.e.now)
         self.e.emit(
             ev.VehicleStatus(
@@ -232,6 +247,14 @@ class Fleet:
                 diverted_from=diverted_from,
             )
         )
+        # The status changes now, not when the process first runs, so that no second command
+        # at this same instant can find the vehicle still free.
+        if mobilise:
+            v.ready_t = e.now + e.scenario.job_times.mobilise_s
+            self._status(v, "mobilising")
+        else:
+            self._drive(v, route, delay, blue=True)
+            self._status(v, "to_scene")
         self._restart(v, self._respond(v, inc, route, delay, mobilise))
         return None
 
@@ -244,7 +267,7 @@ class Fleet:
         inc = self.e.incidents[v.incident_id]
         self._release(v, inc, "stand_down")
         node, delay = self.where_now(v)
-        self._restart(v, self._return(v, node, delay))
+        self.send_home(v, node, delay)
         return None
 
     def _release(self, v: Vehicle, inc: Incident, reason: str) -> None:
@@ -267,7 +290,7 @@ class Fleet:
                     ev.VehicleStoodDown(t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason="incident_closed")
                 )
                 node, delay = self.where_now(v)
-                self._restart(v, self._return(v, node, delay))
+                self.send_home(v, node, delay)
 
     # --- the job cycle -------------------------------------------------------------------
 
@@ -275,12 +298,10 @@ class Fleet:
         e = self.e
         try:
             if mobilise:
-                v.ready_t = e.now + e.scenario.job_times.mobilise_s
-                self._status(v, "mobilising")
-                yield e.env.timeout(e.scenario.job_times.mobilise_s)
-            self._drive(v, route, delay, blue=True)
-            self._status(v, "to_scene")
-            yield e.env.timeout(delay + float(route.duration_s))
+                yield e.env.timeout(max(0.0, v.ready_t - e.now))
+                self._drive(v, route, delay, blue=True)
+                self._status(v, "to_scene")
+            yield e.env.timeout(max(0.0, v.depart_t + float(route.duration_s) - e.now))
         except simpy.Interrupt:
             return
         v.node = inc.node
@@ -317,7 +338,7 @@ class Fleet:
         if role == "backup":
             for rid in patient.waiting_rrvs:
                 rrv = e.vehicles[rid]
-                self._restart(rrv, self._leave_scene(rrv, RRV_HANDOVER_S))
+                rrv.process = e.env.process(self._leave_scene(rrv, RRV_HANDOVER_S))
             patient.waiting_rrvs.clear()
             inc.queued = False
         yield from self._treat(v, inc, patient)
@@ -401,31 +422,43 @@ class Fleet:
                 self.e.close_incident(other, "duplicate")
         for rid in patient.waiting_rrvs:
             rrv = self.e.vehicles[rid]
-            self._restart(rrv, self._leave_scene(rrv, 0.0))
+            self._leave_now(rrv)
         patient.waiting_rrvs.clear()
 
     def _leave_scene(self, v: Vehicle, after_s: float) -> Any:
-        try:
-            if after_s > 0:
-                yield self.e.env.timeout(after_s)
-        except simpy.Interrupt:
-            return
+        yield self.e.env.timeout(after_s)
+        if v.status == "on_scene":
+            self._leave_now(v)
+
+    def _leave_now(self, v: Vehicle) -> None:
         if v.incident_id is not None:
             inc = self.e.incidents[v.incident_id]
             if v.id in inc.vehicles:
                 inc.vehicles.remove(v.id)
             v.incident_id = None
-        yield from self._return(v, v.node, 0.0)
+        self.send_home(v, v.node, 0.0)
+
+    def send_home(self, v: Vehicle, node: int, delay: float) -> None:
+        """Start the drive back to station now (status changes at once), as a new process."""
+        wait = self._set_off_home(v, node, delay)
+        self._restart(v, self._homeward(v, wait))
 
     def _return(self, v: Vehicle, node: int, delay: float) -> Any:
+        """The same, within the vehicle's running job process."""
+        yield from self._homeward(v, self._set_off_home(v, node, delay))
+
+    def _set_off_home(self, v: Vehicle, node: int, delay: float) -> float:
+        if node == v.home_node and delay <= 0:
+            return 0.0
         e = self.e
+        route = self._drive(v, e.world.router_normal.route(node, v.home_node), delay, blue=False)
+        self._status(v, "returning")
+        return delay + float(route.duration_s)
+
+    def _homeward(self, v: Vehicle, wait: float) -> Any:
         try:
-            if node != v.home_node or delay > 0:
-                route = self._drive(
-                    v, e.world.router_normal.route(node, v.home_node), delay, blue=False
-                )
-                self._status(v, "returning")
-                yield e.env.timeout(delay + float(route.duration_s))
+            if wait > 0:
+                yield self.e.env.timeout(wait)
         except simpy.Interrupt:
             return
         v.node = v.home_node

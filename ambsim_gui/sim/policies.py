@@ -32,13 +32,8 @@ if TYPE_CHECKING:
 LINK_RADIUS_M = 400.0
 LINK_WINDOW_S = 3600.0
 
-_WAKE_HANDLER = (
-    ev.CallArrived,
-    ev.SeatFree,
-    ev.CallAnswered,
-    ev.QuestionAnswered,
-    ev.TriageAssessed,
-)
+_WAKE_ANSWER = (ev.CallArrived, ev.SeatFree)
+_WAKE_TRIAGE = (ev.CallAnswered, ev.TriageAssessed)
 _WAKE_DISPATCH = (ev.IncidentQueued, ev.VehicleStatus, ev.VehicleStoodDown)
 
 
@@ -53,22 +48,28 @@ class Policy:
         self.handler_seats = [s for s in seats if engine.seats[s].handler]
         self.dispatcher_seats = [s for s in seats if engine.seats[s].dispatcher]
         self._dispatch_due = False
-        self._handler_due = False
+        self._answer_due = False
+        self._triage_due: dict[str, None] = {}  # call ids whose handler has a next step
+        self._mine = set(self.handler_seats)
 
     # --- the engine's interface ----------------------------------------------------------
 
     def observe(self, event: ev.Event) -> bool:
-        if self.handler_seats and isinstance(event, _WAKE_HANDLER):
-            self._handler_due = True
+        if self.handler_seats:
+            if isinstance(event, _WAKE_ANSWER):
+                self._answer_due = True
+            elif isinstance(event, _WAKE_TRIAGE):
+                call = self.e.calls[event.call_id]
+                if call.seat in self._mine:
+                    self._triage_due[call.id] = None
         if self.dispatcher_seats and isinstance(event, _WAKE_DISPATCH):
             if not isinstance(event, ev.VehicleStatus) or event.status in ("available", "returning"):
                 self._dispatch_due = True
-        return self._handler_due or self._dispatch_due
+        return self._answer_due or bool(self._triage_due) or self._dispatch_due
 
     def act(self) -> list[cmd.Command]:
         out: list[cmd.Command] = []
-        if self._handler_due:
-            self._handler_due = False
+        if self._answer_due or self._triage_due:
             out += self.handle_calls()
         if self._dispatch_due:
             self._dispatch_due = False
@@ -80,15 +81,20 @@ class Policy:
     def handle_calls(self) -> list[cmd.Command]:
         e = self.e
         out: list[cmd.Command] = []
-        ringing = [c.id for c in e.ringing_calls()]
-        for seat_id in self.handler_seats:
-            seat = e.seats[seat_id]
-            if seat.free and ringing:
-                out.append(cmd.AnswerCall(seat=seat_id, call_id=ringing.pop(0)))
-            elif seat.call_id is not None:
-                call = e.calls[seat.call_id]
-                if call.status == "answered" and call.pending_question is None:
-                    out += self.triage(seat_id, call)
+        if self._answer_due:
+            self._answer_due = False
+            taken = {s.call_id for s in e.seats.values()}
+            ringing = [c for c in e.ringing if c not in taken]
+            for seat_id in self.handler_seats:
+                if not ringing:
+                    break
+                if e.seats[seat_id].free:
+                    out.append(cmd.AnswerCall(seat=seat_id, call_id=ringing.pop(0)))
+        due, self._triage_due = self._triage_due, {}
+        for call_id in due:
+            call = e.calls[call_id]
+            if call.status == "answered" and call.pending_question is None and call.seat:
+                out += self.triage(call.seat, call)
         return out
 
     def questions_to_ask(self, call: Call) -> str | None:
@@ -117,8 +123,14 @@ class Policy:
 class ExpertPolicy(Policy):
     name = "expert"
 
+    def __init__(self, engine: Engine, seats: list[str]) -> None:
+        super().__init__(engine, seats)
+        self._checked_duplicates: set[str] = set()
+
     def triage(self, seat: str, call: Call) -> list[cmd.Command]:
-        if "what_happened" in call.answers:
+        if "what_happened" in call.answers and call.id not in self._checked_duplicates:
+            # Once the complaint is known, look for an incident this caller may be about.
+            self._checked_duplicates.add(call.id)
             dup = self._duplicate_of(call)
             if dup is not None:
                 return [cmd.LinkCall(seat=seat, call_id=call.id, incident_id=dup.id)]

@@ -37,17 +37,17 @@ class RandomStreams:
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
-        self._cache: dict[tuple[int, ...], np.random.Generator] = {}
+        self._cache: dict[tuple[int | str, ...], np.random.Generator] = {}
 
     def get(self, *key: int | str) -> np.random.Generator:
-        stable = tuple(_stable(k) for k in key)
-        gen = self._cache.get(stable)
+        gen = self._cache.get(key)
         if gen is None:
+            stable = tuple(_stable(k) for k in key)
             seq = np.random.SeedSequence(entropy=abs(self.seed), spawn_key=stable)
             gen = np.random.Generator(np.random.PCG64(seq))
-            self._cache[stable] = gen
+            self._cache[key] = gen
         return gen
 
     def forget(self, *key: int | str) -> None:
         """Drop a stream that will not be used again (patients are many; keep memory flat)."""
-        self._cache.pop(tuple(_stable(k) for k in key), None)
+        self._cache.pop(key, None)

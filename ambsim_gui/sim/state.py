@@ -134,7 +134,8 @@ class Seat:
     dispatcher: bool
     call_id: str | None = None
     wrapping_up: bool = False
+    reaching: bool = False  # a virtual handler is picking up the phone
 
     @property
     def free(self) -> bool:
-        return self.handler and self.call_id is None and not self.wrapping_up
+        return self.handler and self.call_id is None and not self.wrapping_up and not self.reaching

@@ -230,6 +230,10 @@ class JobTimes(Strict):
     on_scene_no_care_min: tuple[Positive, Positive] = Field(
         default=(20.0, 30.0), description="On scene with a patient who needed no face-to-face care"
     )
+    on_scene_distribution: Literal["uniform", "exponential"] = Field(
+        default="uniform",
+        description="uniform over each range, or exponential with the range's midpoint as mean",
+    )
     clearing_min: Positive = 15.0
 
 

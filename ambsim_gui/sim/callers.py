@@ -152,10 +152,16 @@ class Callers:
         weights = self.e.scenario.demand.cards
         if card is not None:
             weights = {card: 1.0}
-        try:
-            return cards.draw(rng, category=category, card_weights=weights)
-        except ValueError:
-            return cards.draw(rng, category=category)
+        # An author's card selection may have no card of this category: widen step by step.
+        attempts: list[tuple[str | None, dict[str, float] | None]] = [
+            (category, weights), (category, None), (None, weights), (None, None)
+        ]
+        for cat, w in attempts:
+            try:
+                return cards.draw(rng, category=cat, card_weights=w)
+            except ValueError:
+                continue
+        raise ValueError("the call-card library is empty")
 
     def _first_calls(self, patient: Patient, extra: int | None = None) -> None:
         e = self.e

@@ -359,7 +359,7 @@ class Fleet:
             return
         if need in ("hear_and_treat", "see_and_treat"):
             lo, hi = jt.on_scene_no_care_min if need == "hear_and_treat" else jt.on_scene_see_and_treat_min
-            yield e.env.timeout(float(rng.uniform(lo, hi)) * 60.0)
+            yield e.env.timeout(self._on_scene_s(rng, lo, hi))
             e.emit(ev.PatientOutcome(t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome="see_and_treat", hospital=None))
             self._episode_done(patient, inc, "see_and_treat")
             v.incident_id = None
@@ -368,7 +368,7 @@ class Fleet:
             yield from self._return(v, v.node, 0.0)
             return
         lo, hi = jt.on_scene_convey_min
-        yield e.env.timeout(float(rng.uniform(lo, hi)) * 60.0)
+        yield e.env.timeout(self._on_scene_s(rng, lo, hi))
         hospital = self.choose_hospital(v.node, need)
         e.emit(ev.PatientOutcome(t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome=need, hospital=hospital.name))
         blue = inc.category in ("C1", "C2")
@@ -396,6 +396,11 @@ class Fleet:
         self._status(v, "clearing")
         yield e.env.timeout(jt.clearing_min * 60.0)
         yield from self._return(v, v.node, 0.0)
+
+    def _on_scene_s(self, rng: np.random.Generator, lo: float, hi: float) -> float:
+        if self.e.scenario.job_times.on_scene_distribution == "exponential":
+            return float(rng.exponential((lo + hi) / 2.0)) * 60.0
+        return float(rng.uniform(min(lo, hi), max(lo, hi))) * 60.0
 
     def choose_hospital(self, scene: int, need: str) -> Any:
         """The nearest receiving unit for the need that is not on diversion."""

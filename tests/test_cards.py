@@ -437,3 +437,13 @@ def test_typical_answers(lib: CardLibrary) -> None:
     assert typical["stroke_fast"] == lib.protocol.questions["stroke_fast"].default
     with pytest.raises(ValueError):
         lib.typical_answers("chest_pain", "nope")
+
+
+def test_openings_helper_and_hashable_truths(lib: CardLibrary) -> None:
+    assert lib.openings("choking", "cleared") == lib.cards["choking"].variant("cleared").openings
+    assert lib.openings("choking", "complete_obstruction") == lib.cards["choking"].openings
+    rng = np.random.default_rng(12)
+    truths = {lib.draw(rng) for _ in range(20)}  # frozen and hashable despite the answer map
+    assert truths
+    with pytest.raises(ValueError):
+        lib.openings("nope", "x")

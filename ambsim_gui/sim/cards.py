@@ -17,7 +17,7 @@ Loading errors raise :class:`~ambsim_gui.sim.protocol.TriageDataError` naming fi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -165,7 +165,7 @@ class PatientTruth:
     need: str  # "hear_and_treat" | "see_and_treat" | "convey_ed" | "convey_elsewhere"
     ideal: str  # "dispatch" | "validate" | "advise": what an expert room should do
     opening: str  # the caller's first words
-    answers: Mapping[str, Answer]  # for EVERY protocol question (defaults filled in)
+    answers: Mapping[str, Answer] = field(hash=False)  # EVERY protocol question, defaults filled
     extra_callers_mean: float  # mean number of additional callers about the same incident
     description: str = ""  # the variant's one-line description, for debriefs
 
@@ -297,6 +297,13 @@ class CardLibrary:
         else:
             chosen = c.variant(variant)
         return self._truth(c, chosen, u[1:])
+
+    def openings(self, card: str, variant: str) -> tuple[str, ...]:
+        """The ways a caller about this variant may open a call (e.g. when calling again)."""
+        if card not in self.cards:
+            raise ValueError(f"unknown card '{card}'")
+        c = self.cards[card]
+        return c.variant(variant).openings or c.openings
 
     def typical_answers(self, card: str, variant: str) -> dict[str, str]:
         """The answer values a typical caller gives (each uncertain answer at its likelier value).

@@ -19,7 +19,7 @@ Loading errors raise :class:`TriageDataError` naming the file and, where possibl
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -226,7 +226,8 @@ class Question:
     answer_time_s: tuple[float, float]
     applies_to: tuple[str, ...]  # () = every complaint
     ask_if: tuple[tuple[str, tuple[str, ...]], ...] = ()  # asked only when these answers hold
-    say: Mapping[str, tuple[str, ...]] | None = None  # generic caller phrasings per answer value
+    say: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    """Generic caller phrasings per answer value (used when a call card gives none)."""
 
     def phrasings(self, value: str) -> tuple[str, ...]:
         """Generic ways a caller says ``value`` (empty when the protocol gives none)."""
@@ -259,7 +260,8 @@ class Assessment:
     label: str
     validation: bool  # may go to the clinical hub
     advice: bool  # handler may give advice / refer elsewhere
-    final: bool  # the rule that fired says no more questions are needed
+    final: bool  # the rule that fired says no more questions are needed (and no earlier rule
+    #              could still match, so further answers cannot change the category)
     complete: bool  # final, or no applicable question is left unasked
 
 

@@ -364,10 +364,12 @@ def test_outcome_shares_fold_referral_into_hear_and_treat() -> None:
                          ("I4", "convey_ed"), ("I5", "duplicate")]:  # fmt: skip
         s.incident(iid, "C3")
         s.closed(100.0, iid, outcome)
+    s.incident("I6", "C2")  # still open: counts in the denominator, as AmbSYS does
     o = s.report().outcomes
     assert o.closed == 4  # the merged duplicate record is not an outcome
+    assert (o.incidents, o.open) == (5, 1)
     assert (o.hear_and_treat, o.see_and_treat, o.convey_ed, o.convey_elsewhere) == (
-        0.5, 0.25, 0.25, 0.0
+        0.4, 0.2, 0.2, 0.0
     )  # fmt: skip
     assert o.counts == {"hear_and_treat": 2, "see_and_treat": 1, "convey_ed": 1,
                         "convey_elsewhere": 0}  # fmt: skip
@@ -543,7 +545,9 @@ def test_random_streams_keep_the_invariants(steps: list[tuple[str, int, int]]) -
     assert u.total == u.duplicate + u.stood_down + u.avoidable <= r.dispatches
     o = r.outcomes
     total = o.hear_and_treat + o.see_and_treat + o.convey_ed + o.convey_elsewhere
-    assert total == pytest.approx(1.0 if o.closed else 0.0)
+    # shares of all (non-duplicate) incidents: the still-open ones make up the rest
+    assert total == pytest.approx(o.closed / o.incidents if o.incidents else 0.0)
+    assert o.open == o.incidents - o.closed
     assert r.utilisation.fleet is None or 0.0 <= r.utilisation.fleet <= 1.0
     stepwise = ShiftMetrics(ARP_2017, UnitCosts())
     for event in s.events:

@@ -47,9 +47,11 @@ class Engine:
         policy: str | None = "expert",
         trainee_policy: str | None = None,
         duration_s: float | None = None,
+        role: str | None = None,
     ) -> None:
         """``policy`` plays the virtual colleagues; ``trainee_policy`` the trainee's seat
-        (None: the trainee's commands come from outside, through ``submit``)."""
+        (None: the trainee's commands come from outside, through ``submit``). ``role``
+        overrides the scenario's trainee role: call_handler, dispatcher or both."""
         from ambsim_gui.sim.policies import make_policy
 
         self.world = world
@@ -76,6 +78,9 @@ class Engine:
         self.rejections = 0
         self._ended = False
 
+        self.role = role or self.scenario.control_room.trainee_role
+        if self.role not in ("call_handler", "dispatcher", "both"):
+            raise ValueError(f"unknown trainee role {self.role!r}")
         self._build_seats()
         for spec in world.vehicles:
             self.vehicles[spec.vehicle_id] = Vehicle(
@@ -135,7 +140,7 @@ class Engine:
 
     def _build_seats(self) -> None:
         room = self.scenario.control_room
-        role = room.trainee_role
+        role = self.role
         handlers = room.call_handlers
         dispatchers = room.dispatchers
         trainee_handles = role in ("call_handler", "both")

@@ -70,7 +70,9 @@ class ClinicalHub:
     def _ordered(self) -> list[Incident]:
         return sorted(
             self.stack,
-            key=lambda i: (i.id not in self._bounced, CATEGORY_RANK[i.category], self._breach_at[i.id], i.id),
+            # Earliest breach first (bounced calls ahead of all): a C2 waits 30 minutes at most,
+            # a C4 three hours, so this serves urgency without starving the lower categories.
+            key=lambda i: (i.id not in self._bounced, self._breach_at[i.id], CATEGORY_RANK[i.category], i.id),
         )
 
     def _wake(self) -> None:

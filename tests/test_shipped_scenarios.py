@@ -1,0 +1,44 @@
+"""Every shipped scenario runs headless, and its key figures show what it is meant to show."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from ambsim_gui.headless import RunResult, run_scenario
+from ambsim_gui.paths import SCENARIOS
+
+# DOMAIN.md: hear-and-treat between English trusts, March 2025
+TRUST_HT_RANGE = (0.093, 0.208)
+
+
+@lru_cache(maxsize=4)
+def shift(name: str, policy: str = "expert") -> RunResult:
+    return run_scenario(SCENARIOS / f"{name}.yaml", policy=policy)
+
+
+def test_every_shipped_scenario_is_listed_here() -> None:
+    shipped = {p.stem for p in Path(SCENARIOS).glob("*.yaml")}
+    assert shipped <= {"default", "metropolitan_24h"}, shipped
+
+
+@pytest.mark.slow
+def test_metropolitan_day_is_london_scale() -> None:
+    result = shift("metropolitan_24h")
+    m = result.metrics
+    scenario = result.loaded.scenario
+    assert scenario.duration_h == 24
+    # the engine issue: at least 3,800 incidents, 250 vehicles and 8 EDs
+    assert m.incidents >= 3800
+    assert len(result.engine.vehicles) >= 250
+    assert sum(h.kind == "ed" for h in result.engine.hospitals.values()) >= 8
+    # London, March 2025: C1 mean 6:58; an expert room on a London-sized fleet is near it
+    c1 = m.categories["C1"].mean_response_s
+    assert c1 is not None and 5 * 60 <= c1 <= 10 * 60, c1
+    # a trust that validates well sits at the top of the hear-and-treat range
+    lo, hi = TRUST_HT_RANGE
+    assert lo - 0.005 <= m.outcomes.hear_and_treat <= hi + 0.01
+    # the real days are congested: most handovers take longer than the 15-minute standard
+    assert m.handover.over_15_min is not None and m.handover.over_15_min > 0.5

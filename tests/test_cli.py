@@ -42,9 +42,25 @@ def test_run_writes_the_report_with_every_key(tmp_path: Path) -> None:
         assert {"count", "mean_response_s", "p90_response_s", "standard_mean_s",
                 "standard_p90_s", "met"} <= set(block)  # fmt: skip
     assert report["categories"]["C1"]["standard_mean_s"] == 420  # ARP: C1 mean 7 minutes
-    assert set(report["outcomes"]) >= {"hear_and_treat", "see_and_treat", "convey_ed", "convey_elsewhere"}
-    assert set(report["unnecessary_dispatches"]) >= {"duplicate", "stood_down", "avoidable", "total"}
-    assert set(report["handover"]) >= {"mean_s", "over_15_min", "over_30_min", "over_60_min", "crew_hours_lost"}
+    assert set(report["outcomes"]) >= {
+        "hear_and_treat",
+        "see_and_treat",
+        "convey_ed",
+        "convey_elsewhere",
+    }
+    assert set(report["unnecessary_dispatches"]) >= {
+        "duplicate",
+        "stood_down",
+        "avoidable",
+        "total",
+    }
+    assert set(report["handover"]) >= {
+        "mean_s",
+        "over_15_min",
+        "over_30_min",
+        "over_60_min",
+        "crew_hours_lost",
+    }
     assert len(report["event_log_sha256"]) == 64
 
 
@@ -62,7 +78,9 @@ def test_validate_accepts_the_shipped_scenarios() -> None:
         ("schema_version: 1\nname: X\nduration_h: 1\nmap: county\nstations: []\n", "stations"),
     ],
 )
-def test_broken_files_get_file_line_col_and_exit_1(tmp_path: Path, text: str, expected: str) -> None:
+def test_broken_files_get_file_line_col_and_exit_1(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     for command in (("validate", str(bad)), ("run", str(bad))):

@@ -158,11 +158,15 @@ def test_a_trainee_takes_a_call_from_ring_to_a_crew_on_scene() -> None:
     assert e.incidents[inc_id].queued
     vehicle = e.free_vehicles("DCA")[0]
     assert e.submit(cmd.DispatchVehicle(seat="trainee", vehicle_id=vehicle.id, incident_id=inc_id))
-    assert not e.submit(cmd.DispatchVehicle(seat="trainee", vehicle_id=vehicle.id, incident_id=inc_id))
+    assert not e.submit(
+        cmd.DispatchVehicle(seat="trainee", vehicle_id=vehicle.id, incident_id=inc_id)
+    )
     e.run_until(e.now + 3 * 3600)
     arrived = [x for x in e.events if isinstance(x, ev.VehicleArrived) and x.incident_id == inc_id]
     assert arrived and arrived[0].vehicle_id == vehicle.id and arrived[0].role == "first"
-    assigned = next(x for x in e.events if isinstance(x, ev.VehicleAssigned) and x.incident_id == inc_id)
+    assigned = next(
+        x for x in e.events if isinstance(x, ev.VehicleAssigned) and x.incident_id == inc_id
+    )
     # the ETA promised at dispatch is the time it took
     assert arrived[0].t - assigned.t == pytest.approx(assigned.eta_s, abs=1.0)
 
@@ -174,7 +178,9 @@ def test_divert_only_to_a_more_urgent_incident_and_stand_down_requeues() -> None
         call_id = _ring(e)
         e.submit(cmd.AnswerCall(seat="trainee", call_id=call_id))
         _triage_to_end(e, call_id)
-        e.submit(cmd.SetCategory(seat="trainee", call_id=call_id, category="C3" if not opened else "C1"))
+        e.submit(
+            cmd.SetCategory(seat="trainee", call_id=call_id, category="C3" if not opened else "C1")
+        )
         e.submit(cmd.SendToDispatch(seat="trainee", call_id=call_id))
         opened.append(e.calls[call_id].incident_id or "")
         e.run_until(e.now + 31)

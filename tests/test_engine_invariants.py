@@ -52,10 +52,16 @@ def make_command(engine: Engine, kind: int, k: int, seat: str) -> cmd.Command:
         cmd.GiveAdvice(seat=seat, call_id=call),
         cmd.ReferElsewhere(seat=seat, call_id=call),
         cmd.LinkCall(seat=seat, call_id=call, incident_id=_pick(incidents, k)),
-        cmd.DispatchVehicle(seat=seat, vehicle_id=_pick(vehicles, k), incident_id=_pick(incidents, k // 2)),
-        cmd.DivertVehicle(seat=seat, vehicle_id=_pick(vehicles, k), incident_id=_pick(incidents, k // 3)),
+        cmd.DispatchVehicle(
+            seat=seat, vehicle_id=_pick(vehicles, k), incident_id=_pick(incidents, k // 2)
+        ),
+        cmd.DivertVehicle(
+            seat=seat, vehicle_id=_pick(vehicles, k), incident_id=_pick(incidents, k // 3)
+        ),
         cmd.StandDown(seat=seat, vehicle_id=_pick(vehicles, k)),
-        cmd.SetHospitalDiversion(seat=seat, hospital=_pick(list(engine.hospitals), k), diverted=bool(k % 2)),
+        cmd.SetHospitalDiversion(
+            seat=seat, hospital=_pick(list(engine.hospitals), k), diverted=bool(k % 2)
+        ),
     ]
     return choices[kind % len(choices)]
 
@@ -110,6 +116,8 @@ def test_random_commands_keep_the_invariants(
     engine.run_until(engine.now + 1800)
     check_invariants(engine)
     internal = [
-        e.reason for e in engine.events if isinstance(e, ev.CommandRejected) and "internal" in e.reason
+        e.reason
+        for e in engine.events
+        if isinstance(e, ev.CommandRejected) and "internal" in e.reason
     ]
     assert not internal, internal

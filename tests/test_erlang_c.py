@@ -126,4 +126,7 @@ def test_wait_for_a_vehicle_matches_erlang_c(tmp_path: Path) -> None:
     assert arr.size > 3000
     # Tolerances: about three standard errors over ~8 x 70 h of correlated waits.
     assert abs(float((arr > 1e-6).mean()) - p_wait) < 0.04, (float((arr > 1e-6).mean()), p_wait)
-    assert abs(float(arr.mean()) - mean_wait_s) < 0.25 * mean_wait_s, (float(arr.mean()), mean_wait_s)
+    assert abs(float(arr.mean()) - mean_wait_s) < 0.25 * mean_wait_s, (
+        float(arr.mean()),
+        mean_wait_s,
+    )

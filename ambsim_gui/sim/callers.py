@@ -10,10 +10,11 @@ past the harm threshold of their true category is recorded as harm.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ambsim_gui.scenario.model import CATEGORIES, Category
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.cards import PatientTruth
@@ -35,8 +36,8 @@ class Callers:
         self._n_calls = 0
         sc = engine.scenario
         mix = sc.demand.category_mix
-        self._mix_cats = [c for c in ("C1", "C2", "C3", "C4") if mix.get(c, 0.0) > 0]
-        weights = np.array([mix[c] for c in self._mix_cats], dtype=float)
+        self._mix_cats: list[Category] = [c for c in CATEGORIES if mix.get(c, 0.0) > 0]
+        weights = np.array([float(mix[c]) for c in self._mix_cats], dtype=float)
         self._mix_p = weights / weights.sum()
 
     # --- arrivals ------------------------------------------------------------------------
@@ -147,14 +148,19 @@ class Callers:
         e.env.process(self._harm_watch(patient))
         return patient
 
-    def _draw(self, rng: np.random.Generator, category: str, card: str | None = None) -> PatientTruth:
+    def _draw(
+        self, rng: np.random.Generator, category: str, card: str | None = None
+    ) -> PatientTruth:
         cards = self.e.world.cards
         weights = self.e.scenario.demand.cards
         if card is not None:
             weights = {card: 1.0}
         # An author's card selection may have no card of this category: widen step by step.
         attempts: list[tuple[str | None, dict[str, float] | None]] = [
-            (category, weights), (category, None), (None, weights), (None, None)
+            (category, weights),
+            (category, None),
+            (None, weights),
+            (None, None),
         ]
         for cat, w in attempts:
             try:
@@ -248,7 +254,11 @@ class Callers:
         call.status = "closed"
         call.disposition = "abandoned"
         e.emit(ev.CallAbandoned(t=e.now, call_id=call.id))
-        e.emit(ev.CallClosed(t=e.now, call_id=call.id, disposition="abandoned", incident_id=None, seat=None))
+        e.emit(
+            ev.CallClosed(
+                t=e.now, call_id=call.id, disposition="abandoned", incident_id=None, seat=None
+            )
+        )
         patient = call.truth_patient
         if patient.calls <= MAX_REDIALS + 1:
             rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
@@ -271,7 +281,11 @@ class Callers:
         q = e.world.protocol.questions[question_id]
         call.pending_question = question_id
         call.asked.append(question_id)
-        e.emit(ev.QuestionAsked(t=e.now, call_id=call.id, question_id=question_id, text=q.text, seat=call.seat or ""))
+        e.emit(
+            ev.QuestionAsked(
+                t=e.now, call_id=call.id, question_id=question_id, text=q.text, seat=call.seat or ""
+            )
+        )
         rng = e.streams.get(R.PATIENT, call.truth_patient.index, R.PATIENT_CALLER)
         lo, hi = q.answer_time_s
         delay = e.scenario.control_room.ask_s + float(rng.uniform(lo, hi))
@@ -288,7 +302,11 @@ class Callers:
         call.answer_texts[question_id] = answer.text
         e.emit(
             ev.QuestionAnswered(
-                t=e.now, call_id=call.id, question_id=question_id, value=answer.value, text=answer.text
+                t=e.now,
+                call_id=call.id,
+                question_id=question_id,
+                value=answer.value,
+                text=answer.text,
             )
         )
         a = e.world.protocol.assess(call.answers)
@@ -314,7 +332,11 @@ class Callers:
         call.pending_question = None
         e.emit(
             ev.CallClosed(
-                t=e.now, call_id=call.id, disposition=disposition, incident_id=incident_id, seat=call.seat
+                t=e.now,
+                call_id=call.id,
+                disposition=disposition,
+                incident_id=incident_id,
+                seat=call.seat,
             )
         )
         seat = e.seats.get(call.seat or "")
@@ -354,16 +376,16 @@ class Callers:
     def wrongly_linked(self, patient: Patient) -> None:
         """A call linked to someone else's incident: nobody is coming, so they ring again."""
         e = self.e
-        if patient.responded or any(
-            e.incidents[i].status == "open" for i in patient.incident_ids
-        ):
+        if patient.responded or any(e.incidents[i].status == "open" for i in patient.incident_ids):
             return
         rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
-        e.env.process(self._later_call(patient, float(rng.uniform(15.0, 40.0)) * 60.0, "still_waiting"))
+        e.env.process(
+            self._later_call(patient, float(rng.uniform(15.0, 40.0)) * 60.0, "still_waiting")
+        )
 
     def _harm_watch(self, patient: Patient) -> Any:
         e = self.e
-        limit = e.scenario.harm.threshold_min[patient.truth.true_category] * 60.0
+        limit = e.scenario.harm.threshold_min[cast(Category, patient.truth.true_category)] * 60.0
         yield e.env.timeout(limit)
         if not patient.responded:
             e.emit(

@@ -145,7 +145,9 @@ class Engine:
         dispatchers = room.dispatchers
         trainee_handles = role in ("call_handler", "both")
         trainee_dispatches = role in ("dispatcher", "both")
-        self.seats["trainee"] = Seat("trainee", handler=trainee_handles, dispatcher=trainee_dispatches)
+        self.seats["trainee"] = Seat(
+            "trainee", handler=trainee_handles, dispatcher=trainee_dispatches
+        )
         for i in range(1, handlers - int(trainee_handles) + 1):
             self.seats[f"CH{i}"] = Seat(f"CH{i}", handler=True, dispatcher=False)
         for i in range(1, dispatchers - int(trainee_dispatches) + 1):
@@ -245,7 +247,9 @@ class Engine:
 
     def reject(self, command: cmd.Command, reason: str) -> None:
         self.rejections += 1
-        self.emit(ev.CommandRejected(t=self.now, command=command.KIND, seat=command.seat, reason=reason))
+        self.emit(
+            ev.CommandRejected(t=self.now, command=command.KIND, seat=command.seat, reason=reason)
+        )
 
     def _apply(self, command: cmd.Command) -> None:
         handler = _HANDLERS.get(type(command))
@@ -451,9 +455,13 @@ class Engine:
             return f"no hospital {c.hospital!r}"
         if hosp.diverted == c.diverted:
             return f"{c.hospital} is already {'on' if c.diverted else 'off'} diversion"
-        if c.diverted and not any(
-            h.kind == "ed" and not h.diverted and h is not hosp for h in self.hospitals.values()
-        ) and hosp.kind == "ed":
+        if (
+            c.diverted
+            and not any(
+                h.kind == "ed" and not h.diverted and h is not hosp for h in self.hospitals.values()
+            )
+            and hosp.kind == "ed"
+        ):
             return "at least one emergency department must stay open"
         hosp.diverted = c.diverted
         self.emit(ev.HospitalDiversion(t=self.now, hospital=hosp.name, diverted=c.diverted))

@@ -121,7 +121,7 @@ class Fleet:
         mobilise = self.e.scenario.job_times.mobilise_s
         at_home = np.array([v.status == "available" and v.node == v.home_node for v in vehicles])
         if at_home.any():
-            rows = [self._home_row[v.home_node] for v, home in zip(vehicles, at_home) if home]
+            rows = [self._home_row[v.home_node] for v, home in zip(vehicles, at_home, strict=True) if home]
             out[at_home] = self._from_home[rows, target] + mobilise
         if not at_home.all():
             limit = float(out[at_home].min()) if bound and at_home.any() else np.inf
@@ -214,7 +214,10 @@ class Fleet:
         diverted_from: str | None = None
         if divert:
             if v.status not in EN_ROUTE_STATUSES:
-                return f"{v.callsign} is {v.status.replace('_', ' ')}: only a vehicle on its way to a job can be diverted"
+                return (
+                    f"{v.callsign} is {v.status.replace('_', ' ')}: "
+                    "only a vehicle on its way to a job can be diverted"
+                )
             old = e.incidents[v.incident_id or ""]
             if inc.rank >= old.rank:
                 return (
@@ -230,7 +233,9 @@ class Fleet:
         node, delay = self.where_now(v)
         mobilise = v.status == "available"
         route = self.e.world.router.route(node, inc.node)
-        eta = delay + float(route.duration_s) + (e.scenario.job_times.mobilise_s if mobilise else 0.0)
+        eta = (
+            delay + float(route.duration_s) + (e.scenario.job_times.mobilise_s if mobilise else 0.0)
+        )
         v.incident_id = inc.id
         inc.vehicles.append(v.id)
         if inc.needs == "any" or v.type == inc.needs:
@@ -263,7 +268,10 @@ class Fleet:
         if v is None:
             return f"no vehicle {vehicle_id!r}"
         if v.status not in EN_ROUTE_STATUSES or v.incident_id is None:
-            return f"{v.callsign} is {v.status.replace('_', ' ')}: only a vehicle on its way to a job can be stood down"
+            return (
+                f"{v.callsign} is {v.status.replace('_', ' ')}: "
+                "only a vehicle on its way to a job can be stood down"
+            )
         inc = self.e.incidents[v.incident_id]
         self._release(v, inc, "stand_down")
         node, delay = self.where_now(v)
@@ -275,7 +283,9 @@ class Fleet:
         if v.id in inc.vehicles:
             inc.vehicles.remove(v.id)
         v.incident_id = None
-        self.e.emit(ev.VehicleStoodDown(t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason=reason))
+        self.e.emit(
+            ev.VehicleStoodDown(t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason=reason)
+        )
         if inc.status == "open" and not inc.vehicles and inc.truth_patient.treating is None:
             self.queue(inc, reason)
 
@@ -287,14 +297,18 @@ class Fleet:
                 inc.vehicles.remove(vid)
                 v.incident_id = None
                 self.e.emit(
-                    ev.VehicleStoodDown(t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason="incident_closed")
+                    ev.VehicleStoodDown(
+                        t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason="incident_closed"
+                    )
                 )
                 node, delay = self.where_now(v)
                 self.send_home(v, node, delay)
 
     # --- the job cycle -------------------------------------------------------------------
 
-    def _respond(self, v: Vehicle, inc: Incident, route: Route, delay: float, mobilise: bool) -> Any:
+    def _respond(
+        self, v: Vehicle, inc: Incident, route: Route, delay: float, mobilise: bool
+    ) -> Any:
         e = self.e
         try:
             if mobilise:
@@ -324,7 +338,9 @@ class Fleet:
             role = "backup"
         else:
             role = "surplus"
-        e.emit(ev.VehicleArrived(t=e.now, vehicle_id=v.id, incident_id=inc.id, type=v.type, role=role))
+        e.emit(
+            ev.VehicleArrived(t=e.now, vehicle_id=v.id, incident_id=inc.id, type=v.type, role=role)
+        )
         if role == "surplus":
             yield e.env.timeout(SURPLUS_ON_SCENE_S)
             if v.id in inc.vehicles:
@@ -358,9 +374,21 @@ class Fleet:
                 inc.needs = "DCA"
             return
         if need in ("hear_and_treat", "see_and_treat"):
-            lo, hi = jt.on_scene_no_care_min if need == "hear_and_treat" else jt.on_scene_see_and_treat_min
+            lo, hi = (
+                jt.on_scene_no_care_min
+                if need == "hear_and_treat"
+                else jt.on_scene_see_and_treat_min
+            )
             yield e.env.timeout(self._on_scene_s(rng, lo, hi))
-            e.emit(ev.PatientOutcome(t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome="see_and_treat", hospital=None))
+            e.emit(
+                ev.PatientOutcome(
+                    t=e.now,
+                    incident_id=inc.id,
+                    vehicle_id=v.id,
+                    outcome="see_and_treat",
+                    hospital=None,
+                )
+            )
             self._episode_done(patient, inc, "see_and_treat")
             v.incident_id = None
             if v.id in inc.vehicles:
@@ -370,7 +398,11 @@ class Fleet:
         lo, hi = jt.on_scene_convey_min
         yield e.env.timeout(self._on_scene_s(rng, lo, hi))
         hospital = self.choose_hospital(v.node, need)
-        e.emit(ev.PatientOutcome(t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome=need, hospital=hospital.name))
+        e.emit(
+            ev.PatientOutcome(
+                t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome=need, hospital=hospital.name
+            )
+        )
         blue = inc.category in ("C1", "C2")
         router = e.world.router if blue else e.world.router_normal
         route = self._drive(v, router.route(v.node, hospital.node), 0.0, blue=blue)
@@ -382,13 +414,29 @@ class Fleet:
         hrng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_HOSPITAL)
         model = hospital.handover
         waiting = hospital.waiting
-        e.emit(ev.HandoverStarted(t=e.now, vehicle_id=v.id, incident_id=inc.id, hospital=hospital.name, crews_waiting=waiting))
+        e.emit(
+            ev.HandoverStarted(
+                t=e.now,
+                vehicle_id=v.id,
+                incident_id=inc.id,
+                hospital=hospital.name,
+                crews_waiting=waiting,
+            )
+        )
         hospital.waiting += 1
         median = model.median_min + model.per_waiting_min * waiting
         wait_min = min(model.max_min, median * float(np.exp(model.sigma * hrng.standard_normal())))
         yield e.env.timeout(wait_min * 60.0)
         hospital.waiting -= 1
-        e.emit(ev.HandoverCompleted(t=e.now, vehicle_id=v.id, incident_id=inc.id, hospital=hospital.name, wait_s=wait_min * 60.0))
+        e.emit(
+            ev.HandoverCompleted(
+                t=e.now,
+                vehicle_id=v.id,
+                incident_id=inc.id,
+                hospital=hospital.name,
+                wait_s=wait_min * 60.0,
+            )
+        )
         self._episode_done(patient, inc, need)
         v.incident_id = None
         if v.id in inc.vehicles:

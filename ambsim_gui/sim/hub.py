@@ -9,10 +9,11 @@ capacity), or a dispatch at the clinician's category (an upgrade or a downgrade)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
+from ambsim_gui.scenario.model import Category
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.state import CATEGORY_RANK, Incident
@@ -46,14 +47,22 @@ class ClinicalHub:
         if not self.clinicians:
             e.fleet.queue(inc, "decision")
             return
-        breach_at = e.now + hub.breach_min[inc.category] * 60.0
+        breach_at = e.now + hub.breach_min[cast(Category, inc.category)] * 60.0
         if reason == "bounced":
             breach_at = e.now + 30 * 60.0
             self._bounced.add(inc.id)
         inc.on_hub = True
         self._breach_at[inc.id] = breach_at
         self.stack.append(inc)
-        e.emit(ev.HubQueued(t=e.now, incident_id=inc.id, category=inc.category, breach_at=breach_at, reason=reason))
+        e.emit(
+            ev.HubQueued(
+                t=e.now,
+                incident_id=inc.id,
+                category=inc.category,
+                breach_at=breach_at,
+                reason=reason,
+            )
+        )
         e.env.process(self._breach_watch(inc, breach_at))
         self._wake()
 
@@ -72,7 +81,12 @@ class ClinicalHub:
             self.stack,
             # Earliest breach first (bounced calls ahead of all): a C2 waits 30 minutes at most,
             # a C4 three hours, so this serves urgency without starving the lower categories.
-            key=lambda i: (i.id not in self._bounced, self._breach_at[i.id], CATEGORY_RANK[i.category], i.id),
+            key=lambda i: (
+                i.id not in self._bounced,
+                self._breach_at[i.id],
+                CATEGORY_RANK[i.category],
+                i.id,
+            ),
         )
 
     def _wake(self) -> None:
@@ -115,7 +129,15 @@ class ClinicalHub:
                 bounced_before = inc.id in self._bounced
                 refer = not bounced_before and float(rng.random()) < REFERRAL_SHARE
                 kind = "referral" if refer else "advice"
-                e.emit(ev.HubOutcome(t=e.now, incident_id=inc.id, clinician=name, outcome="referred" if refer else "hear_and_treat", category=inc.category))
+                e.emit(
+                    ev.HubOutcome(
+                        t=e.now,
+                        incident_id=inc.id,
+                        clinician=name,
+                        outcome="referred" if refer else "hear_and_treat",
+                        category=inc.category,
+                    )
+                )
                 if refer and float(rng.random()) < hub.referral_bounce:
                     e.env.process(self._bounce(inc, float(rng.uniform(20.0, 60.0)) * 60.0))
                     continue
@@ -124,7 +146,15 @@ class ClinicalHub:
             category = truth.true_category if correct else inc.category
             if truth.need == "hear_and_treat":
                 category = inc.category  # a cautious clinician sends a crew at the same category
-            e.emit(ev.HubOutcome(t=e.now, incident_id=inc.id, clinician=name, outcome="dispatch", category=category))
+            e.emit(
+                ev.HubOutcome(
+                    t=e.now,
+                    incident_id=inc.id,
+                    clinician=name,
+                    outcome="dispatch",
+                    category=category,
+                )
+            )
             e.set_category(inc, category, reason=f"clinical validation by {name}")
             e.fleet.queue(inc, "hub_outcome")
 

@@ -63,7 +63,10 @@ class Policy:
                 if call.seat in self._mine:
                     self._triage_due[call.id] = None
         if self.dispatcher_seats and isinstance(event, _WAKE_DISPATCH):
-            if not isinstance(event, ev.VehicleStatus) or event.status in ("available", "returning"):
+            if not isinstance(event, ev.VehicleStatus) or event.status in (
+                "available",
+                "returning",
+            ):
                 self._dispatch_due = True
         return self._answer_due or bool(self._triage_due) or self._dispatch_due
 
@@ -189,7 +192,9 @@ class ExpertPolicy(Policy):
                 picks = [choice] if choice else []
             for v in picks:
                 free.remove(v)
-                out.append(cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id))
+                out.append(
+                    cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id)
+                )
         return out
 
     def _divert_for(self, inc: Incident) -> list[cmd.Command]:
@@ -232,7 +237,9 @@ class TargetChaserPolicy(Policy):
             v, _ = self.nearest(inc, pool)
             if v is not None:
                 free.remove(v)
-                out.append(cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id))
+                out.append(
+                    cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id)
+                )
         # Chasing the clock: anything still waiting beyond the standard gets a nearer vehicle too.
         regime = e.scenario.regime
         for inc in e.open_incidents():
@@ -240,7 +247,9 @@ class TargetChaserPolicy(Policy):
                 break
             if inc.queued or not inc.vehicles:
                 continue
-            en_route = [e.vehicles[x] for x in inc.vehicles if e.vehicles[x].status in EN_ROUTE_STATUSES]
+            en_route = [
+                e.vehicles[x] for x in inc.vehicles if e.vehicles[x].status in EN_ROUTE_STATUSES
+            ]
             if len(en_route) != len(inc.vehicles) or not en_route:
                 continue  # someone is already there
             best_now = float(np.min(e.vehicle_etas(inc, en_route)))
@@ -250,7 +259,9 @@ class TargetChaserPolicy(Policy):
             v, eta = self.nearest(inc, free)
             if v is not None and eta < best_now - 120.0:
                 free.remove(v)
-                out.append(cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id))
+                out.append(
+                    cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id)
+                )
         return out
 
 

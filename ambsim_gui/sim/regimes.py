@@ -110,7 +110,9 @@ class Regime:
     def clock_stop(self, times: IncidentTimes) -> float | None:
         if self.name == "arp2017" and times.category != "C1":
             stops = [
-                t for t in (times.first_dca_arrival, times.first_treating_rrv_arrival) if t is not None
+                t
+                for t in (times.first_dca_arrival, times.first_treating_rrv_arrival)
+                if t is not None
             ]
             return min(stops) if stops else None
         return times.first_arrival

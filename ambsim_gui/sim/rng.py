@@ -33,7 +33,7 @@ def _stable(part: int | str) -> int:
 
 
 class RandomStreams:
-    """Factory of independent generators for one run: ``streams.get(PATIENT, 17, PATIENT_SCENE)``."""
+    """Independent generators for one run: ``streams.get(PATIENT, 17, PATIENT_SCENE)``."""
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)

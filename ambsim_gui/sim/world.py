@@ -66,7 +66,9 @@ class World:
         return self.area_names[idx] if idx >= 0 else "(outside)"
 
 
-def duty_intervals(shift: Shift | None, start_clock: str, duration_s: float) -> list[tuple[float, float]]:
+def duty_intervals(
+    shift: Shift | None, start_clock: str, duration_s: float
+) -> list[tuple[float, float]]:
     """On-duty intervals of a daily shift within the scenario, in simulation seconds."""
     if shift is None:
         return [(0.0, duration_s)]

@@ -1,0 +1,108 @@
+"""What every panel of the desk shares: the engine, the desk's projection, the trainee's role,
+the current selection, and the one door the trainee's commands go through.
+
+One job: ``DeskContext`` is the hub between panels. Panels never talk to each other directly:
+they select an incident or a vehicle here, and submit commands here. ``submit`` passes the
+command to ``engine.submit`` (which applies it at the current simulation time) and, when the
+engine refuses it, announces the engine's own reason through ``message``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from ambsim_gui.sim import commands as cmd
+from ambsim_gui.sim.engine import Engine
+from ambsim_gui.sim.regimes import REGIMES, Regime
+from ambsim_gui.ui.live import TRAINEE, DeskProjection, Rejection
+
+ROLE_WORDS = {
+    "call_handler": "call handler",
+    "dispatcher": "dispatcher",
+    "both": "call handler and dispatcher",
+}
+
+
+class DeskContext(QObject):
+    """Shared state of one desk window."""
+
+    incident_selected = Signal(str)
+    """The selected incident changed ("" for none)."""
+    vehicle_selected = Signal(str)
+    """The selected vehicle changed ("" for none)."""
+    message = Signal(str, str)
+    """A line for the status bar: (text, level) with level info | warning | error."""
+    command_done = Signal()
+    """A trainee command went through the door (accepted or not): panels may refresh now."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        assessment: bool = False,
+        autopilot: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.regime: Regime = REGIMES[engine.scenario.regime]
+        self.protocol = engine.world.protocol
+        self.live = DeskProjection(engine, self.regime)
+        self.live.on_rejection = self._on_rejection
+        self.assessment = assessment or engine.scenario.control_room.assessment_mode
+        self.autopilot = autopilot
+        seat = engine.seats[TRAINEE]
+        self.handles_calls = seat.handler
+        self.dispatches = seat.dispatcher
+        self.selected_incident: str | None = None
+        self.selected_vehicle: str | None = None
+        self.commands_sent = 0
+        self.commands_refused = 0
+
+    @property
+    def role(self) -> str:
+        return self.engine.role
+
+    @property
+    def can_handle(self) -> bool:
+        """The trainee may take calls now (their role, and no autopilot in the seat)."""
+        return self.handles_calls and self.autopilot is None
+
+    @property
+    def can_dispatch(self) -> bool:
+        return self.dispatches and self.autopilot is None
+
+    # --- selection -----------------------------------------------------------------------
+
+    def select_incident(self, incident_id: str | None) -> None:
+        incident_id = incident_id or None
+        if incident_id != self.selected_incident:
+            self.selected_incident = incident_id
+            self.incident_selected.emit(incident_id or "")
+
+    def select_vehicle(self, vehicle_id: str | None) -> None:
+        vehicle_id = vehicle_id or None
+        if vehicle_id != self.selected_vehicle:
+            self.selected_vehicle = vehicle_id
+            self.vehicle_selected.emit(vehicle_id or "")
+
+    # --- the command door ----------------------------------------------------------------
+
+    def submit(self, command: cmd.Command) -> bool:
+        """Send a trainee command to the engine now; False (and a status message) if refused."""
+        if self.autopilot is not None:
+            self.say(f"the autopilot ({self.autopilot}) has the seat: your commands are off", "warning")
+            return False
+        self.commands_sent += 1
+        accepted = self.engine.submit(command)
+        if not accepted:
+            self.commands_refused += 1
+        self.command_done.emit()
+        return accepted
+
+    def say(self, text: str, level: str = "info") -> None:
+        self.message.emit(text, level)
+
+    def _on_rejection(self, rejection: Rejection) -> None:
+        words = rejection.command.replace("_", " ")
+        self.message.emit(f"Refused ({words}): {rejection.reason}", "error")

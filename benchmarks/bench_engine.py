@@ -1,0 +1,112 @@
+"""Engine benchmark: scenario load, a whole metropolitan day, and the ETA query.
+
+    python benchmarks/bench_engine.py [--runs N]
+
+Prints the machine and, for ``scenarios/metropolitan_24h.yaml`` with the expert policy, the
+wall time of the whole 24-hour shift (goal: at most 10 s), the time to load and build each
+shipped scenario, and the median ETA query at 10:00 on the metropolitan map (goal: at most
+2 ms): the engine's question "which free vehicle reaches this incident first?" answered for
+every free vehicle, and the desk's full list of every on-duty vehicle's ETA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ambsim_gui.headless import build_from, run_scenario  # noqa: E402
+from ambsim_gui.scenario.loader import load_scenario  # noqa: E402
+from ambsim_gui.sim.engine import Engine  # noqa: E402
+
+METRO = ROOT / "scenarios" / "metropolitan_24h.yaml"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def ms(seconds: list[float]) -> str:
+    arr = np.array(seconds) * 1000
+    return (
+        f"median {np.median(arr):7.2f} ms   p95 {np.percentile(arr, 95):7.2f} ms   "
+        f"worst {arr.max():7.2f} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        loads, builds = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            loaded = load_scenario(path)
+            t1 = time.perf_counter()
+            build_from(loaded)
+            t2 = time.perf_counter()
+            loads.append(t1 - t0)
+            builds.append(t2 - t1)
+        print(
+            f"load {path.name:28s} parse+validate {statistics.median(loads) * 1000:7.1f} ms   "
+            f"build world {statistics.median(builds) * 1000:7.1f} ms (median of 3)"
+        )
+
+    loaded = load_scenario(METRO)
+    world = build_from(loaded)
+    walls = []
+    for i in range(args.runs):
+        result = run_scenario(METRO, loaded=loaded, world=world, policy="expert")
+        walls.append(result.wall_seconds)
+        m = result.metrics
+        print(
+            f"metropolitan_24h run {i + 1}: {result.wall_seconds:6.2f} s wall, "
+            f"{m.incidents} incidents, {m.calls} calls, {len(result.engine.events)} events, "
+            f"sha256 {result.sha256[:12]}"
+        )
+    print(f"metropolitan_24h expert day: median {statistics.median(walls):.2f} s (goal <= 10 s)")
+
+    engine = Engine(world, policy="expert", trainee_policy="expert")
+    engine.run_until(10 * 3600)
+    rng = np.random.default_rng(1)
+    targets = rng.integers(0, world.network.n_nodes, size=300)
+    on_duty = [v for v in engine.vehicles.values() if v.on_duty]
+    free = engine.free_vehicles()
+    nearest, full = [], []
+    for node in targets:
+        t0 = time.perf_counter()
+        engine.fleet.nearest(int(node), free)
+        t1 = time.perf_counter()
+        world.router._bounded.clear()  # noqa: SLF001 - each query on a fresh incident
+        engine.fleet.etas(int(node), on_duty)
+        t2 = time.perf_counter()
+        nearest.append(t1 - t0)
+        full.append(t2 - t1)
+    print(f"at 10:00: {len(free)} free of {len(on_duty)} on-duty vehicles")
+    print(f"ETA query, nearest free vehicle (engine):  {ms(nearest)}")
+    print(f"ETA query, every on-duty vehicle (desk):   {ms(full)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

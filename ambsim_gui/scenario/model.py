@@ -269,6 +269,92 @@ class ScriptedCall(Strict):
         return self
 
 
+class Timed(Strict):
+    """Something that happens at a set time: ``at`` (clock) or ``at_min`` (after the start)."""
+
+    at: ClockTime | None = None
+    at_min: NonNegative | None = Field(default=None, description="Minutes after the start")
+
+    @model_validator(mode="after")
+    def _when(self) -> Timed:
+        if (self.at is None) == (self.at_min is None):
+            raise ValueError("give exactly one of 'at' (HH:MM) or 'at_min' (minutes)")
+        return self
+
+
+class CallBurst(Timed):
+    """Several scripted calls from one card, spread over a few minutes (a major incident)."""
+
+    type: Literal["call_burst"]
+    card: str
+    variant: str | None = None
+    count: Annotated[int, Field(ge=1, le=500)] = 1
+    over_min: NonNegative = Field(default=0.0, description="Calls spread evenly over this")
+    callers: Annotated[int, Field(ge=1, le=50)] = 1
+    point: str | None = None
+    xy: tuple[float, float] | None = None
+    area: str | None = None
+
+
+class Surge(Timed):
+    """Demand multiplied by ``factor`` for a while (a heatwave afternoon, a big event)."""
+
+    type: Literal["surge"]
+    factor: Annotated[float, Field(ge=1, le=20)]
+    duration_min: Positive
+    area: str | None = Field(default=None, description="Only this area surges when given")
+
+
+class DiversionInject(Timed):
+    """A hospital goes on diversion (or comes off it), for a while or for good."""
+
+    type: Literal["hospital_diversion"]
+    hospital: str
+    diverted: bool = True
+    duration_min: Positive | None = None
+
+
+class RoadClosure(Timed):
+    """Roads closed by name or inside a polygon; routing avoids them until reopened."""
+
+    type: Literal["road_closure"]
+    roads: list[str] = Field(default_factory=list)
+    polygon: list[tuple[float, float]] | None = None
+    duration_min: Positive | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> RoadClosure:
+        if not self.roads and self.polygon is None:
+            raise ValueError("give 'roads' (names) or a 'polygon' to close")
+        if self.polygon is not None and len(self.polygon) < 3:
+            raise ValueError("a polygon needs at least 3 points")
+        return self
+
+
+class Breakdown(Timed):
+    """A vehicle (by call sign) breaks down: off the road for a while or for the shift."""
+
+    type: Literal["vehicle_breakdown"]
+    vehicle: str
+    duration_min: Positive | None = None
+
+
+class CrewChange(Timed):
+    """Extra crews come on duty at a station, or crews go off early."""
+
+    type: Literal["crews"]
+    station: str
+    vehicle_type: Literal["DCA", "RRV"] = "DCA"
+    count: Annotated[int, Field(ge=1, le=100)] = 1
+    on_duty: bool = True
+
+
+Inject = Annotated[
+    CallBurst | Surge | DiversionInject | RoadClosure | Breakdown | CrewChange,
+    Field(discriminator="type"),
+]
+
+
 class Scenario(Strict):
     """One shift: the map, the resources, the demand and the rules it is judged by."""
 
@@ -299,6 +385,7 @@ class Scenario(Strict):
     job_times: JobTimes = JobTimes()
     costs: UnitCosts = UnitCosts()
     scripted_calls: list[ScriptedCall] = Field(default_factory=list)
+    injects: list[Inject] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:

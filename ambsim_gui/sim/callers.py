@@ -54,30 +54,44 @@ class Callers:
 
         return ((clock_to_minutes(clock) - self.e.scenario.start_min) % 1440) * 60.0
 
-    def arrival_times(self) -> list[float]:
-        """Random incident times over the shift (thinning of a piecewise-constant rate)."""
+    def arrival_times(
+        self,
+        rng: np.random.Generator | None = None,
+        start: float = 0.0,
+        end: float | None = None,
+        factor: float = 1.0,
+    ) -> list[float]:
+        """Random incident times (thinning of the hourly, piecewise-constant rate x factor)."""
         sc = self.e.scenario
+        end = self.e.end_s if end is None else min(end, self.e.end_s)
         profile = np.asarray(sc.demand.profile, dtype=float)
         profile = profile / profile.mean()
-        rate_max = sc.demand.incidents_per_hour * profile.max() / 3600.0
-        rng = self.e.streams.get(R.ARRIVALS)
+        base = sc.demand.incidents_per_hour * factor / 3600.0
+        rate_max = base * profile.max()
+        rng = self.e.streams.get(R.ARRIVALS) if rng is None else rng
         times: list[float] = []
-        t = 0.0
+        t = start
         start_min = sc.start_min
         while True:
             t += float(rng.exponential(1.0 / rate_max))
-            if t >= self.e.end_s:
+            if t >= end:
                 return times
             hour = int(((start_min * 60.0 + t) // 3600.0) % 24)
-            rate = sc.demand.incidents_per_hour * profile[hour] / 3600.0
-            if float(rng.random()) * rate_max < rate:
+            if float(rng.random()) * rate_max < base * profile[hour]:
                 times.append(t)
 
     def _arrivals(self) -> Any:
         for t in self.arrival_times():
             yield self.e.env.timeout(t - self.e.now)
-            patient = self._new_patient()
-            self._first_calls(patient)
+            patient = self.new_patient()
+            self.first_calls(patient)
+
+    def extra_arrivals(self, index: int, factor: float, duration_s: float, area: int | None) -> Any:
+        """A surge: an extra Poisson stream of ``factor`` x normal demand for a while."""
+        rng = self.e.streams.get(R.ARRIVALS, "surge", index)
+        for t in self.arrival_times(rng, self.e.now, self.e.now + duration_s, factor):
+            yield self.e.env.timeout(t - self.e.now)
+            self.first_calls(self.new_patient(area=area))
 
     def _scripted(self, index: int, at: float) -> Any:
         yield self.e.env.timeout(at)
@@ -93,19 +107,21 @@ class Callers:
         elif sc.area is not None:
             area = self.e.world.area_names.index(sc.area)
             node = int(self.e.world.network.random_node_in_area(area, rng))
-        patient = self._new_patient(truth=truth, node=node, scripted=True)
-        self._first_calls(patient, extra=sc.callers - 1)
+        patient = self.new_patient(truth=truth, node=node, scripted=True)
+        self.first_calls(patient, extra=sc.callers - 1)
 
     # --- patients ------------------------------------------------------------------------
 
-    def _new_patient(
+    def new_patient(
         self,
         *,
         truth: PatientTruth | None = None,
         node: int | None = None,
         recontact_of: Patient | None = None,
         scripted: bool = False,
+        area: int | None = None,
     ) -> Patient:
+        """A new patient: drawn from the scenario's mix and areas unless given."""
         e = self.e
         index = len(self.patients) + 1
         rng = e.streams.get(R.PATIENT, index, R.PATIENT_TRUTH)
@@ -113,7 +129,8 @@ class Callers:
             category = str(self._mix_cats[int(rng.choice(len(self._mix_cats), p=self._mix_p))])
             truth = self._draw(rng, category)
         if node is None:
-            area = int(rng.choice(len(e.world.area_weights), p=e.world.area_weights))
+            if area is None:
+                area = int(rng.choice(len(e.world.area_weights), p=e.world.area_weights))
             node = int(e.world.network.random_node_in_area(area, rng))
         x, y = (float(v) for v in e.world.network.xy[node])
         patient = Patient(
@@ -169,7 +186,7 @@ class Callers:
                 continue
         raise ValueError("the call-card library is empty")
 
-    def _first_calls(self, patient: Patient, extra: int | None = None) -> None:
+    def first_calls(self, patient: Patient, extra: int | None = None) -> None:
         e = self.e
         self.ring(patient, "first")
         rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
@@ -370,7 +387,7 @@ class Callers:
         if e.scenario.recontact.upgrade:
             category = UPGRADE[category]
         truth = self._draw(rng, category, card=patient.truth.card)
-        worse = self._new_patient(truth=truth, node=patient.node, recontact_of=patient)
+        worse = self.new_patient(truth=truth, node=patient.node, recontact_of=patient)
         self.ring(worse, "recontact")
 
     def wrongly_linked(self, patient: Patient) -> None:

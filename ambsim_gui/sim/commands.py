@@ -144,6 +144,15 @@ class SetHospitalDiversion(Command):
     diverted: bool
 
 
+@dataclass(frozen=True, kw_only=True)
+class Inject(Command):
+    """An instructor's live inject: the same mapping as a scenario file's ``injects`` item
+    (its ``at``/``at_min`` are ignored: it happens now)."""
+
+    KIND: ClassVar[str] = "inject"
+    spec: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class TimedCommand:
     """A command with the simulation time it was applied at: one line of a session's log."""

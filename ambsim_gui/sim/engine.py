@@ -27,6 +27,7 @@ from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.callers import Callers
 from ambsim_gui.sim.fleet import Fleet
 from ambsim_gui.sim.hub import ClinicalHub
+from ambsim_gui.sim.injects import Injects
 from ambsim_gui.sim.state import CATEGORY_RANK, Call, HospitalState, Incident, Seat, Vehicle
 from ambsim_gui.sim.world import World
 
@@ -98,9 +99,14 @@ class Engine:
                 h.name, h.kind, site.node, site.x, site.y, h.handover, diverted=h.diverted
             )
 
+        # Routers are the engine's own references: a road closure swaps them for this shift
+        # only, never for another engine built from the same world.
+        self.router = world.router
+        self.router_normal = world.router_normal
         self.callers = Callers(self)
         self.fleet = Fleet(self)
         self.hub = ClinicalHub(self)
+        self.injects = Injects(self)
 
         self.policies: list[Policy] = []
         trainee_seats = [s for s in self.seats if s == "trainee"]
@@ -134,6 +140,7 @@ class Engine:
         self.fleet.start()
         self.callers.start()
         self.hub.start()
+        self.injects.start()
         self.env.process(self._end_of_shift())
 
     # --- seats ---------------------------------------------------------------------------
@@ -467,6 +474,9 @@ class Engine:
         self.emit(ev.HospitalDiversion(t=self.now, hospital=hosp.name, diverted=c.diverted))
         return None
 
+    def _cmd_inject(self, c: cmd.Inject) -> str | None:
+        return self.injects.live(c.spec)
+
     # --- incidents -----------------------------------------------------------------------
 
     def open_incident(self, call: Call, disposition: str) -> Incident:
@@ -598,4 +608,5 @@ _HANDLERS: dict[type, Callable[[Engine, Any], str | None]] = {
     cmd.DivertVehicle: Engine._cmd_divert,
     cmd.StandDown: Engine._cmd_stand_down,
     cmd.SetHospitalDiversion: Engine._cmd_diversion,
+    cmd.Inject: Engine._cmd_inject,
 }

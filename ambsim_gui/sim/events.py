@@ -483,3 +483,30 @@ class HospitalDiversion(Event):
     KIND: ClassVar[str] = "hospital_diversion"
     hospital: str
     diverted: bool
+
+
+# --- injects --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class InjectApplied(Event):
+    """A scripted or live inject took effect; ``summary`` says what, for the timeline."""
+
+    KIND: ClassVar[str] = "inject_applied"
+    inject: str  # call_burst | surge | hospital_diversion | road_closure | vehicle_breakdown | crews
+    summary: str
+    live: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoadClosed(Event):
+    KIND: ClassVar[str] = "road_closed"
+    closure_id: str
+    edges: tuple[int, ...]
+    description: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoadReopened(Event):
+    KIND: ClassVar[str] = "road_reopened"
+    closure_id: str

@@ -35,11 +35,14 @@ class Fleet:
 
     def __init__(self, engine: Engine) -> None:
         self.e = engine
-        # Travel times from every station to every node, one row a station: the ETA of a
-        # vehicle standing at its station is a lookup, not a search.
-        homes = sorted({v.home_node for v in engine.vehicles.values()})
+        self.rebuild_station_times()
+
+    def rebuild_station_times(self) -> None:
+        """Travel times from every station to every node, one row a station: the ETA of a
+        vehicle standing at its station is a lookup, not a search. Rebuilt when roads close."""
+        homes = sorted({s.node for s in self.e.world.stations.values()})
         self._home_row = {node: i for i, node in enumerate(homes)}
-        router = engine.world.router
+        router = self.e.router
         self._from_home = (
             np.vstack([router.times_from(n) for n in homes]) if homes else np.zeros((0, 0))
         )
@@ -72,6 +75,11 @@ class Fleet:
         for begin, end in v.duty:
             if begin > e.now:
                 yield e.env.timeout(begin - e.now)
+            if v.retired:
+                return
+            if v.broken:
+                yield e.env.timeout(max(0.0, end - e.now))
+                continue
             v.on_duty = True
             self._track_free(v)
             if v.status == "off_duty":
@@ -82,6 +90,67 @@ class Fleet:
             if v.status == "available":
                 self._status(v, "off_duty")
             # a vehicle on a job or on its way home goes off duty when it gets back
+
+    def on_shift_now(self, v: Vehicle) -> bool:
+        return not v.retired and any(a <= self.e.now < b for a, b in v.duty)
+
+    def end_duty(self, v: Vehicle) -> None:
+        """Off duty now if free, else when back at station; no further shifts today."""
+        v.retired = True
+        v.on_duty = False
+        self._track_free(v)
+        if v.status == "available":
+            self._status(v, "off_duty")
+
+    def take_off_road(self, v: Vehicle, back_at: float | None) -> None:
+        """A breakdown: the vehicle stops where it is; its job goes back on the queue."""
+        e = self.e
+        if v.incident_id is not None and v.status in EN_ROUTE_STATUSES:
+            self._release(v, e.incidents[v.incident_id], "breakdown")
+        node, _ = self.where_now(v)
+        if v.process is not None and v.process.is_alive and v.process is not e.env.active_process:
+            v.process.interrupt("breakdown")
+        v.node = node
+        v.route = None
+        v.broken = True
+        v.on_duty = False
+        self._status(v, "off_duty")
+        if back_at is not None:
+            v.process = e.env.process(self._repaired(v, back_at))
+
+    def _repaired(self, v: Vehicle, back_at: float) -> Any:
+        yield self.e.env.timeout(max(0.0, back_at - self.e.now))
+        v.broken = False
+        if self.on_shift_now(v):
+            v.on_duty = True
+            self.send_home(v, v.node, 0.0)
+            if v.status == "off_duty":  # repaired at its own station
+                self._status(v, "available")
+
+    def add_crews(self, station: str, vtype: str, count: int) -> list[str]:
+        """Extra vehicles on duty now at a station until the shift's end."""
+        e = self.e
+        site = e.world.stations[station]
+        added: list[str] = []
+        for _ in range(count):
+            n = len(e.vehicles) + 1
+            prefix = "".join(ch for ch in station.upper() if ch.isalpha())[:3] or "STN"
+            callsign = f"{prefix}-X{n:02d}"
+            v = Vehicle(
+                id=f"V{n:03d}", callsign=callsign, type=vtype, station=station,
+                home_node=site.node, duty=((e.now, e.end_s),), node=site.node,
+            )  # fmt: skip
+            e.vehicles[v.id] = v
+            x, y = self._xy(v.node)
+            e.emit(
+                ev.VehicleCreated(
+                    t=e.now, vehicle_id=v.id, callsign=callsign, type=vtype, station=station,
+                    x=x, y=y, shift_start_s=e.now, shift_end_s=e.end_s,
+                )
+            )  # fmt: skip
+            e.env.process(self._shift(v))
+            added.append(callsign)
+        return added
 
     # --- geometry ------------------------------------------------------------------------
 
@@ -121,11 +190,12 @@ class Fleet:
         mobilise = self.e.scenario.job_times.mobilise_s
         at_home = np.array([v.status == "available" and v.node == v.home_node for v in vehicles])
         if at_home.any():
-            rows = [self._home_row[v.home_node] for v, home in zip(vehicles, at_home, strict=True) if home]
+            pairs = zip(vehicles, at_home, strict=True)
+            rows = [self._home_row[v.home_node] for v, home in pairs if home]
             out[at_home] = self._from_home[rows, target] + mobilise
         if not at_home.all():
             limit = float(out[at_home].min()) if bound and at_home.any() else np.inf
-            router = self.e.world.router
+            router = self.e.router
             times = router.times_to_within(target, limit) if bound else router.times_to(target)
             for i in np.flatnonzero(~at_home):
                 v = vehicles[int(i)]
@@ -232,7 +302,7 @@ class Fleet:
 
         node, delay = self.where_now(v)
         mobilise = v.status == "available"
-        route = self.e.world.router.route(node, inc.node)
+        route = self.e.router.route(node, inc.node)
         eta = (
             delay + float(route.duration_s) + (e.scenario.job_times.mobilise_s if mobilise else 0.0)
         )
@@ -404,7 +474,7 @@ class Fleet:
             )
         )
         blue = inc.category in ("C1", "C2")
-        router = e.world.router if blue else e.world.router_normal
+        router = e.router if blue else e.router_normal
         route = self._drive(v, router.route(v.node, hospital.node), 0.0, blue=blue)
         self._status(v, "to_hospital")
         yield e.env.timeout(float(route.duration_s))
@@ -454,7 +524,7 @@ class Fleet:
         """The nearest receiving unit for the need that is not on diversion."""
         e = self.e
         kinds = ("utc", "ed") if need == "convey_elsewhere" else ("ed",)
-        router = e.world.router
+        router = e.router
         for kind in kinds:
             options = [h for h in e.hospitals.values() if h.kind == kind and not h.diverted]
             if options:
@@ -504,7 +574,7 @@ class Fleet:
         if node == v.home_node and delay <= 0:
             return 0.0
         e = self.e
-        route = self._drive(v, e.world.router_normal.route(node, v.home_node), delay, blue=False)
+        route = self._drive(v, e.router_normal.route(node, v.home_node), delay, blue=False)
         self._status(v, "returning")
         return delay + float(route.duration_s)
 

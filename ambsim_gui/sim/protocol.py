@@ -18,15 +18,19 @@ Loading errors raise :class:`TriageDataError` naming the file and, where possibl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from ambsim_gui.paths import RESOURCES
 
@@ -102,16 +106,21 @@ def _fmt_loc(path: Sequence[str | int]) -> str:
     return out
 
 
-def _load_yaml(file: Path) -> Any:
-    """Read a YAML file with ruamel's round-trip loader; any failure becomes a TriageDataError."""
+def _read_text(file: Path) -> str:
+    """The text of ``file``; an unreadable or non-UTF-8 file becomes a TriageDataError."""
     try:
-        text = file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8")
     except OSError as exc:
         raise TriageDataError(f"{file}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise TriageDataError(
             f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from None
+
+
+def _parse_rt(file: Path, text: str) -> Any:
+    """Parse ``text`` with ruamel's round-trip loader (keeps every node's line); any failure
+    becomes a TriageDataError."""
     yaml = YAML(typ="rt")
     try:
         return yaml.load(text)
@@ -122,6 +131,180 @@ def _load_yaml(file: Path) -> Any:
         raise TriageDataError(f"{_where(file, line)}: YAML error: {problem}") from None
     except YAMLError as exc:
         raise TriageDataError(f"{file}: YAML error: {exc}") from None
+
+
+def _load_yaml(file: Path) -> Any:
+    """Read a YAML file with ruamel's round-trip loader; any failure becomes a TriageDataError."""
+    return _parse_rt(file, _read_text(file))
+
+
+# --------------------------------------------------------------------------------------------
+# Fast YAML reading
+#
+# ruamel's loaders are pure Python here (ruamel.yaml.clib is optional and its C loader reads
+# YAML 1.1-style anyway: 052 becomes 42), and reading the 47 data files with them takes over a
+# second. When PyYAML's libyaml extension is installed (it is not a dependency) its C parser
+# builds the node tree, and _FastDoc turns the nodes into plain data typed as ruamel's YAML 1.2
+# round-trip loader would type them. Anything this path is not certain to read identically
+# (explicit tags, merge keys, dates, unusual numbers, duplicate keys, a %YAML directive, ...)
+# makes it decline, and the caller falls back to ruamel; so does any error in the data, so that
+# error messages keep ruamel's exact line numbers.
+# --------------------------------------------------------------------------------------------
+
+LineOf = Callable[[Sequence[str | int]], int | None]
+"""1-based line of the node at a path (the deepest one found), for error messages."""
+
+_T = TypeVar("_T")
+
+# Tags our composer gives untagged nodes, so that explicitly tagged ones stand out.
+_PLAIN = "!ambsim/plain"
+_QUOTED = "!ambsim/quoted"  # quoted or block scalars: always strings
+_SEQ = "!ambsim/seq"
+_MAP = "!ambsim/map"
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_SIMPLE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_SIMPLE_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")
+# Characters whose handling differs between YAML 1.1 (libyaml) and 1.2 (ruamel): line breaks.
+_ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+class _Decline(Exception):
+    """The fast path is not sure to read the text exactly as ruamel's round-trip loader."""
+
+
+@functools.cache
+def _c_composer() -> Any:
+    """A libyaml composer class (PyYAML's C parser), or None when it is not installed."""
+    try:
+        from yaml.cyaml import CParser
+    except ImportError:
+        return None
+
+    class Composer(CParser):  # type: ignore[misc, valid-type]
+        # The C parser asks its resolver for the tag of every untagged node.
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if kind.id == "scalar":
+                return _PLAIN if implicit[0] else _QUOTED
+            return _SEQ if kind.id == "sequence" else _MAP
+
+    return Composer
+
+
+_RESOLVER = VersionedResolver(version=(1, 2))
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_scalar(text: str) -> tuple[bool, Any]:
+    """(True, value) for an untagged plain scalar, typed by ruamel's own YAML 1.2 resolver;
+    (False, None) when the fast path does not handle its type."""
+    tag = _RESOLVER.resolve(RuamelScalarNode, text, (True, False))
+    name = str(getattr(tag, "value", tag)).removeprefix(_YAML_TAG)
+    if name == "str":
+        return True, text
+    if name == "null":
+        return True, None
+    if name == "bool":
+        return True, text.lower() == "true"
+    if name == "int" and _SIMPLE_INT.fullmatch(text):
+        return True, int(text)
+    if name == "float" and _SIMPLE_FLOAT.fullmatch(text):
+        return True, float(text)  # what ruamel computes: sign * float(digits)
+    return False, None
+
+
+class _FastDoc:
+    """A document read by the fast path: plain data, plus its nodes for line numbers."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.data = self._construct(root)
+
+    @classmethod
+    def _construct(cls, node: Any) -> Any:
+        tag = node.tag
+        if tag == _PLAIN:
+            ok, value = _plain_scalar(node.value)
+            if not ok:
+                raise _Decline
+            return value
+        if tag == _QUOTED:
+            return node.value
+        if tag == _SEQ:
+            return [cls._construct(item) for item in node.value]
+        if tag == _MAP:
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.id != "scalar":
+                    raise _Decline
+                key = cls._construct(key_node)
+                if key in out:  # ruamel reports duplicate keys; let it
+                    raise _Decline
+                out[key] = cls._construct(value_node)
+            return out
+        raise _Decline  # explicitly tagged
+
+    def line(self, path: Sequence[str | int]) -> int | None:
+        """Like _yaml_line on ruamel's tree: the line of the deepest node found along ``path``."""
+        node = self.root
+        line = node.start_mark.line + 1
+        for step in path:
+            if node.id == "mapping":
+                for key_node, value_node in node.value:
+                    if self._construct(key_node) == step:
+                        line = key_node.start_mark.line + 1
+                        node = value_node
+                        break
+                else:
+                    break
+            elif node.id == "sequence" and isinstance(step, int) and 0 <= step < len(node.value):
+                node = node.value[step]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+
+def _parse_fast(text: str) -> _FastDoc | None:
+    """``text`` read by the fast path, when available and sure to match ruamel; else None."""
+    composer = _c_composer()
+    if composer is None or text.startswith(("%", "\ufeff")) or "\n%" in text:
+        return None  # no libyaml; or a BOM or a directive (%YAML 1.1 changes the typing)
+    if _ODD_BREAKS.search(text):
+        return None
+    parser = composer(text)
+    try:
+        root = parser.get_single_node()
+        if root is None or root.id != "mapping":
+            return None  # every data file is a mapping; ruamel words the other errors
+        return _FastDoc(root)
+    except Exception:  # _Decline, a libyaml error, RecursionError (a recursive alias): ruamel
+        return None  # reads it, or reports the error with its position
+    finally:
+        parser.dispose()
+
+
+def _load_checked(file: Path, build: Callable[[Any, LineOf], _T]) -> _T:
+    """Read ``file`` and return ``build(data, line_of)``; YAML and validation errors become a
+    TriageDataError naming the file and line.
+
+    ``build`` gets the parsed data (mappings are dicts) and a function giving the line of a path,
+    and may raise TriageDataError or pydantic's ValidationError. It runs on the fast path's data
+    when possible; if that fails it is run again on ruamel's round-trip tree, so error messages
+    always carry ruamel's line numbers.
+    """
+    text = _read_text(file)
+    fast = _parse_fast(text)
+    if fast is not None:
+        try:
+            return build(fast.data, fast.line)
+        except (TriageDataError, ValidationError):
+            pass  # said again below, with ruamel's line numbers
+    raw = _parse_rt(file, text)
+    try:
+        return build(raw, functools.partial(_yaml_line, raw))
+    except ValidationError as exc:
+        raise _validation_error(file, raw, exc) from None
 
 
 def _validation_error(file: Path, raw: Any, exc: ValidationError) -> TriageDataError:
@@ -267,6 +450,30 @@ class Assessment:
 
 _NO_ASSESSMENT_LABEL = "Not enough information yet"
 
+Cond = tuple[str, frozenset[str]]
+"""A compiled condition: (question id, the answers that satisfy it)."""
+
+_MEMO_SIZE = 2048  # answer sets remembered per protocol; the engine asks about each ~3 times
+
+
+def _compile(conditions: Sequence[tuple[str, tuple[str, ...]]]) -> tuple[Cond, ...]:
+    return tuple((qid, frozenset(values)) for qid, values in conditions)
+
+
+class _Triage:
+    """What the protocol makes of one set of answers (memoised per set of answers)."""
+
+    __slots__ = ("applicable", "assessment", "effective", "fired", "first_open")
+
+    def __init__(
+        self, effective: dict[str, str], applicable: tuple[str, ...], first_open: str | None
+    ) -> None:
+        self.effective = effective  # the answers that count: to applicable questions
+        self.applicable = applicable  # ids of the applicable questions, in protocol order
+        self.first_open = first_open  # the first applicable question not answered yet
+        self.fired: tuple[Rule | None, bool] | None = None  # Protocol._fire's, once asked for
+        self.assessment: Assessment | None = None  # Protocol.assess's, once asked for
+
 
 class Protocol:
     """A loaded, checked triage protocol."""
@@ -283,18 +490,66 @@ class Protocol:
         rules: Sequence[Rule],
         path: Path | None = None,
     ) -> None:
+        """Build a protocol from checked parts (as :meth:`load` makes them).
+
+        Raises ValueError when a question's ``ask_if`` names a question that is not asked
+        before it: the evaluation below walks the questions once, in order.
+        """
         nature = [q for q in questions if q.stage == NATURE_OF_CALL]
         specific = [q for q in questions if q.stage != NATURE_OF_CALL]
         self.questions = {q.id: q for q in [*nature, *specific]}
         self.complaints = dict(complaints)
         self.rules = tuple(rules)
         self.path = path
-        # Rules that can match once the complaint is known, and those that can match before.
-        self._rules_for: dict[str, tuple[Rule, ...]] = {
-            c: tuple(r for r in self.rules if c in dict(r.when).get(WHAT_HAPPENED, (c,)))
-            for c in self.complaints
+        order = {qid: i for i, qid in enumerate(self.questions)}
+        for i, q in enumerate(self.questions.values()):
+            for key, _ in q.ask_if:
+                if order.get(key, i) >= i:
+                    raise ValueError(f"question '{q.id}': ask_if '{key}' is not asked before it")
+
+        # Everything the evaluation needs, compiled once: conditions as frozensets, questions
+        # and rules indexed by complaint, so that a call only looks at what can apply to it.
+        what_happened = self.questions.get(WHAT_HAPPENED)
+        keys = list(
+            dict.fromkeys([*self.complaints, *(what_happened.answers if what_happened else ())])
+        )
+        self._valid = frozenset((q.id, a) for q in self.questions.values() for a in q.answers)
+        # (question id, ask_if) in protocol order: nature-of-call ones for every call; specific
+        # ones once the complaint is known, only those that apply to it.
+        self._nature_steps = tuple((q.id, _compile(q.ask_if)) for q in nature)
+        self._specific_steps = {
+            c: tuple(
+                (q.id, _compile(q.ask_if))
+                for q in specific
+                if not q.applies_to or c in q.applies_to
+            )
+            for c in keys
         }
-        self._rules_any = tuple(r for r in self.rules if WHAT_HAPPENED not in dict(r.when))
+        # Per question, for _could_apply: the complaints it is limited to (None: any) and ask_if.
+        self._reach: dict[str, tuple[frozenset[str] | None, tuple[Cond, ...]]] = {
+            q.id: (
+                frozenset(q.applies_to) if q.stage != NATURE_OF_CALL and q.applies_to else None,
+                _compile(q.ask_if),
+            )
+            for q in self.questions.values()
+        }
+        # Rules with compiled conditions: all of them; those that can match before the complaint
+        # is known; and per complaint those that can match it, without the complaint condition
+        # (which holds by construction).
+        compiled = [(r, _compile(r.when)) for r in self.rules]
+        self._rules_all = tuple(compiled)
+        self._rules_any = tuple(
+            (r, w) for r, w in compiled if all(k != WHAT_HAPPENED for k, _ in w)
+        )
+        self._rules_for = {
+            c: tuple(
+                (r, tuple(cond for cond in w if cond[0] != WHAT_HAPPENED))
+                for r, w in compiled
+                if all(c in vals for k, vals in w if k == WHAT_HAPPENED)
+            )
+            for c in keys
+        }
+        self._memo: dict[frozenset[tuple[str, str]], _Triage] = {}
 
     # ---------------------------------------------------------------- loading
 
@@ -302,19 +557,18 @@ class Protocol:
     def load(cls, path: Path | str | None = None) -> Protocol:
         """Load and check a protocol file (default: ``resources/triage/protocol.yaml``)."""
         file = Path(path) if path is not None else DEFAULT_PROTOCOL
-        raw = _load_yaml(file)
-        if not isinstance(raw, CommentedMap):
-            raise TriageDataError(f"{_where(file, 1)}: the protocol must be a YAML mapping")
-        try:
-            spec = ProtocolFile.model_validate(raw)
-        except ValidationError as exc:
-            raise _validation_error(file, raw, exc) from None
-        return cls._build(file, raw, spec)
+
+        def build(raw: Any, line_of: LineOf) -> Protocol:
+            if not isinstance(raw, dict):
+                raise TriageDataError(f"{_where(file, 1)}: the protocol must be a YAML mapping")
+            return cls._build(file, line_of, ProtocolFile.model_validate(raw))
+
+        return _load_checked(file, build)
 
     @classmethod
-    def _build(cls, file: Path, raw: CommentedMap, spec: ProtocolFile) -> Protocol:
+    def _build(cls, file: Path, line_of: LineOf, spec: ProtocolFile) -> Protocol:
         def fail(path: Sequence[str | int], msg: str) -> TriageDataError:
-            return TriageDataError(f"{_where(file, _yaml_line(raw, path))}: {msg}")
+            return TriageDataError(f"{_where(file, line_of(path))}: {msg}")
 
         complaints = dict(spec.complaints)
         for key in complaints:
@@ -449,7 +703,7 @@ class Protocol:
                     validation=r.validation,
                     advice=r.advice,
                     final=r.final,
-                    line=_yaml_line(raw, here),
+                    line=line_of(here),
                 )
             )
 
@@ -482,31 +736,67 @@ class Protocol:
             if err is not None:
                 raise ValueError(err)
 
-    def _applies(self, q: Question, effective: Mapping[str, str]) -> bool:
-        if q.stage != NATURE_OF_CALL:
-            complaint = effective.get(WHAT_HAPPENED)
-            if complaint is None:
-                return False
-            if q.applies_to and complaint not in q.applies_to:
-                return False
-        return all(effective.get(k) in vals for k, vals in q.ask_if)
-
-    def _effective(self, answers: Mapping[str, str]) -> dict[str, str]:
-        """The answers that count: those to questions applicable given the earlier answers."""
+    def _triage(self, answers: Mapping[str, str]) -> _Triage:
+        """Check ``answers`` and work out which count and which questions apply (memoised)."""
+        key: frozenset[tuple[str, str]] | None
+        try:
+            key = frozenset(answers.items())
+        except TypeError:  # an unhashable answer: _check rejects it below
+            key = None
+        if key is not None:
+            known = self._memo.get(key)
+            if known is not None:
+                return known
+        if key is None or not key <= self._valid:
+            self._check(answers)  # raises, naming the first invalid answer
         effective: dict[str, str] = {}
-        for q in self.questions.values():
-            if q.id in answers and self._applies(q, effective):
-                effective[q.id] = answers[q.id]
-        return effective
+        applicable: list[str] = []
+        first_open = self._scan(self._nature_steps, answers, effective, applicable)
+        complaint = effective.get(WHAT_HAPPENED)
+        if complaint is not None:
+            first_specific = self._scan(
+                self._specific_steps[complaint], answers, effective, applicable
+            )
+            if first_open is None:
+                first_open = first_specific
+        triage = _Triage(effective, tuple(applicable), first_open)
+        if key is not None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = triage
+        return triage
+
+    @staticmethod
+    def _scan(
+        steps: Sequence[tuple[str, tuple[Cond, ...]]],
+        answers: Mapping[str, str],
+        effective: dict[str, str],
+        applicable: list[str],
+    ) -> str | None:
+        """Walk ``steps`` in order, adding the applicable questions to ``applicable`` and their
+        answers to ``effective``; return the first applicable unanswered question.
+
+        One pass is enough because ``ask_if`` only looks at earlier questions.
+        """
+        first_open = None
+        for qid, ask_if in steps:
+            if ask_if and not all(effective.get(k) in vals for k, vals in ask_if):
+                continue
+            applicable.append(qid)
+            if qid in answers:
+                effective[qid] = answers[qid]
+            elif first_open is None:
+                first_open = qid
+        return first_open
 
     def _could_apply(self, qid: str, effective: Mapping[str, str]) -> bool:
         """Whether an unanswered question might still be asked."""
-        q = self.questions[qid]
-        if q.stage != NATURE_OF_CALL:
+        only_for, ask_if = self._reach[qid]
+        if only_for is not None:
             complaint = effective.get(WHAT_HAPPENED)
-            if complaint is not None and q.applies_to and complaint not in q.applies_to:
+            if complaint is not None and complaint not in only_for:
                 return False
-        for k, vals in q.ask_if:
+        for k, vals in ask_if:
             if k in effective:
                 if effective[k] not in vals:
                     return False
@@ -514,9 +804,10 @@ class Protocol:
                 return False
         return True
 
-    def _possible(self, rule: Rule, effective: Mapping[str, str]) -> bool:
-        """Whether ``rule`` could still match once more questions are answered."""
-        for qid, vals in rule.when:
+    def _possible(self, when: tuple[Cond, ...], effective: Mapping[str, str]) -> bool:
+        """Whether a rule with conditions ``when`` could still match once more questions are
+        answered."""
+        for qid, vals in when:
             if qid in effective:
                 if effective[qid] not in vals:
                     return False
@@ -530,34 +821,35 @@ class Protocol:
         Nature-of-call questions always apply; specific ones only once what_happened is known and
         it is among their ``applies_to``, and only while their ``ask_if`` conditions hold.
         """
-        self._check(answers)
-        effective = self._effective(answers)
-        return [q.id for q in self.questions.values() if self._applies(q, effective)]
+        return list(self._triage(answers).applicable)
 
     def next_question(self, answers: Mapping[str, str]) -> str | None:
         """The first applicable unanswered question; None when the assessment is complete."""
-        self._check(answers)
-        effective = self._effective(answers)
-        fired, final = self._fire(effective)
-        del fired
-        if final:
+        triage = self._triage(answers)
+        if self._fired(triage)[1]:
             return None
-        for q in self.questions.values():
-            if q.id not in effective and self._applies(q, effective):
-                return q.id
-        return None
+        return triage.first_open
+
+    def _fired(self, triage: _Triage) -> tuple[Rule | None, bool]:
+        if triage.fired is None:
+            triage.fired = self._fire(triage.effective)
+        return triage.fired
 
     def _fire(self, effective: Mapping[str, str]) -> tuple[Rule | None, bool]:
         """The first matching rule, and whether it is final (no earlier rule could still match)."""
         complaint = effective.get(WHAT_HAPPENED)
         candidates = self._rules_any if complaint is None else self._rules_for[complaint]
-        for rule in candidates:
-            if all(effective.get(qid) in vals for qid, vals in rule.when):
+        for rule, when in candidates:
+            for qid, vals in when:
+                if effective.get(qid) not in vals:
+                    break
+            else:
                 if not rule.final:
                     return rule, False
-                earlier = self.rules if complaint is None else candidates
+                # Before the complaint is known, any rule might still match.
+                earlier = self._rules_all if complaint is None else candidates
                 final = not any(
-                    self._possible(e, effective) for e in earlier if e.index < rule.index
+                    self._possible(w, effective) for e, w in earlier if e.index < rule.index
                 )
                 return rule, final
         return None, False
@@ -568,29 +860,29 @@ class Protocol:
         Answers to questions that do not apply (a specific question for another complaint, or one
         whose ``ask_if`` fails) are ignored, so a patient's full set of answers can be passed in.
         """
-        self._check(answers)
-        effective = self._effective(answers)
-        rule, final = self._fire(effective)
-        remaining = any(
-            q.id not in effective and self._applies(q, effective) for q in self.questions.values()
-        )
-        complete = final or not remaining
-        if rule is None:
-            return Assessment(None, "", _NO_ASSESSMENT_LABEL, False, False, False, complete)
-        return Assessment(
-            category=rule.category,
-            code=rule.code,
-            label=rule.label,
-            validation=rule.validation,
-            advice=rule.advice,
-            final=final,
-            complete=complete,
-        )
+        triage = self._triage(answers)
+        if triage.assessment is None:
+            rule, final = self._fired(triage)
+            complete = final or triage.first_open is None
+            if rule is None:
+                triage.assessment = Assessment(
+                    None, "", _NO_ASSESSMENT_LABEL, False, False, False, complete
+                )
+            else:
+                triage.assessment = Assessment(
+                    category=rule.category,
+                    code=rule.code,
+                    label=rule.label,
+                    validation=rule.validation,
+                    advice=rule.advice,
+                    final=final,
+                    complete=complete,
+                )
+        return triage.assessment
 
     def rule_for(self, answers: Mapping[str, str]) -> Rule | None:
         """The rule that fires for ``answers`` (for debriefs and tests)."""
-        self._check(answers)
-        return self._fire(self._effective(answers))[0]
+        return self._fired(self._triage(answers))[0]
 
     def __repr__(self) -> str:
         return (

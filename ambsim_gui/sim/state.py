@@ -108,6 +108,8 @@ class Vehicle:
     route: Route | None = None
     depart_t: float = 0.0
     ready_t: float = 0.0  # end of mobilisation
+    broken: bool = False  # broken down: off the road until repaired
+    retired: bool = False  # sent off duty early by an inject: no more shifts today
     process: simpy.Process | None = None
 
     @property

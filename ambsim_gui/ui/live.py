@@ -109,6 +109,7 @@ class DeskProjection:
         self.drives: dict[str, Drive] = {}
         self.due_on_scene: dict[str, float] = {}  # vehicle -> when it should reach its job
         self.rejections: list[Rejection] = []
+        self.handovers: dict[str, tuple[int, float]] = {}  # hospital -> (count, total wait s)
         self.trainee_call: str | None = None  # the call on the trainee's line, or the last one
         self.trainee_call_open = False
         self.shift_ended = False
@@ -132,6 +133,7 @@ class DeskProjection:
             ev.VehicleMoving: self._moving,  # type: ignore[dict-item]
             ev.VehicleStoodDown: self._stood_down,  # type: ignore[dict-item]
             ev.CommandRejected: self._rejected,  # type: ignore[dict-item]
+            ev.HandoverCompleted: self._handover,  # type: ignore[dict-item]
             ev.ShiftEnded: self._ended,  # type: ignore[dict-item]
         }
 
@@ -264,6 +266,10 @@ class DeskProjection:
         self.rejections.append(rejection)
         if self.on_rejection is not None:
             self.on_rejection(rejection)
+
+    def _handover(self, e: ev.HandoverCompleted) -> None:
+        count, total = self.handovers.get(e.hospital, (0, 0.0))
+        self.handovers[e.hospital] = (count + 1, total + e.wait_s)
 
     def _ended(self, e: ev.ShiftEnded) -> None:
         self.shift_ended = True

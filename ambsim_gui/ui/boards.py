@@ -1,0 +1,296 @@
+"""The status boards: open incidents, vehicles, the clinical hub's stack and the hospitals.
+
+One job: ``BoardsWidget`` is a tab widget of four tables that show the room's state as a
+control-room wall board would, each row a key the trainee can select (selecting an incident or
+a vehicle selects it on the map and in the dispatch panel):
+
+- incidents: category, complaint, the response clock (mm:ss) against the regime's standard in
+  red/amber/green, vehicles assigned, status (queued, hub, assigned, on scene, conveying);
+- vehicles: a count per status and a list with call sign, type, status, job and ETA;
+- clinical hub: the pending stack in the order clinicians take it, with breach times;
+- hospitals: crews waiting in handover, diversion, handovers done and their mean wait.
+
+Only the visible tab is redrawn, and only when its data changed or its clocks moved on.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from ambsim_gui.sim.state import EN_ROUTE_STATUSES, Incident
+from ambsim_gui.ui.context import DeskContext
+from ambsim_gui.ui.formatting import (
+    CATEGORY_CSS,
+    RAG_BACKGROUNDS,
+    clock_rag,
+    clock_text,
+    minutes_text,
+    mmss,
+)
+from ambsim_gui.ui.table_model import KeyedTable, Row, cell
+
+_CATEGORY_COLOURS = {c: QColor(css) for c, css in CATEGORY_CSS.items()}
+
+
+def _cat_colour(category: str) -> QColor | None:
+    return _CATEGORY_COLOURS.get(category)
+
+
+VEHICLE_STATUS_ORDER = (
+    "available",
+    "mobilising",
+    "to_scene",
+    "on_scene",
+    "to_hospital",
+    "at_hospital",
+    "clearing",
+    "returning",
+    "off_duty",
+)
+
+
+def incident_status(ctx: DeskContext, inc: Incident) -> str:
+    """queued | hub | assigned | on scene | conveying | with crew (what the board shows)."""
+    statuses = [ctx.engine.vehicles[v].status for v in inc.vehicles]
+    if "on_scene" in statuses:
+        return "on scene"
+    if any(s in ("to_hospital", "at_hospital") for s in statuses):
+        return "conveying"
+    if inc.queued:
+        return "queued" if not statuses else "queued (backup)"
+    if any(s in EN_ROUTE_STATUSES for s in statuses):
+        return "assigned"
+    if inc.on_hub:
+        return "hub"
+    return "with crew" if statuses else "hub call-back"
+
+
+class _Board(QWidget):
+    """A label over a keyed table."""
+
+    def __init__(self, headers: tuple[str, ...], widths: list[int], parent: QWidget | None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        self.summary = QLabel("")
+        self.summary.setObjectName("boardSummary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.table = KeyedTable(headers, self)
+        self.table.set_column_widths(widths)
+        layout.addWidget(self.table, 1)
+        self.stamp: object = None
+
+
+class BoardsWidget(QTabWidget):
+    """Incidents, vehicles, clinical hub and hospitals boards, as tabs."""
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("boards")
+        self.incidents = _Board(
+            ("Incident", "Cat", "Complaint", "Area", "Clock", "Standard", "Vehicles", "Status"),
+            [84, 44, 190, 130, 66, 150, 150],
+            self,
+        )
+        self.incidents.table.setObjectName("incidentsBoard")
+        self.vehicles = _Board(
+            ("Call sign", "Type", "Station", "Status", "Job", "ETA"),
+            [110, 50, 170, 110, 150],
+            self,
+        )
+        self.vehicles.table.setObjectName("vehiclesBoard")
+        self.hub = _Board(
+            ("Incident", "Cat", "Complaint", "Waiting", "Breach at", "Breach in"),
+            [84, 44, 200, 80, 90],
+            self,
+        )
+        self.hub.table.setObjectName("hubBoard")
+        self.hospitals = _Board(
+            ("Hospital", "Kind", "Crews in handover", "Diversion", "Handovers", "Mean wait"),
+            [230, 50, 140, 90, 90],
+            self,
+        )
+        self.hospitals.table.setObjectName("hospitalsBoard")
+        self.addTab(self.incidents, "Incidents")
+        self.addTab(self.vehicles, "Vehicles")
+        self.addTab(self.hub, "Clinical hub")
+        self.addTab(self.hospitals, "Hospitals")
+        self.incidents.table.key_selected.connect(ctx.select_incident)
+        self.hub.table.key_selected.connect(ctx.select_incident)
+        self.vehicles.table.key_selected.connect(ctx.select_vehicle)
+        ctx.incident_selected.connect(self._incident_selected)
+        ctx.vehicle_selected.connect(self._vehicle_selected)
+        self.currentChanged.connect(lambda _i: self.refresh(force=True))
+        self._dirty: set[str] = set()
+        self.refresh(force=True)
+
+    def _incident_selected(self, incident_id: str) -> None:
+        self.incidents.table.select_key(incident_id or None)
+        self.hub.table.select_key(incident_id or None)
+
+    def _vehicle_selected(self, vehicle_id: str) -> None:
+        self.vehicles.table.select_key(vehicle_id or None)
+
+    def mark_dirty(self, kinds: set[str]) -> None:
+        self._dirty |= kinds
+
+    def refresh(self, force: bool = False) -> None:
+        """Redraw the visible board if its data changed or its clocks moved (slow refresh);
+        the tab titles (with counts) always."""
+        e = self.ctx.engine
+        now = e.now
+        open_n = len(e.open_incidents())
+        free_n = len(e.free)
+        self.setTabText(0, f"Incidents ({open_n})")
+        self.setTabText(1, f"Vehicles ({free_n} free)")
+        self.setTabText(2, f"Clinical hub ({len(e.hub.stack)})")
+        diverted = sum(1 for h in e.hospitals.values() if h.diverted)
+        self.setTabText(3, f"Hospitals ({diverted} diverted)" if diverted else "Hospitals")
+        current = self.currentWidget()
+        drawers = {
+            self.incidents: ("incidents", self._draw_incidents, 1.0),
+            self.vehicles: ("vehicles", self._draw_vehicles, 15.0),
+            self.hub: ("hub", self._draw_hub, 1.0),
+            self.hospitals: ("hospitals", self._draw_hospitals, 60.0),
+        }
+        kind, draw, every_s = drawers[current]  # type: ignore[index]
+        stamp = int(now // every_s)
+        if force or kind in self._dirty or stamp != current.stamp:  # type: ignore[union-attr]
+            self._dirty.discard(kind)
+            current.stamp = stamp  # type: ignore[union-attr]
+            draw(now)
+
+    def _draw_incidents(self, now: float) -> None:
+        ctx = self.ctx
+        e = ctx.engine
+        incidents = sorted(e.open_incidents(), key=lambda i: (i.rank, i.t_open, i.id))
+        complaints = ctx.protocol.complaints
+        rows = []
+        for inc in incidents:
+            clock, stopped = ctx.live.response_clock(inc.id, inc.category, now)
+            standard = ctx.regime.standard_for(inc.category)
+            rag = clock_rag(clock, standard)
+            callsigns = ", ".join(e.vehicles[v].callsign for v in inc.vehicles) or "-"
+            rows.append(
+                Row(
+                    inc.id,
+                    (
+                        cell(inc.id, bold=True),
+                        cell(inc.category, bold=True, foreground=_cat_colour(inc.category)),
+                        cell(complaints.get(inc.complaint, inc.complaint)),
+                        cell(inc.area),
+                        cell(
+                            mmss(clock) + (" stop" if stopped else ""),
+                            background=RAG_BACKGROUNDS[rag],
+                            align_right=True,
+                        ),
+                        cell(standard.describe()),
+                        cell(callsigns),
+                        cell(incident_status(ctx, inc)),
+                    ),
+                )
+            )
+        self.incidents.table.set_rows(rows)
+        by_cat = {c: 0 for c in ("C1", "C2", "C3", "C4")}
+        for inc in incidents:
+            by_cat[inc.category] += 1
+        queued = sum(1 for i in incidents if i.queued)
+        self.incidents.summary.setText(
+            f"{len(incidents)} open: "
+            + ", ".join(f"{c} {n}" for c, n in by_cat.items())
+            + f"; {queued} waiting for a vehicle, {sum(1 for i in incidents if i.on_hub)} on the hub"
+        )
+
+    def _draw_vehicles(self, now: float) -> None:
+        ctx = self.ctx
+        e = ctx.engine
+        counts = {s: 0 for s in VEHICLE_STATUS_ORDER}
+        rows = []
+        for v in e.vehicles.values():
+            counts[v.status] = counts.get(v.status, 0) + 1
+            job = ""
+            if v.incident_id:
+                inc = e.incidents.get(v.incident_id)
+                job = f"{inc.category} {inc.id}" if inc is not None else v.incident_id
+            eta = ctx.live.eta_s(v.id, v.status, now)
+            rows.append(
+                Row(
+                    v.id,
+                    (
+                        cell(v.callsign, bold=True),
+                        cell(v.type),
+                        cell(v.station),
+                        cell(v.status.replace("_", " ")),
+                        cell(job),
+                        cell(minutes_text(eta) if eta is not None else "", align_right=True),
+                    ),
+                )
+            )
+        self.vehicles.table.set_rows(rows)
+        self.vehicles.summary.setText(
+            "  ".join(f"{s.replace('_', ' ')} {n}" for s, n in counts.items() if n or s == "available")
+        )
+
+    def _draw_hub(self, now: float) -> None:
+        ctx = self.ctx
+        e = ctx.engine
+        start = e.scenario.start
+        rows = []
+        complaints = ctx.protocol.complaints
+        waiting = e.hub.waiting()
+        for inc, breach_at in waiting:
+            left = breach_at - now
+            rag = "red" if left < 5 * 60 else "amber" if left < 15 * 60 else "green"
+            rows.append(
+                Row(
+                    inc.id,
+                    (
+                        cell(inc.id, bold=True),
+                        cell(inc.category, bold=True, foreground=_cat_colour(inc.category)),
+                        cell(complaints.get(inc.complaint, inc.complaint)),
+                        cell(mmss(now - inc.t_open), align_right=True),
+                        cell(clock_text(start, breach_at)[:5]),
+                        cell(mmss(max(0.0, left)), background=RAG_BACKGROUNDS[rag], align_right=True),
+                    ),
+                )
+            )
+        self.hub.table.set_rows(rows)
+        clinicians = e.scenario.clinical_hub.clinicians
+        if clinicians == 0:
+            self.hub.summary.setText("No clinical hub on this shift.")
+        else:
+            self.hub.summary.setText(
+                f"{len(waiting)} waiting for a clinician's call-back ({clinicians} clinicians);"
+                " a vehicle is sent when the breach time passes"
+            )
+
+    def _draw_hospitals(self, now: float) -> None:
+        ctx = self.ctx
+        rows = []
+        total_waiting = 0
+        for name, h in ctx.engine.hospitals.items():
+            count, total = ctx.live.handovers.get(name, (0, 0.0))
+            total_waiting += h.waiting
+            rag = "red" if h.waiting >= 4 else "amber" if h.waiting >= 2 else "green"
+            rows.append(
+                Row(
+                    name,
+                    (
+                        cell(name, bold=True),
+                        cell(h.kind.upper()),
+                        cell(str(h.waiting), background=RAG_BACKGROUNDS[rag], align_right=True),
+                        cell("ON DIVERSION" if h.diverted else "open", bold=h.diverted),
+                        cell(str(count), align_right=True),
+                        cell(mmss(total / count) if count else "-", align_right=True),
+                    ),
+                )
+            )
+        self.hospitals.table.set_rows(rows)
+        self.hospitals.summary.setText(
+            f"{total_waiting} crews waiting to hand over; the standard is handover within 15 min"
+        )
+

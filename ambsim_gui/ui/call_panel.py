@@ -1,0 +1,494 @@
+"""The call panel: the trainee's line, from answering a call to the decision that closes it.
+
+One job: ``CallPanel`` shows the call on the trainee's seat and offers every step of handling it:
+the transcript (the caller's opening words, each question asked and the caller's answer as it
+arrives after its pause), the protocol's questions in order with the recommended next one
+highlighted, the protocol's recommended category to accept or override, and the decisions:
+send to dispatch, refer to the clinical hub, give advice or refer elsewhere (when the protocol
+allows it), or link the call to an open incident nearby (a likely duplicate).
+
+Buttons are disabled when their command could not succeed; the keyboard shortcuts submit anyway
+so that the engine's own reason for a refusal reaches the status bar.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ambsim_gui.sim import commands as cmd
+from ambsim_gui.sim.state import Call
+from ambsim_gui.ui.context import DeskContext
+from ambsim_gui.ui.formatting import CATEGORY_CSS, clock_text, distance_text, mmss
+from ambsim_gui.ui.live import TRAINEE, TranscriptLine
+
+LINK_RADIUS_M = 1000.0
+"""Open incidents within this distance of the caller are offered for linking."""
+QUESTION_KEYS = "1234567890"
+
+_WHO_STYLE = {
+    "caller": ("Caller", "#0b3d91", ""),
+    "you": ("You", "#111111", "font-weight:600;"),
+    "protocol": ("Protocol", "#2f6b3a", "font-style:italic;"),
+    "desk": ("Desk", "#6a6a6a", ""),
+}
+
+
+class WrapButton(QPushButton):
+    """A push button whose text wraps onto several lines (long triage questions)."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._label = QLabel(text, self)
+        self._label.setWordWrap(True)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)
+        self._label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 5, 10, 5)
+        layout.addWidget(self._label)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setToolTip(text)
+
+    def label_text(self) -> str:
+        return self._label.text()
+
+    def _fit(self, width: int) -> None:
+        h = self._label.heightForWidth(max(50, width - 20))
+        self.setFixedHeight(max(h, self.fontMetrics().height()) + 12)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit(event.size().width())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(300, self.height() if self.height() > 0 else 36)
+
+
+class CallPanel(QWidget):
+    """The trainee's current call and everything that can be done with it."""
+
+    show_on_map = Signal(float, float)
+    """The trainee asked to see the caller's place on the map."""
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._shown_call: str | None = None
+        self._shown_lines = 0
+        self._question_ids: list[str] = []
+        self._question_state: tuple[object, ...] = ()
+        self._link_state: tuple[object, ...] = ()
+        self.question_buttons: list[WrapButton] = []
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(6)
+
+        head = QHBoxLayout()
+        self.header = QLabel("No call on your line")
+        self.header.setObjectName("callHeader")
+        self.header.setWordWrap(True)
+        head.addWidget(self.header, 1)
+        self.map_button = QPushButton("Show on map")
+        self.map_button.setObjectName("showOnMap")
+        self.map_button.clicked.connect(self._show_on_map)
+        head.addWidget(self.map_button)
+        outer.addLayout(head)
+
+        self.transcript = QTextBrowser(self)
+        self.transcript.setObjectName("transcript")
+        self.transcript.setOpenLinks(False)
+        self.transcript.setMinimumHeight(110)
+        outer.addWidget(self.transcript, 3)
+
+        self.questions_label = QLabel("Triage questions")
+        self.questions_label.setObjectName("sectionLabel")
+        outer.addWidget(self.questions_label)
+        self._questions_host = QWidget()
+        self._questions_layout = QVBoxLayout(self._questions_host)
+        self._questions_layout.setContentsMargins(0, 0, 4, 0)
+        self._questions_layout.setSpacing(4)
+        self._questions_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self._questions_host)
+        scroll.setMinimumHeight(120)
+        self.questions_scroll = scroll
+        outer.addWidget(scroll, 4)
+
+        self.recommendation = QLabel("Protocol: -")
+        self.recommendation.setObjectName("recommendation")
+        self.recommendation.setWordWrap(True)
+        self.recommendation.setTextFormat(Qt.TextFormat.RichText)
+        outer.addWidget(self.recommendation)
+
+        cats = QHBoxLayout()
+        cats.setSpacing(4)
+        self.accept_button = QPushButton("Accept  [Enter]")
+        self.accept_button.setObjectName("acceptCategory")
+        self.accept_button.clicked.connect(self.accept_recommended)
+        cats.addWidget(self.accept_button, 2)
+        self.category_buttons: dict[str, QPushButton] = {}
+        for i, c in enumerate(("C1", "C2", "C3", "C4"), start=1):
+            b = QPushButton(c)
+            b.setObjectName(f"category{c}")
+            b.setToolTip(f"Set {c} [Ctrl+{i}]")
+            b.setStyleSheet(f"QPushButton {{ color: {CATEGORY_CSS[c]}; font-weight: 600; }}")
+            b.clicked.connect(lambda _=False, c=c: self.set_category(c))
+            cats.addWidget(b, 1)
+            self.category_buttons[c] = b
+        outer.addLayout(cats)
+        self.category_label = QLabel("Category: not set")
+        self.category_label.setObjectName("categoryLabel")
+        outer.addWidget(self.category_label)
+
+        decide = QGridLayout()
+        decide.setSpacing(4)
+        self.dispatch_button = QPushButton("Send to dispatch  [S]")
+        self.dispatch_button.setObjectName("sendToDispatch")
+        self.dispatch_button.clicked.connect(self.send_to_dispatch)
+        self.hub_button = QPushButton("Clinical hub  [H]")
+        self.hub_button.setObjectName("referHub")
+        self.hub_button.clicked.connect(self.refer_hub)
+        self.advice_button = QPushButton("Give advice  [V]")
+        self.advice_button.setObjectName("giveAdvice")
+        self.advice_button.clicked.connect(self.give_advice)
+        self.refer_button = QPushButton("Refer elsewhere  [R]")
+        self.refer_button.setObjectName("referElsewhere")
+        self.refer_button.clicked.connect(self.refer_elsewhere)
+        decide.addWidget(self.dispatch_button, 0, 0)
+        decide.addWidget(self.hub_button, 0, 1)
+        decide.addWidget(self.advice_button, 1, 0)
+        decide.addWidget(self.refer_button, 1, 1)
+        outer.addLayout(decide)
+
+        link_head = QHBoxLayout()
+        self.link_label = QLabel("Open incidents within 1 km of the caller")
+        self.link_label.setObjectName("sectionLabel")
+        link_head.addWidget(self.link_label, 1)
+        self.link_button = QPushButton("Link  [L]")
+        self.link_button.setObjectName("linkCall")
+        self.link_button.clicked.connect(self.link)
+        link_head.addWidget(self.link_button)
+        outer.addLayout(link_head)
+        self.nearby = QListWidget(self)
+        self.nearby.setObjectName("nearbyIncidents")
+        self.nearby.setMinimumHeight(64)
+        self.nearby.itemSelectionChanged.connect(self._update_buttons)
+        outer.addWidget(self.nearby, 1)
+
+        self.refresh()
+
+    # --- reading the engine --------------------------------------------------------------
+
+    def call(self) -> Call | None:
+        """The call on the trainee's line now, if any."""
+        call_id = self.ctx.engine.seats[TRAINEE].call_id
+        return self.ctx.engine.calls.get(call_id) if call_id else None
+
+    def question_ids(self) -> list[str]:
+        """The questions that may be asked now, in protocol order (the numbered buttons)."""
+        return list(self._question_ids)
+
+    # --- actions (buttons and shortcuts) -------------------------------------------------
+
+    def _need_call(self) -> Call | None:
+        if not self.ctx.handles_calls:
+            self.ctx.say("You are the dispatcher: the call handlers take the calls", "warning")
+            return None
+        call = self.call()
+        if call is None:
+            self.ctx.say("No call on your line: answer one first (Space)", "warning")
+        return call
+
+    def ask(self, question_id: str) -> bool:
+        call = self._need_call()
+        if call is None:
+            return False
+        return self.ctx.submit(cmd.AskQuestion(seat=TRAINEE, call_id=call.id, question_id=question_id))
+
+    def ask_nth(self, n: int) -> bool:
+        """Ask the n-th listed question (0-based), as the number keys do."""
+        if n >= len(self._question_ids):
+            if self.call() is not None:
+                self.ctx.say(f"There is no question {QUESTION_KEYS[n]} on the list", "warning")
+            else:
+                self._need_call()
+            return False
+        return self.ask(self._question_ids[n])
+
+    def set_category(self, category: str) -> bool:
+        call = self._need_call()
+        if call is None:
+            return False
+        return self.ctx.submit(cmd.SetCategory(seat=TRAINEE, call_id=call.id, category=category))
+
+    def accept_recommended(self) -> bool:
+        call = self._need_call()
+        if call is None:
+            return False
+        a = call.assessment
+        if a is None or a.category is None:
+            self.ctx.say("The protocol has no recommendation yet: ask more questions", "warning")
+            return False
+        return self.set_category(a.category)
+
+    def _decide(self, kind: type[cmd.Command]) -> bool:
+        call = self._need_call()
+        if call is None:
+            return False
+        return self.ctx.submit(kind(seat=TRAINEE, call_id=call.id))  # type: ignore[call-arg]
+
+    def send_to_dispatch(self) -> bool:
+        return self._decide(cmd.SendToDispatch)
+
+    def refer_hub(self) -> bool:
+        return self._decide(cmd.ReferToHub)
+
+    def give_advice(self) -> bool:
+        return self._decide(cmd.GiveAdvice)
+
+    def refer_elsewhere(self) -> bool:
+        return self._decide(cmd.ReferElsewhere)
+
+    def link(self, incident_id: str | None = None) -> bool:
+        """Link the call to ``incident_id``, or to the selected (else the nearest) incident."""
+        call = self._need_call()
+        if call is None:
+            return False
+        if incident_id is None:
+            item = self.nearby.currentItem()
+            if item is None or not item.isSelected():
+                item = self.nearby.item(0) if self.nearby.count() else None
+            incident_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if not incident_id:
+            self.ctx.say("No open incident near this caller to link to", "warning")
+            return False
+        return self.ctx.submit(cmd.LinkCall(seat=TRAINEE, call_id=call.id, incident_id=incident_id))
+
+    def _show_on_map(self) -> None:
+        call = self.call()
+        if call is None and self._shown_call:
+            call = self.ctx.engine.calls.get(self._shown_call)
+        if call is not None:
+            self.show_on_map.emit(call.x, call.y)
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def nearby_incidents(self, call: Call) -> list[tuple[float, str]]:
+        """(distance in metres, incident id) of open incidents near the caller, nearest first."""
+        out = []
+        for inc in self.ctx.engine.open_incidents():
+            d = math.hypot(inc.x - call.x, inc.y - call.y)
+            if d <= LINK_RADIUS_M:
+                out.append((d, inc.id))
+        out.sort()
+        return out
+
+    def refresh(self) -> None:
+        """Redraw from the engine and the desk's projection (cheap when nothing changed)."""
+        e = self.ctx.engine
+        live = self.ctx.live
+        seat = e.seats[TRAINEE]
+        call = self.call()
+        now = e.now
+        shown = call.id if call is not None else live.trainee_call
+        if not self.ctx.handles_calls:
+            self.header.setText("You are the dispatcher: your colleagues take the calls.")
+        elif call is not None:
+            answered = call.t_answered if call.t_answered is not None else call.t_arrive
+            self.header.setText(
+                f"<b>{call.id}</b> &nbsp; {html.escape(call.area)} &nbsp; on the line "
+                f"{mmss(now - answered)} &nbsp; (located to &plusmn;{call.uncertainty_m:.0f} m)"
+            )
+        elif seat.wrapping_up:
+            self.header.setText("Finishing the last call (wrap-up)...")
+        elif self.ctx.autopilot is not None:
+            self.header.setText(f"Autopilot ({self.ctx.autopilot}) is taking the calls.")
+        else:
+            waiting = len(e.ringing)
+            self.header.setText(
+                f"No call on your line. {waiting} waiting: press Space to answer."
+                if waiting
+                else "No call on your line. No calls waiting."
+            )
+        self._draw_transcript(shown)
+        self._draw_questions(call)
+        self._draw_recommendation(call)
+        self._draw_links(call, now)
+        self._update_buttons()
+
+    def _draw_transcript(self, call_id: str | None) -> None:
+        lines = self.ctx.live.transcripts.get(call_id or "", [])
+        if call_id != self._shown_call:
+            self._shown_call = call_id
+            self._shown_lines = 0
+            self.transcript.clear()
+        if len(lines) == self._shown_lines:
+            return
+        start = self.ctx.engine.scenario.start
+        for line in lines[self._shown_lines :]:
+            self.transcript.append(self._line_html(line, start))
+        self._shown_lines = len(lines)
+        bar = self.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    @staticmethod
+    def _line_html(line: TranscriptLine, start: str) -> str:
+        who, colour, style = _WHO_STYLE.get(line.who, (line.who, "#000000", ""))
+        stamp = clock_text(start, line.t)
+        text = html.escape(line.text)
+        if line.who == "caller":
+            text = f"&ldquo;{text}&rdquo;"
+        return (
+            f'<div style="margin-bottom:3px;"><span style="color:#777777;">{stamp}</span> '
+            f'<span style="color:{colour};{style}"><b>{who}:</b> {text}</span></div>'
+        )
+
+    def _draw_questions(self, call: Call | None) -> None:
+        protocol = self.ctx.protocol
+        if call is None:
+            ids: list[str] = []
+            recommended = None
+            pending = None
+        else:
+            ids = [q for q in protocol.applicable(call.answers) if q not in call.answers]
+            recommended = protocol.next_question(call.answers)
+            pending = call.pending_question
+        state = (call.id if call else None, tuple(ids), recommended, pending)
+        if state == self._question_state:
+            return
+        self._question_state = state
+        self._question_ids = [q for q in ids if q != pending]
+        for b in self.question_buttons:
+            self._questions_layout.removeWidget(b)
+            b.deleteLater()
+        self.question_buttons = []
+        if call is None:
+            self.questions_label.setText("Triage questions")
+        elif pending is not None:
+            self.questions_label.setText(
+                f"Waiting for the caller to answer: {protocol.questions[pending].text}"
+            )
+        elif not self._question_ids:
+            self.questions_label.setText("Triage questions: none left to ask")
+        else:
+            self.questions_label.setText("Triage questions (press the number; * = recommended)")
+        for i, qid in enumerate(self._question_ids):
+            key = QUESTION_KEYS[i] if i < len(QUESTION_KEYS) else " "
+            star = "  *" if qid == recommended else ""
+            b = WrapButton(f"{key}   {protocol.questions[qid].text}{star}", self._questions_host)
+            b.setObjectName("questionRecommended" if qid == recommended else "question")
+            b.setProperty("question_id", qid)
+            b.clicked.connect(lambda _=False, q=qid: self.ask(q))
+            b.setEnabled(self.ctx.can_handle and pending is None)
+            self._questions_layout.insertWidget(i, b)
+            self.question_buttons.append(b)
+        width = self.questions_scroll.viewport().width() - 4
+        for b in self.question_buttons:
+            b._fit(width)
+
+    def _draw_recommendation(self, call: Call | None) -> None:
+        if call is None:
+            self.recommendation.setText("Protocol: -")
+            self.category_label.setText("Category: not set")
+            return
+        a = call.assessment
+        if a is None or a.category is None:
+            self.recommendation.setText("Protocol: not enough information yet")
+        else:
+            colour = CATEGORY_CSS.get(a.category, "#000000")
+            done = "complete" if a.complete else "provisional, keep asking"
+            allowed = []
+            if a.validation:
+                allowed.append("clinical hub")
+            if a.advice:
+                allowed.append("advice/referral")
+            extra = f"; may go to {' or '.join(allowed)}" if allowed else ""
+            self.recommendation.setText(
+                f'Protocol: <b style="color:{colour};">{a.category}</b> '
+                f"{html.escape(a.code)} {html.escape(a.label)} ({done}{extra})"
+            )
+        chosen = self.ctx.live.category_set.get(call.id)
+        if call.category is None:
+            self.category_label.setText("Category: not set")
+        elif chosen is not None and chosen.override:
+            self.category_label.setText(
+                f"Category: {call.category}  (OVERRIDE of the protocol's {chosen.recommended})"
+            )
+        else:
+            self.category_label.setText(f"Category: {call.category}  (as the protocol advises)")
+
+    def _draw_links(self, call: Call | None, now: float) -> None:
+        e = self.ctx.engine
+        nearby = self.nearby_incidents(call) if call is not None else []
+        state = (call.id if call else None, tuple(i for _, i in nearby), int(now // 60))
+        if state == self._link_state:
+            return
+        self._link_state = state
+        selected = self.nearby.currentItem()
+        keep = selected.data(Qt.ItemDataRole.UserRole) if selected is not None else None
+        self.nearby.clear()
+        complaints = self.ctx.protocol.complaints
+        for d, iid in nearby:
+            inc = e.incidents[iid]
+            complaint = complaints.get(inc.complaint, inc.complaint)
+            age = mmss(now - inc.t_open)
+            text = f"{iid}  {inc.category}  {complaint}  -  {distance_text(d)} away, opened {age} ago"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, iid)
+            item.setToolTip(text)
+            self.nearby.addItem(item)
+            if iid == keep:
+                self.nearby.setCurrentItem(item)
+        n = len(nearby)
+        if call is None:
+            self.link_label.setText("Open incidents within 1 km of the caller")
+        elif n:
+            self.link_label.setText(f"{n} open incident{'s' if n != 1 else ''} within 1 km: a duplicate?")
+        else:
+            self.link_label.setText("No open incident within 1 km of the caller")
+
+    def _update_buttons(self) -> None:
+        call = self.call()
+        usable = self.ctx.can_handle and call is not None
+        waiting = call is not None and call.pending_question is not None
+        a = call.assessment if call is not None else None
+        category = call.category if call is not None else None
+        decided = usable and category is not None and not waiting
+        self.accept_button.setEnabled(usable and a is not None and a.category is not None)
+        if a is not None and a.category is not None:
+            self.accept_button.setText(f"Accept {a.category}  [Enter]")
+        else:
+            self.accept_button.setText("Accept  [Enter]")
+        for b in self.category_buttons.values():
+            b.setEnabled(usable)
+        self.dispatch_button.setEnabled(decided)
+        hub_ok = self.ctx.engine.scenario.clinical_hub.clinicians > 0 and category != "C1"
+        self.hub_button.setEnabled(decided and hub_ok)
+        advice_ok = decided and a is not None and a.advice and category not in ("C1", "C2")
+        self.advice_button.setEnabled(advice_ok)
+        self.refer_button.setEnabled(advice_ok)
+        self.link_button.setEnabled(usable and self.nearby.count() > 0)
+        self.nearby.setEnabled(usable)
+        self.map_button.setEnabled(call is not None or self._shown_call is not None)

@@ -12,6 +12,7 @@ way keeps the route it set off on (as a crew on the road would, until told other
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -83,16 +84,15 @@ class Injects:
 
     def apply(self, spec: Any, *, live: bool) -> str | None:
         self._count += 1
-        handler = {
+        handlers: dict[type, Callable[[Any], tuple[str | None, str]]] = {
             CallBurst: self._call_burst,
             Surge: self._surge,
             DiversionInject: self._diversion,
             RoadClosure: self._road_closure,
             Breakdown: self._breakdown,
             CrewChange: self._crews,
-        }[type(spec)]
-        result: tuple[str | None, str] = handler(spec)
-        problem, summary = result
+        }
+        problem, summary = handlers[type(spec)](spec)
         if problem:
             return problem
         self.e.emit(ev.InjectApplied(t=self.e.now, inject=spec.type, summary=summary, live=live))
@@ -264,7 +264,8 @@ class Injects:
             added = e.fleet.add_crews(spec.station, spec.vehicle_type, spec.count)
             return (
                 None,
-                f"{spec.count} extra {spec.vehicle_type} on duty at {spec.station}: {', '.join(added)}",
+                f"{spec.count} extra {spec.vehicle_type} on duty at {spec.station}: "
+                + ", ".join(added),
             )
         candidates = [
             v

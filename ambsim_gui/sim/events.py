@@ -493,7 +493,7 @@ class InjectApplied(Event):
     """A scripted or live inject took effect; ``summary`` says what, for the timeline."""
 
     KIND: ClassVar[str] = "inject_applied"
-    inject: str  # call_burst | surge | hospital_diversion | road_closure | vehicle_breakdown | crews
+    inject: str  # the inject's type, e.g. call_burst, surge, road_closure
     summary: str
     live: bool
 

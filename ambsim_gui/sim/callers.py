@@ -248,8 +248,8 @@ class Callers:
         return call
 
     def _another_opening(self, patient: Patient, rng: np.random.Generator, reason: str) -> str:
-        card = self.e.world.cards.cards.get(patient.truth.card)
-        openings = list(getattr(card, "openings", ()) or (patient.truth.opening,))
+        truth = patient.truth
+        openings = self.e.world.cards.openings(truth.card, truth.variant) or (truth.opening,)
         text = str(openings[int(rng.integers(len(openings)))])
         if reason == "still_waiting":
             return "I called before and nobody has come. " + text

@@ -182,11 +182,18 @@ def _c_composer() -> Any:
         return None
 
     class Composer(CParser):  # type: ignore[misc, valid-type]
-        # The C parser asks its resolver for the tag of every untagged node.
+        # The C parser asks its resolver for the tag of every untagged node (we type the plain
+        # scalars later, as ruamel would); it also reports its path, which we do not need.
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             if kind.id == "scalar":
                 return _PLAIN if implicit[0] else _QUOTED
             return _SEQ if kind.id == "sequence" else _MAP
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
 
     return Composer
 

@@ -1,0 +1,275 @@
+"""Feedback at the desk: live KPIs, a card for each of the trainee's closed calls, the debrief.
+
+One job: turning the assessment projections into what a trainee reads during and after a shift.
+
+- ``KpiPanel``: response times per category (mean and 90th centile against the regime's
+  standard, red/amber/green), hear-and-treat beside the English trusts' range (9.3%-20.8%,
+  DOMAIN.md), unnecessary dispatches by kind, unsafe advice and cost per incident, from
+  ``ShiftMetrics.snapshot``.
+- ``FeedbackList``: one card per call the trainee closed (``FeedbackProjection`` records for the
+  seat "trainee": what was done, what the protocol and the truth said, the timings), newest first.
+- ``DebriefDialog``: the end-of-shift figures in full (``format_kpi_table``) and every card.
+
+The truth appears only here, after the fact: in a card once its call has closed, and in totals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ambsim_gui.assess.feedback import CallFeedback, FeedbackProjection, summary_text
+from ambsim_gui.assess.metrics import CategoryBlock, MetricsReport, ShiftMetrics
+from ambsim_gui.assess.report_text import OUTCOME_REFERENCE, format_kpi_table
+from ambsim_gui.ui.context import DeskContext
+from ambsim_gui.ui.formatting import RAG_BACKGROUNDS, mmss, range_rag, target_rag
+from ambsim_gui.ui.live import TRAINEE
+from ambsim_gui.ui.table_model import KeyedTable, Row, cell
+
+HT_RANGE = next(spread for key, _, spread, _ in OUTCOME_REFERENCE if key == "hear_and_treat")
+"""Hear-and-treat across the English trusts, March 2025 (DOMAIN.md): 9.3% to 20.8%."""
+assert HT_RANGE is not None
+COST_RANGE = (144.0, 216.0)  # NAO 2011: GBP per call, North East to Great Western (DOMAIN.md)
+
+GOOD_CARD = QColor("#e3f4e3")
+BAD_CARD = QColor("#fbe4e4")
+
+
+def worst(*rags: str) -> str:
+    order = ("red", "amber", "green", "none")
+    present = [r for r in rags if r != "none"]
+    return min(present, key=order.index) if present else "none"
+
+
+def category_rag(block: CategoryBlock) -> str:
+    """A category's response times against its standard (share within, or mean and 90th)."""
+    if block.count == 0:
+        return "none"
+    if block.standard_within_s is not None and block.standard_share is not None:
+        share = block.share_within
+        if share is None:
+            return "none"
+        if share >= block.standard_share:
+            return "green"
+        return "amber" if share >= block.standard_share - 0.1 else "red"
+    return worst(
+        target_rag(block.mean_response_s, block.standard_mean_s),
+        target_rag(block.p90_response_s, block.standard_p90_s),
+    )
+
+
+class KpiPanel(QWidget):
+    """The shift's key figures so far, coloured against the standards and references."""
+
+    HEADERS = ("Measure", "So far", "Standard / reference")
+
+    def __init__(self, ctx: DeskContext, metrics: ShiftMetrics, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.metrics = metrics
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.summary = QLabel("")
+        self.summary.setObjectName("kpiSummary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.table = KeyedTable(self.HEADERS, self)
+        self.table.setObjectName("kpiTable")
+        self.table.set_column_widths([150, 190])
+        layout.addWidget(self.table, 1)
+        self.report: MetricsReport | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        r = self.metrics.snapshot(self.ctx.engine.now)
+        self.report = r
+        rows: list[Row] = []
+        for c, block in r.categories.items():
+            rag = category_rag(block)
+            if block.standard_within_s is not None:
+                share = "-" if block.share_within is None else f"{block.share_within:.0%} within"
+                value = f"{share}, mean {mmss(block.mean_response_s)} (n={block.count})"
+            else:
+                value = (
+                    f"mean {mmss(block.mean_response_s)}, 90th {mmss(block.p90_response_s)}"
+                    f" (n={block.count})"
+                )
+            rows.append(
+                Row(
+                    c,
+                    (
+                        cell(f"{c} response", bold=True),
+                        cell(value, background=RAG_BACKGROUNDS[rag]),
+                        cell(block.standard or "-"),
+                    ),
+                )
+            )
+        o = r.outcomes
+        low, high = HT_RANGE  # type: ignore[misc]
+        ht = o.hear_and_treat if o.incidents else None
+        rows.append(
+            Row(
+                "ht",
+                (
+                    cell("Hear and treat", bold=True),
+                    cell(
+                        "-" if ht is None else f"{ht:.1%} of {o.incidents} incidents",
+                        background=RAG_BACKGROUNDS[range_rag(ht, low, high) if o.closed else "none"],
+                    ),
+                    cell(f"trusts {low:.1%} to {high:.1%}"),
+                ),
+            )
+        )
+        u = r.unnecessary_dispatches
+        share = "" if u.share_of_dispatches is None else f" ({u.share_of_dispatches:.0%})"
+        u_rag = "none" if not r.dispatches else (
+            "green" if (u.share_of_dispatches or 0) <= 0.05
+            else "amber" if (u.share_of_dispatches or 0) <= 0.15 else "red"
+        )
+        rows.append(
+            Row(
+                "unnecessary",
+                (
+                    cell("Unnecessary dispatches", bold=True),
+                    cell(f"{u.total} of {r.dispatches}{share}", background=RAG_BACKGROUNDS[u_rag]),
+                    cell(f"duplicate {u.duplicate}, stood down {u.stood_down}, avoidable {u.avoidable}"),
+                ),
+            )
+        )
+        rows.append(
+            Row(
+                "unsafe",
+                (
+                    cell("Unsafe advice", bold=True),
+                    cell(
+                        str(r.unsafe_advice),
+                        background=RAG_BACKGROUNDS["green" if r.unsafe_advice == 0 else "red"],
+                    ),
+                    cell(f"re-contacts {r.recontacts}, harm events {r.harm_events}"),
+                ),
+            )
+        )
+        cost = r.cost_per_incident
+        rows.append(
+            Row(
+                "cost",
+                (
+                    cell("Cost per incident", bold=True),
+                    cell(
+                        "-" if cost is None else f"GBP {cost:,.0f}",
+                        background=RAG_BACKGROUNDS[target_rag(cost, COST_RANGE[1])],
+                    ),
+                    cell(f"NAO 2011: GBP {COST_RANGE[0]:.0f}-{COST_RANGE[1]:.0f} per call"),
+                ),
+            )
+        )
+        h = r.handover
+        rows.append(
+            Row(
+                "handover",
+                (
+                    cell("Handover", bold=True),
+                    cell(
+                        "-" if h.count == 0 else f"mean {mmss(h.mean_s)}, {h.over_30_min or 0:.0%} over 30 min",
+                        background=RAG_BACKGROUNDS[target_rag(h.mean_s, 15 * 60.0, slack=2.0)],
+                    ),
+                    cell("within 15 min, none over 30"),
+                ),
+            )
+        )
+        self.table.set_rows(rows)
+        answer = mmss(r.answer_time_mean_s)
+        self.summary.setText(
+            f"{r.calls} calls ({r.calls_abandoned} abandoned, answer mean {answer}); "
+            f"{r.incidents} incidents, {r.dispatches} dispatches"
+        )
+
+
+class FeedbackList(QWidget):
+    """A card per call the trainee closed, newest first; ``card`` fires for a toast."""
+
+    card = Signal(str, bool)
+    """(text, good) of each new card."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.summary = QLabel("Feedback on each of your calls appears here as it closes.")
+        self.summary.setObjectName("feedbackSummary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.list = QListWidget(self)
+        self.list.setObjectName("feedbackCards")
+        self.list.setWordWrap(True)
+        self.list.setSpacing(3)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.list, 1)
+        self.records: list[CallFeedback] = []
+
+    def add(self, record: CallFeedback) -> None:
+        if record.seat != TRAINEE:
+            return
+        self.records.append(record)
+        text = summary_text(record)
+        item = QListWidgetItem(text)
+        item.setBackground(GOOD_CARD if record.good else BAD_CARD)
+        item.setToolTip(text)
+        self.list.insertItem(0, item)
+        good = sum(1 for r in self.records if r.good)
+        self.summary.setText(f"{len(self.records)} of your calls closed; {good} handled ideally.")
+        self.card.emit(text, record.good)
+
+
+class DebriefDialog(QDialog):
+    """The end-of-shift debrief: every figure, and every card, in a monospace box."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName("debrief")
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"<b>{title}</b>")
+        heading.setObjectName("debriefHeading")
+        layout.addWidget(heading)
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(max(10, font.pointSize()))
+        self.text.setFont(font)
+        self.text.setPlainText(text)
+        layout.addWidget(self.text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
+        buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+        width = self.text.fontMetrics().horizontalAdvance("x" * 102)
+        self.resize(width + 60, 760)
+
+
+def debrief_text(report: MetricsReport, feedback: FeedbackProjection, title: str) -> str:
+    """The debrief's text: the full KPI table, then a paragraph per call of the trainee's."""
+    parts = [format_kpi_table(report, title=title), "", "Your calls", "=" * 10]
+    mine = [r for r in feedback.records if r.seat == TRAINEE]
+    if not mine:
+        parts.append("You closed no calls on this shift.")
+    good = sum(1 for r in mine if r.good)
+    if mine:
+        parts.append(f"{len(mine)} calls closed, {good} handled ideally.")
+    for record in mine:
+        parts += ["", summary_text(record)]
+    return "\n".join(parts)

@@ -7,13 +7,15 @@ import collections
 import functools
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ambsim_gui.sim.cards import IDEALS, NEEDS, CardLibrary, PatientTruth
+from ambsim_gui.sim import protocol as protocol_module
+from ambsim_gui.sim.cards import IDEALS, NEEDS, Answer, CardLibrary, PatientTruth
 from ambsim_gui.sim.protocol import (
     CATEGORIES,
     NATURE_OF_CALL,
@@ -447,3 +449,103 @@ def test_openings_helper_and_hashable_truths(lib: CardLibrary) -> None:
     assert truths
     with pytest.raises(ValueError):
         lib.openings("nope", "x")
+
+
+# ------------------------------------------------------------------ fast paths
+
+
+def reference_draw(
+    lib: CardLibrary,
+    rng: np.random.Generator,
+    category: str | None = None,
+    card_weights: Mapping[str, float] | None = None,
+) -> PatientTruth:
+    """A patient drawn by the plain definitions, answer spec by answer spec: an oracle for the
+    precomputed tables (same uniforms, used the same way)."""
+    rows, weights = [], []
+    for c, v, cat, w in lib.variants():
+        if category is not None and cat != category:
+            continue
+        if card_weights is not None:
+            w *= card_weights.get(c, 0.0)
+        if w > 0.0:
+            rows.append((c, v))
+            weights.append(w)
+    cum = np.cumsum(np.asarray(weights, dtype=float))
+    u = rng.random(3 + 2 * len(lib.protocol.questions) + 1)
+    i = min(int(np.searchsorted(cum, u[0] * cum[-1], side="right")), len(rows) - 1)
+    card = lib.cards[rows[i][0]]
+    variant = card.variant(rows[i][1])
+
+    def index(n: int, x: float) -> int:
+        return min(int(x * n), n - 1)
+
+    needs = [(n, p) for n in NEEDS if (p := variant.needs.get(n, 0.0)) > 0]  # type: ignore[call-overload]
+    total, acc, need = sum(p for _, p in needs), 0.0, needs[-1][0]
+    for n, p in needs:
+        acc += p
+        if u[1] * total < acc:
+            need = n
+            break
+    openings = variant.openings or card.openings
+    opening = openings[index(len(openings), u[2])]
+    answers = {}
+    for k, q in enumerate(lib.protocol.questions.values()):
+        u_value, u_text = u[3 + 2 * k], u[4 + 2 * k]
+        spec = variant.answers.get(q.id, card.answers.get(q.id))
+        if q.id == WHAT_HAPPENED:
+            texts = spec.say if spec is not None and spec.say else (opening,)
+            answers[q.id] = Answer(card.complaint, texts[index(len(texts), u_text)])
+            continue
+        value = q.default if spec is None or spec.value is None else spec.value
+        texts = (spec.say if spec is not None else None) or q.phrasings(value)
+        if spec is not None and spec.p < 1.0 and spec.else_ is not None and u_value >= spec.p:
+            value = spec.else_
+            texts = spec.else_say or q.phrasings(value)
+        texts = texts or (value.replace("_", " ").capitalize() + ".",)
+        answers[q.id] = Answer(value, texts[index(len(texts), u_text)])
+    extra = variant.extra_callers_mean
+    return PatientTruth(
+        card=card.name,
+        variant=variant.name,
+        complaint=card.complaint,
+        title=card.title,
+        true_category=variant.true_category,
+        need=need,
+        ideal=variant.ideal,
+        opening=opening,
+        answers=MappingProxyType(answers),
+        extra_callers_mean=float(extra if extra is not None else card.extra_callers_mean),
+        description=variant.description,
+    )
+
+
+@pytest.mark.parametrize(
+    ("category", "card_weights"),
+    [
+        (None, None),
+        ("C1", None),
+        ("C2", {"fall": 1, "chest_pain": 2.5}),
+        (None, {"fall": np.float32(0.3), "cough_cold": 3.0}),  # float32 products round
+    ],
+)
+def test_draw_matches_the_plain_definitions(
+    lib: CardLibrary, category: str | None, card_weights: Mapping[str, float] | None
+) -> None:
+    for seed in range(150):
+        rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+        for _ in range(2):  # the second time from remembered pools, and further down the stream
+            t = lib.draw(rng, category=category, card_weights=card_weights)
+            assert repr(t) == repr(reference_draw(lib, ref, category, card_weights))
+        assert rng.random() == ref.random()  # the same number of uniforms consumed
+
+
+def test_round_trip_fallback_loads_the_same_cards(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = CardLibrary.load(protocol=shipped().protocol)
+    monkeypatch.setattr(protocol_module, "_parse_fast", lambda text: None)
+    slow = CardLibrary.load(protocol=shipped().protocol)
+    assert [c.model_dump() for c in slow.cards.values()] == [
+        c.model_dump() for c in fast.cards.values()
+    ]
+    for seed in range(20):
+        assert slow.draw(np.random.default_rng(seed)) == fast.draw(np.random.default_rng(seed))

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
+from ambsim_gui.sim import protocol as protocol_module
 from ambsim_gui.sim.protocol import (
     CATEGORIES,
+    DEFAULT_PROTOCOL,
     NATURE_OF_CALL,
     WHAT_HAPPENED,
     Protocol,
+    Question,
+    Rule,
     TriageDataError,
 )
 
@@ -365,3 +372,194 @@ def test_missing_protocol_file(tmp_path: Path) -> None:
 
 def test_triage_data_error_is_a_value_error() -> None:
     assert issubclass(TriageDataError, ValueError)
+
+
+# ------------------------------------------------------------------ fast paths
+
+
+def reference_evaluation(p: Protocol, answers: dict[str, str]) -> tuple[list[str], str | None, Any]:
+    """applicable, next_question and (rule, final) by the plain definitions, question by question
+    and rule by rule: an oracle for the compiled, memoised evaluation."""
+
+    def applies(q: Question, effective: dict[str, str]) -> bool:
+        if q.stage != NATURE_OF_CALL:
+            complaint = effective.get(WHAT_HAPPENED)
+            if complaint is None or (q.applies_to and complaint not in q.applies_to):
+                return False
+        return all(effective.get(k) in vals for k, vals in q.ask_if)
+
+    def could_apply(qid: str, effective: dict[str, str]) -> bool:
+        q = p.questions[qid]
+        complaint = effective.get(WHAT_HAPPENED)
+        if q.stage != NATURE_OF_CALL and complaint is not None and q.applies_to:
+            if complaint not in q.applies_to:
+                return False
+        return all(
+            effective[k] in vals if k in effective else could_apply(k, effective)
+            for k, vals in q.ask_if
+        )
+
+    effective: dict[str, str] = {}
+    for q in p.questions.values():
+        if q.id in answers and applies(q, effective):
+            effective[q.id] = answers[q.id]
+    applicable = [q.id for q in p.questions.values() if applies(q, effective)]
+    fired: tuple[Rule | None, bool] = (None, False)
+    for rule in p.rules:
+        if all(effective.get(qid) in vals for qid, vals in rule.when):
+            possible = any(
+                all(
+                    effective[qid] in vals if qid in effective else could_apply(qid, effective)
+                    for qid, vals in earlier.when
+                )
+                for earlier in p.rules[: rule.index]
+            )
+            fired = (rule, rule.final and not possible)
+            break
+    unasked = [q for q in applicable if q not in effective]
+    nxt = None if fired[1] or not unasked else unasked[0]
+    return applicable, nxt, fired
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_evaluation_matches_the_plain_definitions(data: st.DataObject) -> None:
+    protocol = shipped()
+    if data.draw(st.booleans()):  # a call part way through its questions
+        walked = walk(protocol, data.draw(full_answers()))
+        answers = dict(list(walked.items())[: data.draw(st.integers(0, len(walked)))])
+    else:  # anything
+        qids = data.draw(st.lists(st.sampled_from(list(protocol.questions)), unique=True))
+        answers = {q: data.draw(st.sampled_from(protocol.questions[q].answers)) for q in qids}
+        if data.draw(st.booleans()):
+            answers[WHAT_HAPPENED] = data.draw(st.sampled_from(list(protocol.complaints)))
+    for _ in range(2):  # the second time from the memo
+        applicable, nxt, (rule, final) = reference_evaluation(protocol, answers)
+        assert protocol.applicable(answers) == applicable
+        assert protocol.next_question(answers) == nxt
+        assert protocol.rule_for(answers) == rule
+        a = protocol.assess(answers)
+        assert (a.category, a.final) == ((rule.category if rule else None), final)
+        assert a.complete == (final or all(q in answers for q in applicable))
+
+
+SMALL = """\
+schema_version: 1
+complaints: {fall: "Fall", cough: "Cough"}
+questions:
+  - {id: breathing, text: "Breathing?", stage: nature_of_call, answers: [yes, no], default: yes}
+  - {id: what_happened, text: "What happened?", stage: nature_of_call, default: fall}
+  - {id: got_up, text: "Up?", stage: specific, applies_to: [fall], answers: [yes, no],
+     default: yes}
+  - {id: long_lie, text: "Long?", stage: specific, applies_to: [fall], answers: [yes, no],
+     default: no, ask_if: {got_up: no}}
+  - {id: cough_blood, text: "Blood?", stage: specific, applies_to: [cough], answers: [yes, no],
+     default: no}
+rules:
+  - {when: {breathing: no}, category: C1, code: "09-E-01", label: "Not breathing", final: true}
+  - {when: {long_lie: yes}, category: C2, code: "17-D-01", label: "Long lie"}
+  - {when: {complaint: fall, got_up: yes}, category: C4, code: "17-A-02", label: "Up",
+     final: true}
+  - {when: {cough_blood: yes}, category: C3, code: "48-C-01", label: "Blood", final: true}
+  - {when: {complaint: fall}, category: C3, code: "17-A-01", label: "Fall"}
+  - {when: {complaint: cough}, category: C4, code: "48-A-01", label: "Cough"}
+"""
+
+
+def test_evaluation_matches_the_plain_definitions_everywhere_on_a_small_protocol(
+    tmp_path: Path,
+) -> None:
+    protocol = Protocol.load(write(tmp_path, SMALL))
+    options = [[None, *q.answers] for q in protocol.questions.values()]
+    for values in itertools.product(*options):
+        answers = {q: v for q, v in zip(protocol.questions, values, strict=True) if v is not None}
+        applicable, nxt, (rule, final) = reference_evaluation(protocol, answers)
+        assert protocol.applicable(answers) == applicable, answers
+        assert protocol.next_question(answers) == nxt, answers
+        assert protocol.rule_for(answers) == rule, answers
+        assert protocol.assess(answers).final == final, answers
+
+
+def test_memoised_results_are_not_shared(protocol: Protocol) -> None:
+    answers = {"breathing": "yes", "conscious": "yes"}
+    first = protocol.applicable(answers)
+    first.append("mutated")
+    assert protocol.applicable(dict(answers)) == first[:-1]
+    with pytest.raises(ValueError, match="not an answer"):
+        protocol.assess({"breathing": ["yes"]})  # type: ignore[dict-item]
+
+
+def test_ask_if_must_look_back() -> None:
+    p = shipped()
+    questions = list(p.questions.values())
+    fall_long_lie = next(i for i, q in enumerate(questions) if q.id == "fall_long_lie")
+    moved = [questions[fall_long_lie], *questions[:fall_long_lie], *questions[fall_long_lie + 1 :]]
+    moved = [
+        *[q for q in moved if q.stage == NATURE_OF_CALL],
+        *[q for q in moved if q.stage != NATURE_OF_CALL],
+    ]
+    with pytest.raises(ValueError, match="fall_long_lie"):
+        Protocol(moved, p.complaints, p.rules)
+
+
+def plain(data: Any) -> Any:
+    """ruamel's or the fast path's data with ruamel's scalar subclasses made plain, types kept."""
+    if isinstance(data, dict):
+        return [(plain(k), plain(v)) for k, v in data.items()]
+    if isinstance(data, list):
+        return [plain(v) for v in data]
+    for kind in (bool, str, int, float):
+        if isinstance(data, kind):
+            return (kind.__name__, repr(kind(data)))
+    return (type(data).__name__, repr(data))
+
+
+TRICKY_YAML = [
+    "a: yes\nb: no\nc: on\nd: y\ne: True\nf: ~\ng:\nh: null\n",
+    "a: 1\nb: -2\nc: 0.5\nd: -0.0\ne: 1e3\nf: .5\ng: 5.\nh: +7\n",
+    "a: 010\nb: 0o10\nc: 0x1F\nd: 1_000\ne: .inf\nf: .nan\ng: 1:30\nh: 2001-12-14\n",
+    "a: ! 5\nb: ! '5'\nc: !!str 5\nd: !!int '5'\ne: !foo x\n",
+    "a: &x 1\nb: *x\n",
+    "a: {b: 1}\nc:\n  <<: {d: 2}\n",
+    "a: 1\na: 2\n",
+    "? [a, b]\n: c\n",
+    "%YAML 1.1\n---\na: yes\n",
+    "a:\tb\n",
+    "&key: value\n",
+    "a: |\n  line1\n  line2\nb: >\n  folded\n  text\n\n  para\nc: |-\n  x\n",
+    "a: \"esc \\t \\u00e9 \\x41\"\nb: 'it''s'\nc: plain\n  continued\nd: \"A&E, help!\"\n",
+    "- a\n- b\n",
+    "a: [unclosed\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_YAML)
+def test_fast_yaml_reads_like_ruamel_or_declines(text: str) -> None:
+    fast = protocol_module._parse_fast(text)
+    if fast is not None:
+        assert plain(fast.data) == plain(YAML(typ="rt").load(text))
+
+
+def test_fast_yaml_reads_the_shipped_files_like_ruamel() -> None:
+    files = [DEFAULT_PROTOCOL, *sorted((DEFAULT_PROTOCOL.parent.parent / "cards").glob("*.yaml"))]
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        fast = protocol_module._parse_fast(text)
+        if protocol_module._c_composer() is None:
+            assert fast is None
+            continue
+        assert fast is not None, file  # the shipped data must not need the slow path
+        raw = YAML(typ="rt").load(text)
+        assert plain(fast.data) == plain(raw), file
+        for i in range(len(raw.get("rules", ()))):
+            assert fast.line(["rules", i]) == protocol_module._yaml_line(raw, ["rules", i])
+
+
+def test_round_trip_fallback_loads_the_same_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = Protocol.load()
+    monkeypatch.setattr(protocol_module, "_parse_fast", lambda text: None)
+    slow = Protocol.load()
+    assert list(slow.questions.values()) == list(fast.questions.values())
+    assert slow.complaints == fast.complaints
+    assert slow.rules == fast.rules  # with their line numbers
+    assert all(r.line is not None for r in slow.rules)

@@ -364,6 +364,7 @@ class ShiftMetrics:
         self._incident_patient: dict[str, str] = {}
         self._closed_outcomes: dict[str, int] = {k: 0 for k in _OUTCOME_OF_CLOSE}
         self._duplicate_records = 0
+        self._closed_ids: set[str] = set()
         # (vehicle, incident) -> arrival time, for RRVs only: a later see_and_treat outcome by
         # that RRV makes its arrival the clock stop for C2-C4 under ARP
         self._rrv_arrival: dict[tuple[str, str], float] = {}
@@ -472,6 +473,11 @@ class ShiftMetrics:
             self._touch(inc)
 
     def _on_incident_closed(self, e: IncidentClosed) -> None:
+        # An incident closes once; a repeated close (a damaged or hand-made stream) is ignored
+        # so that shares stay shares.
+        if e.incident_id in self._closed_ids:
+            return
+        self._closed_ids.add(e.incident_id)
         self._hub_queued_at.pop(e.incident_id, None)  # the hub drops it without an event
         if e.outcome in self._closed_outcomes:
             self._closed_outcomes[e.outcome] += 1

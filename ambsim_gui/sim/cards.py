@@ -16,28 +16,29 @@ Loading errors raise :class:`~ambsim_gui.sim.protocol.TriageDataError` naming fi
 
 from __future__ import annotations
 
+import functools
+import math
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml.comments import CommentedMap
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ambsim_gui.paths import RESOURCES
 from ambsim_gui.sim.protocol import (
     CATEGORIES,
     WHAT_HAPPENED,
+    LineOf,
     Protocol,
     Question,
     TriageDataError,
     _check_ident,
-    _load_yaml,
-    _validation_error,
+    _load_checked,
     _where,
-    _yaml_line,
 )
 
 __all__ = [
@@ -179,6 +180,49 @@ class PatientTruth:
 # --------------------------------------------------------------------------------------------
 
 
+_AnswerPlan = tuple[str, float, tuple[Answer, ...], tuple[Answer, ...]]
+"""How a variant's caller answers one question: (question id, p, answers, else answers).
+
+The caller gives one of ``answers`` (the phrasing picked by a uniform), unless another uniform is
+>= p, when they give one of ``else answers`` instead; p is infinite for a certain answer.
+"""
+
+_CERTAIN = math.inf  # the p of a certain answer: a uniform is never >= it
+
+_POOL_CACHE_SIZE = 64  # draw pools remembered per library (category x card_weights)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _VariantPlan:
+    """Everything :meth:`CardLibrary._truth` needs about one variant, worked out at load time so
+    that drawing a patient takes a few array operations. For the same uniforms it gives the same
+    patient as resolving the card's answer specs question by question."""
+
+    card: str
+    variant: str
+    complaint: str
+    title: str
+    true_category: str
+    ideal: str
+    description: str
+    extra_callers_mean: float
+    needs: tuple[tuple[str, float], ...]  # (need, cumulative share), NEEDS order, shares > 0
+    needs_total: float  # sum() of those shares: the need is the first whose running sum > u * it
+    openings: tuple[str, ...]
+    # Every protocol question's usual answers: question i's n[i] phrasings are
+    # choices[start[i] : start[i] + n[i]], followed by its last one again, so that the phrasing
+    # index int(u * n[i]) may reach n[i] (u * n rounds up to n for u just below 1).
+    question_ids: tuple[str, ...]  # protocol order
+    choices: tuple[Answer, ...]
+    start: np.ndarray  # intp, per question
+    n: np.ndarray  # float64 (exact integers), per question
+    # Questions whose answer is uncertain: (index, question id, p, the else answers).
+    uncertain: tuple[tuple[int, str, float, tuple[Answer, ...]], ...]
+    # what_happened answered with the caller's opening words (one Answer per opening), when
+    # the card gives it no phrasings; None when it does.
+    opening_answers: tuple[Answer, ...] | None
+
+
 class CardLibrary:
     """All call cards, checked against a protocol."""
 
@@ -189,14 +233,90 @@ class CardLibrary:
         self.protocol = protocol
         self.cards = {c.name: c for c in sorted(cards, key=lambda c: c.name)}
         rows: list[tuple[str, str, str, float]] = []
+        # Most questions are answered the protocol's way by most cards: plan those once.
+        self._default_plans = {
+            q.id: _answer_plan(q, None)
+            for q in protocol.questions.values()
+            if q.id != WHAT_HAPPENED
+        }
+        plans: dict[tuple[str, str], _VariantPlan] = {}
+        self._by_card: dict[str, tuple[tuple[_VariantPlan, ...], list[float]]] = {}
         for card in self.cards.values():
             total = sum(v.weight for v in card.variants)
             for v in card.variants:
                 rows.append((card.name, v.name, v.true_category, card.weight * v.weight / total))
+                plans[card.name, v.name] = self._plan(card, v)
+            self._by_card[card.name] = (
+                tuple(plans[card.name, v.name] for v in card.variants),
+                np.cumsum([v.weight for v in card.variants]).tolist(),
+            )
         self._variants = tuple(rows)
-        self._pools: dict[str | None, tuple[tuple[tuple[str, str], ...], np.ndarray]] = {}
+        self._plans = plans
+        self._variant_plans = tuple(plans[card, variant] for card, variant, _, _ in rows)
+        # Draw pools: (plans, cumulative weights), by (category, frozen card_weights or None).
+        self._pools: dict[
+            tuple[str | None, frozenset[tuple[str, float]] | None],
+            tuple[tuple[_VariantPlan, ...], list[float]],
+        ] = {}
         # Each truth consumes exactly this many uniforms, whatever the card (stable streams).
         self._uniforms = 3 + 2 * len(protocol.questions)
+
+    def _plan(self, card: Card, variant: Variant) -> _VariantPlan:
+        """Precompute how to draw a patient of ``variant`` (see _VariantPlan)."""
+        needs: list[tuple[str, float]] = []
+        shares = [variant.needs.get(n, 0.0) for n in NEEDS]  # type: ignore[call-overload]
+        acc = 0.0
+        for need, share in zip(NEEDS, shares, strict=True):
+            if share > 0:
+                acc += share
+                needs.append((need, acc))
+        openings = variant.openings or card.openings
+        opening_answers: tuple[Answer, ...] | None = None
+        plans: list[_AnswerPlan] = []
+        for q in self.protocol.questions.values():
+            spec = variant.answers.get(q.id, card.answers.get(q.id))
+            if q.id != WHAT_HAPPENED:
+                plans.append(self._default_plans[q.id] if spec is None else _answer_plan(q, spec))
+            elif spec is not None and spec.say:
+                said = tuple(Answer(card.complaint, text) for text in spec.say)
+                plans.append((q.id, _CERTAIN, said, said))
+            else:
+                # The caller's opening words; _truth puts the one drawn in place of these.
+                opening_answers = tuple(Answer(card.complaint, text) for text in openings)
+                plans.append((q.id, _CERTAIN, opening_answers, opening_answers))
+        choices: list[Answer] = []
+        start: list[int] = []
+        for _, _, usual, _ in plans:
+            start.append(len(choices))
+            choices += (*usual, usual[-1])
+        extra = (
+            variant.extra_callers_mean
+            if variant.extra_callers_mean is not None
+            else card.extra_callers_mean
+        )
+        return _VariantPlan(
+            card=card.name,
+            variant=variant.name,
+            complaint=card.complaint,
+            title=card.title,
+            true_category=variant.true_category,
+            ideal=variant.ideal,
+            description=variant.description,
+            extra_callers_mean=float(extra),
+            needs=tuple(needs),
+            needs_total=sum(s for s in shares if s > 0),
+            openings=openings,
+            question_ids=tuple(qid for qid, _, _, _ in plans),
+            choices=tuple(choices),
+            start=np.array(start, dtype=np.intp),
+            n=np.array([len(usual) for _, _, usual, _ in plans], dtype=np.float64),
+            uncertain=tuple(
+                (i, qid, p, otherwise)
+                for i, (qid, p, _, otherwise) in enumerate(plans)
+                if p != _CERTAIN
+            ),
+            opening_answers=opening_answers,
+        )
 
     # ---------------------------------------------------------------- loading
 
@@ -255,32 +375,47 @@ class CardLibrary:
                     raise ValueError(f"card_weights: unknown card '{name}'")
                 if not w >= 0.0:
                     raise ValueError(f"card_weights: weight of '{name}' must be >= 0, not {w}")
-        if card_weights is None and category in self._pools:
-            rows, cum = self._pools[category]
-        else:
-            pool: list[tuple[str, str]] = []
-            weights: list[float] = []
-            for card, variant, cat, w in self._variants:
-                if category is not None and cat != category:
-                    continue
-                if card_weights is not None:
-                    w *= card_weights.get(card, 0.0)
-                if w > 0.0:
-                    pool.append((card, variant))
-                    weights.append(w)
-            rows, cum = tuple(pool), np.cumsum(np.asarray(weights, dtype=float))
-            if card_weights is None:
-                self._pools[category] = (rows, cum)
-        if not rows:
+        rows, cum = self._pool(category, card_weights)
+        u = rng.random(self._uniforms + 1)
+        i = min(bisect_right(cum, float(u[0]) * cum[-1]), len(rows) - 1)
+        return self._truth(rows[i], u)
+
+    def _pool(
+        self, category: str | None, card_weights: Mapping[str, float] | None
+    ) -> tuple[tuple[_VariantPlan, ...], list[float]]:
+        """The variants ``draw`` picks from and their cumulative weights (remembered)."""
+        key: tuple[str | None, frozenset[tuple[str, float]] | None] | None = (category, None)
+        if card_weights is not None:
+            # Only plain float and int weights make a key: a weight of another type may equal a
+            # float yet multiply differently (numpy's float32 rounds the product).
+            key = None
+            if set(map(type, card_weights.values())) <= {float, int}:
+                key = (category, frozenset(card_weights.items()))
+        if key is not None and key in self._pools:
+            return self._pools[key]
+        pool: list[_VariantPlan] = []
+        weights: list[float] = []
+        for (card, _, cat, w), plan in zip(self._variants, self._variant_plans, strict=True):
+            if category is not None and cat != category:
+                continue
+            if card_weights is not None:
+                w *= card_weights.get(card, 0.0)
+            if w > 0.0:
+                pool.append(plan)
+                weights.append(w)
+        if not pool:
             raise ValueError(
                 "no call card variant matches"
                 + (f" category {category}" if category is not None else "")
                 + (" with these card_weights" if card_weights is not None else "")
             )
-        u = rng.random(self._uniforms + 1)
-        i = min(int(np.searchsorted(cum, u[0] * cum[-1], side="right")), len(rows) - 1)
-        card, variant = rows[i]
-        return self._truth(self.cards[card], self.cards[card].variant(variant), u[1:])
+        # np.cumsum, which adds up left to right: the cumulative weights must not move by a bit.
+        found = tuple(pool), np.cumsum(np.asarray(weights, dtype=float)).tolist()
+        if key is not None:
+            if len(self._pools) >= _POOL_CACHE_SIZE:
+                self._pools.clear()
+            self._pools[key] = found
+        return found
 
     def draw_variant(
         self, rng: np.random.Generator, card: str, variant: str | None = None
@@ -288,15 +423,13 @@ class CardLibrary:
         """Draw a patient of a given card (and variant, else one by the variants' weights)."""
         if card not in self.cards:
             raise ValueError(f"unknown card '{card}'")
-        c = self.cards[card]
         u = rng.random(self._uniforms + 1)
         if variant is None:
-            cum = np.cumsum([v.weight for v in c.variants])
-            i = min(int(np.searchsorted(cum, u[0] * cum[-1], side="right")), len(c.variants) - 1)
-            chosen = c.variants[i]
+            plans, cum = self._by_card[card]
+            plan = plans[min(bisect_right(cum, float(u[0]) * cum[-1]), len(plans) - 1)]
         else:
-            chosen = c.variant(variant)
-        return self._truth(c, chosen, u[1:])
+            plan = self._plans[card, self.cards[card].variant(variant).name]
+        return self._truth(plan, u)
 
     def openings(self, card: str, variant: str) -> tuple[str, ...]:
         """The ways a caller about this variant may open a call (e.g. when calling again)."""
@@ -327,35 +460,45 @@ class CardLibrary:
                 values[q.id] = spec.value
         return values
 
-    def _truth(self, card: Card, variant: Variant, u: np.ndarray) -> PatientTruth:
-        share = {str(k): float(p) for k, p in variant.needs.items()}
-        needs = [(n, share.get(n, 0.0)) for n in NEEDS]
-        need = _pick([n for n, p in needs if p > 0], [p for _, p in needs if p > 0], float(u[0]))
-        openings = variant.openings or card.openings
-        opening = openings[_index(len(openings), float(u[1]))]
-        answers: dict[str, Answer] = {}
-        k = 2
-        for q in self.protocol.questions.values():
-            spec = variant.answers.get(q.id, card.answers.get(q.id))
-            answers[q.id] = _answer(q, spec, card, opening, float(u[k]), float(u[k + 1]))
-            k += 2
-        extra = (
-            variant.extra_callers_mean
-            if variant.extra_callers_mean is not None
-            else card.extra_callers_mean
+    def _truth(self, plan: _VariantPlan, u: np.ndarray) -> PatientTruth:
+        """The patient of ``plan`` for the uniforms ``u``: u[0] picked the variant, u[1] picks
+        the need, u[2] the opening, then two per protocol question: u[3 + 2i] whether an
+        uncertain answer flips to its else value, u[4 + 2i] the phrasing."""
+        _, u_need, u_opening = u[:3].tolist()
+        x = u_need * plan.needs_total
+        need = plan.needs[-1][0]
+        for item, acc in plan.needs:
+            if x < acc:
+                need = item
+                break
+        openings = plan.openings
+        j = _index(len(openings), u_opening)
+        # Every question's usual answer at once: phrasing int(u * n) of its n (see _VariantPlan);
+        # numpy multiplies and truncates exactly as Python's int(u * n) does.
+        count = len(plan.question_ids)
+        pick = (u[4 : 4 + 2 * count : 2] * plan.n).astype(np.intp)
+        pick += plan.start
+        answers = dict(
+            zip(plan.question_ids, map(plan.choices.__getitem__, pick.tolist()), strict=True)
         )
+        for i, qid, p, otherwise in plan.uncertain:
+            u_value, u_text = u[3 + 2 * i : 5 + 2 * i].tolist()
+            if u_value >= p:
+                answers[qid] = otherwise[_index(len(otherwise), u_text)]
+        if plan.opening_answers is not None:
+            answers[WHAT_HAPPENED] = plan.opening_answers[j]
         return PatientTruth(
-            card=card.name,
-            variant=variant.name,
-            complaint=card.complaint,
-            title=card.title,
-            true_category=variant.true_category,
+            card=plan.card,
+            variant=plan.variant,
+            complaint=plan.complaint,
+            title=plan.title,
+            true_category=plan.true_category,
             need=need,
-            ideal=variant.ideal,
-            opening=opening,
+            ideal=plan.ideal,
+            opening=openings[j],
             answers=MappingProxyType(answers),
-            extra_callers_mean=float(extra),
-            description=variant.description,
+            extra_callers_mean=plan.extra_callers_mean,
+            description=plan.description,
         )
 
     def __repr__(self) -> str:
@@ -366,51 +509,40 @@ def _index(n: int, u: float) -> int:
     return min(int(u * n), n - 1)
 
 
-def _pick(items: Sequence[str], weights: Sequence[float], u: float) -> str:
-    total = sum(weights)
-    acc = 0.0
-    for item, w in zip(items, weights, strict=True):
-        acc += w
-        if u * total < acc:
-            return item
-    return items[-1]
+def _choices(q: Question, value: str, say: tuple[str, ...] | None) -> tuple[Answer, ...]:
+    """The ways a caller says ``value``: the card's phrasings, else the protocol's generic ones,
+    else the value itself spelled out."""
+    texts = say or q.phrasings(value) or (value.replace("_", " ").capitalize() + ".",)
+    return tuple(Answer(value, text) for text in texts)
 
 
-def _answer(
-    q: Question, spec: AnswerSpec | None, card: Card, opening: str, u_value: float, u_text: float
-) -> Answer:
-    """Resolve the caller's answer to ``q`` from a card's spec (or the protocol's default)."""
-    if q.id == WHAT_HAPPENED:
-        value = card.complaint
-        texts = spec.say if spec is not None and spec.say else (opening,)
-        return Answer(value, texts[_index(len(texts), u_text)])
+def _answer_plan(q: Question, spec: AnswerSpec | None) -> _AnswerPlan:
+    """How a caller answers ``q`` (not what_happened) given a card's spec, or none."""
     if spec is None:
-        value = q.default
-        texts = q.phrasings(value)
-    else:
-        value = spec.value if spec.value is not None else q.default
-        texts = spec.say or q.phrasings(value)
-        if spec.p < 1.0 and spec.else_ is not None and u_value >= spec.p:
-            value = spec.else_
-            texts = spec.else_say or q.phrasings(value)
-    if not texts:
-        texts = (value.replace("_", " ").capitalize() + ".",)
-    return Answer(value, texts[_index(len(texts), u_text)])
+        choices = _choices(q, q.default, None)
+        return (q.id, _CERTAIN, choices, choices)
+    choices = _choices(q, spec.value if spec.value is not None else q.default, spec.say)
+    if spec.p < 1.0 and spec.else_ is not None:
+        return (q.id, spec.p, choices, _choices(q, spec.else_, spec.else_say))
+    return (q.id, _CERTAIN, choices, choices)
 
 
 def _load_card(file: Path, protocol: Protocol) -> Card:
-    raw = _load_yaml(file)
-    if not isinstance(raw, CommentedMap):
+    """Load one call card and check it against ``protocol``."""
+    return _load_checked(file, functools.partial(_check_card, file, protocol))
+
+
+def _check_card(file: Path, protocol: Protocol, raw: Any, line_of: LineOf) -> Card:
+    """The card in ``raw`` (a card file's data), checked; raises TriageDataError or
+    pydantic's ValidationError (see _load_checked)."""
+    if not isinstance(raw, dict):
         raise TriageDataError(f"{_where(file, 1)}: a call card must be a YAML mapping")
     data = dict(raw)
     data.setdefault("name", file.stem)
-    try:
-        card = Card.model_validate(data)
-    except ValidationError as exc:
-        raise _validation_error(file, raw, exc) from None
+    card = Card.model_validate(data)
 
     def fail(path: Sequence[str | int], msg: str) -> TriageDataError:
-        return TriageDataError(f"{_where(file, _yaml_line(raw, path))}: {msg}")
+        return TriageDataError(f"{_where(file, line_of(path))}: {msg}")
 
     if card.name != file.stem:
         raise fail(["name"], f"card name '{card.name}' must match the file name ('{file.stem}')")

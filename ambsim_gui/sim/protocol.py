@@ -133,11 +133,6 @@ def _parse_rt(file: Path, text: str) -> Any:
         raise TriageDataError(f"{file}: YAML error: {exc}") from None
 
 
-def _load_yaml(file: Path) -> Any:
-    """Read a YAML file with ruamel's round-trip loader; any failure becomes a TriageDataError."""
-    return _parse_rt(file, _read_text(file))
-
-
 # --------------------------------------------------------------------------------------------
 # Fast YAML reading
 #
@@ -165,8 +160,11 @@ _MAP = "!ambsim/map"
 _YAML_TAG = "tag:yaml.org,2002:"
 _SIMPLE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _SIMPLE_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")
-# Characters whose handling differs between YAML 1.1 (libyaml) and 1.2 (ruamel): line breaks.
-_ODD_BREAKS = re.compile("[\x85\u2028\u2029]")
+# Text libyaml and ruamel read differently: line breaks that are breaks in YAML 1.1 only; tabs
+# (libyaml lets "key:<tab>value" pass); and anchors, aliases and tags, whose names may hold
+# different characters (to ruamel, "&key: value" anchors the scalar "value" as "key:"). These
+# are looked for wherever a node may start, so that "A&E" or "Help!" in a text do not count.
+_ODD_TEXT = re.compile(r"[\t\x85\u2028\u2029]|(?:^|[\s\[{,])[&*!]", re.MULTILINE)
 
 
 class _Decline(Exception):
@@ -231,6 +229,8 @@ class _FastDoc:
     def _construct(cls, node: Any) -> Any:
         tag = node.tag
         if tag == _PLAIN:
+            if node.style:  # a quoted scalar tagged "!": libyaml calls it plain
+                raise _Decline
             ok, value = _plain_scalar(node.value)
             if not ok:
                 raise _Decline
@@ -277,7 +277,7 @@ def _parse_fast(text: str) -> _FastDoc | None:
     composer = _c_composer()
     if composer is None or text.startswith(("%", "\ufeff")) or "\n%" in text:
         return None  # no libyaml; or a BOM or a directive (%YAML 1.1 changes the typing)
-    if _ODD_BREAKS.search(text):
+    if _ODD_TEXT.search(text):
         return None
     parser = composer(text)
     try:
@@ -464,6 +464,7 @@ _MEMO_SIZE = 2048  # answer sets remembered per protocol; the engine asks about 
 
 
 def _compile(conditions: Sequence[tuple[str, tuple[str, ...]]]) -> tuple[Cond, ...]:
+    """``ask_if`` or ``when`` conditions with their accepted answers as frozensets."""
     return tuple((qid, frozenset(values)) for qid, values in conditions)
 
 
@@ -557,6 +558,7 @@ class Protocol:
             for c in keys
         }
         self._memo: dict[frozenset[tuple[str, str]], _Triage] = {}
+        self._assessments: dict[tuple[int, bool, bool], Assessment] = {}
 
     # ---------------------------------------------------------------- loading
 
@@ -871,20 +873,26 @@ class Protocol:
         if triage.assessment is None:
             rule, final = self._fired(triage)
             complete = final or triage.first_open is None
-            if rule is None:
-                triage.assessment = Assessment(
-                    None, "", _NO_ASSESSMENT_LABEL, False, False, False, complete
-                )
-            else:
-                triage.assessment = Assessment(
-                    category=rule.category,
-                    code=rule.code,
-                    label=rule.label,
-                    validation=rule.validation,
-                    advice=rule.advice,
-                    final=final,
-                    complete=complete,
-                )
+            # Assessments are immutable and few: one per rule, final and complete.
+            key = (rule.index if rule is not None else -1, final, complete)
+            assessment = self._assessments.get(key)
+            if assessment is None:
+                if rule is None:
+                    assessment = Assessment(
+                        None, "", _NO_ASSESSMENT_LABEL, False, False, False, complete
+                    )
+                else:
+                    assessment = Assessment(
+                        category=rule.category,
+                        code=rule.code,
+                        label=rule.label,
+                        validation=rule.validation,
+                        advice=rule.advice,
+                        final=final,
+                        complete=complete,
+                    )
+                self._assessments[key] = assessment
+            triage.assessment = assessment
         return triage.assessment
 
     def rule_for(self, answers: Mapping[str, str]) -> Rule | None:

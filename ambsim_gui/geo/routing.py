@@ -284,9 +284,14 @@ class Router:
         if full is not None or not np.isfinite(limit_s):
             return self.times_to(target)
         hit = self._bounded.get(target)
-        if hit is not None and hit[0] >= limit_s:
-            self._bounded.move_to_end(target)
-            return hit[1].time_s
+        if hit is not None:
+            if hit[0] >= limit_s:
+                self._bounded.move_to_end(target)
+                return hit[1].time_s
+            # Asked again with a wider limit (an incident still waiting while vehicles come
+            # free): one full tree, cached, answers every later question about it.
+            del self._bounded[target]
+            return self.times_to(target)
         time_s, pred = dijkstra(
             self._reverse_csr, directed=True, indices=target, return_predecessors=True, limit=limit_s
         )

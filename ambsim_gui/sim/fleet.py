@@ -194,7 +194,9 @@ class Fleet:
             rows = [self._home_row[v.home_node] for v, home in pairs if home]
             out[at_home] = self._from_home[rows, target] + mobilise
         if not at_home.all():
-            limit = float(out[at_home].min()) if bound and at_home.any() else np.inf
+            limit = float(out[at_home].min()) if at_home.any() else np.inf
+            if bound:
+                limit = min(limit, self._via_home_bound(target, vehicles, at_home))
             router = self.e.router
             times = router.times_to_within(target, limit) if bound else router.times_to(target)
             for i in np.flatnonzero(~at_home):
@@ -202,6 +204,20 @@ class Fleet:
                 node, delay = self.where_now(v)
                 out[i] = times[node] + delay + (mobilise if v.status == "available" else 0.0)
         return out
+
+    def _via_home_bound(self, target: int, vehicles: Sequence[Vehicle], at_home: np.ndarray) -> float:
+        """An upper bound on the best ETA among vehicles driving home: finish the drive home,
+        then go from the station. The true best can only be sooner, so a search cut off at
+        this bound still finds it, and a search that explores the whole city is avoided."""
+        best = np.inf
+        for i in np.flatnonzero(~at_home):
+            v = vehicles[int(i)]
+            if v.status == "returning" and v.route is not None:
+                home_in = v.depart_t + float(v.route.duration_s) - self.e.now
+                row = self._home_row.get(v.home_node)
+                if row is not None:
+                    best = min(best, max(0.0, home_in) + float(self._from_home[row, target]))
+        return best
 
     def nearest(self, target: int, vehicles: Sequence[Vehicle]) -> tuple[Vehicle | None, float]:
         """The vehicle that can reach ``target`` soonest (lowest index on a tie)."""

@@ -293,7 +293,11 @@ class Router:
             del self._bounded[target]
             return self.times_to(target)
         time_s, pred = dijkstra(
-            self._reverse_csr, directed=True, indices=target, return_predecessors=True, limit=limit_s
+            self._reverse_csr,
+            directed=True,
+            indices=target,
+            return_predecessors=True,
+            limit=limit_s,
         )
         time_s.flags.writeable = False
         pred.flags.writeable = False

@@ -205,7 +205,9 @@ class Fleet:
                 out[i] = times[node] + delay + (mobilise if v.status == "available" else 0.0)
         return out
 
-    def _via_home_bound(self, target: int, vehicles: Sequence[Vehicle], at_home: np.ndarray) -> float:
+    def _via_home_bound(
+        self, target: int, vehicles: Sequence[Vehicle], at_home: np.ndarray
+    ) -> float:
         """An upper bound on the best ETA among vehicles driving home: finish the drive home,
         then go from the station. The true best can only be sooner, so a search cut off at
         this bound still finds it, and a search that explores the whole city is avoided."""

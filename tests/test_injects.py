@@ -128,3 +128,21 @@ def test_scheduled_injects_apply_at_their_time_and_replay_identically() -> None:
     times = [(x.inject, x.t) for x in applied(runs[0])]
     assert times == [("hospital_diversion", 1800.0), ("surge", 2700.0)]
     assert ev.event_log_sha256(runs[0].events) == ev.event_log_sha256(runs[1].events)
+
+
+def test_a_scene_on_a_closed_road_is_still_reached_and_left() -> None:
+    e = engine()
+    network = e.world.network
+    edge = int(network.edges_named("Wessex Way")[0])
+    x, y = (float(c) for c in network.xy[int(network.edge_u[edge])])
+    assert inject(e, type="road_closure", roads=["Wessex Way"])
+    assert inject(e, type="call_burst", card="rtc", count=2, xy=[x, y], callers=1)
+    e.run_until(4 * 3600)  # would raise NoRoute if a crew on the closed road were stranded
+    scripted = {p.patient_id for p in e.events if isinstance(p, ev.PatientCreated) and p.scripted}
+    reached = [
+        a
+        for a in e.events
+        if isinstance(a, ev.VehicleArrived)
+        and e.incidents[a.incident_id].truth_patient.id in scripted
+    ]
+    assert reached

@@ -49,10 +49,40 @@ demand:
 #  3 duration_h       6 - name     9 - type: DCA  12 - name       15 incidents_per_hour
 
 
+# A real (tiny) map: loading runs the semantic checks, which read the map the scenario names.
+TINY_MAP = json.dumps(
+    {
+        "format": "ambsim-map",
+        "version": 1,
+        "name": "Tiny",
+        "units": "m",
+        "road_classes": {"street": {"speed_kph": 40, "blue_light_factor": 1.3}},
+        "nodes": {"x": [0, 1000, 1000, 0], "y": [0, 0, 1000, 1000]},
+        "edges": {
+            "u": [0, 1, 1, 2, 2, 3, 3, 0],
+            "v": [1, 0, 2, 1, 3, 2, 0, 3],
+            "class": ["street"] * 8,
+            "length_m": [1000.0] * 8,
+            "speed_kph": [40.0] * 8,
+            "name": ["High Street"] * 8,
+        },
+        "areas": [
+            {
+                "name": "Town",
+                "kind": "urban",
+                "demand_weight": 1,
+                "polygon": [[-10, -10], [1010, -10], [1010, 1010], [-10, 1010]],
+            }
+        ],
+        "points": [],
+    }
+)
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """A scenario folder holding the tiny map the scenarios refer to."""
-    (tmp_path / "tiny.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "tiny.json").write_text(TINY_MAP, encoding="utf-8")
     return tmp_path
 
 
@@ -429,7 +459,8 @@ def test_references_resolve_in_resources(
     (resources / "cards" / "winter").mkdir(parents=True)
     monkeypatch.setattr(project_paths, "RESOURCES", resources)
     text = edited("map: tiny.json", "map: county\nprotocol: protocol.json\ncards: winter")
-    loaded = load_scenario(write(folder, text))
+    # placeholder files: only the resolution is under test, not the semantic checks
+    loaded = load_scenario(write(folder, text), semantic=False)
     assert loaded.map_path == (resources / "maps" / "county.json").resolve()
     assert loaded.protocol_path == (resources / "triage" / "protocol.json").resolve()
     assert loaded.cards_path == (resources / "cards" / "winter").resolve()
@@ -460,7 +491,8 @@ def test_resolve_resource_problem_position(folder: Path) -> None:
 
 
 def test_validate_files(folder: Path) -> None:
-    good = write(folder, VALID, "good.yaml")
+    # 1 incident an hour: 5 would be more than 2 ambulances can serve, which is a warning
+    good = write(folder, edited("incidents_per_hour: 5", "incidents_per_hour: 1"), "good.yaml")
     bad = write(folder, edited("count: 2", "count: 0"), "bad.yaml")
     code, lines = validate_files([str(good)])
     assert code == 0 and lines == [f"{good}: ok ('Tiny')", "1 file checked, 0 with problems"]
@@ -552,7 +584,7 @@ def mutated_scenario(draw: st.DrawFn) -> bytes:
 @pytest.fixture(scope="module")
 def fuzz_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fuzz")
-    (folder / "tiny.json").write_text("{}", encoding="utf-8")
+    (folder / "tiny.json").write_text(TINY_MAP, encoding="utf-8")
     return folder
 
 

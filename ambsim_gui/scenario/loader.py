@@ -9,6 +9,7 @@ folder or the project's ``resources/`` and ``scenarios/`` folders.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import os
@@ -40,6 +41,7 @@ __all__ = [
     "resolve_resource",
     "validate_data",
     "validate_files",
+    "warning_line",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,6 +86,8 @@ class LoadedScenario:
     """None when the scenario uses the shipped protocol."""
     cards_path: Path | None = None
     """None when the scenario uses the shipped call cards."""
+    warnings: tuple[Problem, ...] = ()
+    """Semantic warnings (``scenario.semantic``): the shift runs, maybe not as the author meant."""
 
 
 # --------------------------------------------------------------------------- reading the file
@@ -724,8 +728,13 @@ def resolve_resource(
 # --------------------------------------------------------------------------- the whole file
 
 
-def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
-    """Read, validate and resolve a scenario file; ScenarioError lists every problem found."""
+def load_scenario(path: str | os.PathLike[str], *, semantic: bool = True) -> LoadedScenario:
+    """Read, validate and resolve a scenario file; ScenarioError lists every problem found.
+
+    With ``semantic`` (the default) the scenario is also checked against its map, call cards and
+    itself (:mod:`ambsim_gui.scenario.semantic`): semantic errors raise like schema errors, and
+    semantic warnings come back in ``LoadedScenario.warnings``.
+    """
     name = os.fspath(path)
     file_path = Path(path)
     raw = _read_bytes(file_path, name)
@@ -751,7 +760,7 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
             problems += exc.problems
     if problems or scenario is None:
         raise ScenarioError(_sorted(problems))
-    return LoadedScenario(
+    loaded = LoadedScenario(
         scenario=scenario,
         path=file_path.resolve(),
         text=text,
@@ -760,28 +769,67 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
         protocol_path=resolved.get("protocol"),
         cards_path=resolved.get("cards"),
     )
+    if not semantic:
+        return loaded
+    errors, warned = _semantic_problems(loaded, data, name)
+    if errors:
+        raise ScenarioError(errors)
+    return dataclasses.replace(loaded, warnings=tuple(warned))
+
+
+def _semantic_problems(
+    loaded: LoadedScenario, data: CommentedMap, name: str
+) -> tuple[list[Problem], list[Problem]]:
+    """Semantic (errors, warnings), reported under the file name the caller used."""
+    from ambsim_gui.scenario.semantic import check_semantics  # it imports this module
+
+    errors, warned = check_semantics(loaded, data)
+    return (
+        [dataclasses.replace(p, file=name) for p in errors],
+        [dataclasses.replace(p, file=name) for p in warned],
+    )
+
+
+def warning_line(problem: Problem) -> str:
+    """A warning as ``validate`` prints it: ``file:line:col: where: warning: message``."""
+    where = f"{problem.file}:{problem.line}:{problem.col}: {problem.where}"
+    return f"{where}: warning: {problem.message}"
 
 
 def validate_files(paths: list[str]) -> tuple[int, list[str]]:
     """Check scenario files for ``main.py validate``: (exit code, output lines).
 
-    Every file is checked and every problem of every file listed, one per line; the exit code is
-    1 when any file has a problem.
+    Every file is checked and every problem of every file listed, one per line: schema and
+    semantic errors as ``file:line:col: where: message``, semantic warnings as
+    ``file:line:col: where: warning: message``. The exit code is 1 when any file has an error;
+    warnings alone leave it 0.
     """
     if not paths:
         return 1, ["validate: no files given"]
     lines: list[str] = []
     bad = 0
+    warned_total = 0
     for name in paths:
         try:
-            loaded = load_scenario(name)
+            loaded = load_scenario(name, semantic=False)
+            errors, warned = _semantic_problems(loaded, load_yaml(name), name)
         except ScenarioError as exc:
             bad += 1
             lines += [str(problem) for problem in exc.problems]
+            continue
+        warned_total += len(warned)
+        found = [(p, str(p)) for p in errors] + [(p, warning_line(p)) for p in warned]
+        found.sort(key=lambda item: (item[0].line, item[0].col, item[1]))
+        lines += [line for _, line in found]
+        if errors:
+            bad += 1
         else:
             lines.append(f"{name}: ok ({loaded.scenario.name!r})")
     files = "file" if len(paths) == 1 else "files"
-    lines.append(f"{len(paths)} {files} checked, {bad} with problems")
+    summary = f"{len(paths)} {files} checked, {bad} with problems"
+    if warned_total:
+        summary += f", {warned_total} warning{'' if warned_total == 1 else 's'}"
+    lines.append(summary)
     return (1 if bad else 0), lines
 
 

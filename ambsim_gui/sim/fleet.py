@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from ambsim_gui.geo.routing import NoRoute
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.state import EN_ROUTE_STATUSES, FREE_STATUSES, Incident, Patient, Vehicle
@@ -253,6 +254,17 @@ class Fleet:
             old.interrupt("new orders")
         v.process = self.e.env.process(process)
 
+    def route(self, source: int, target: int, *, blue: bool) -> Route:
+        """The way from ``source`` to ``target`` avoiding closed roads; where a closure leaves
+        no way out (a crew at a scene on the closed road), the way ignoring the closure, as
+        police would let an ambulance through."""
+        router = self.e.router if blue else self.e.router_normal
+        try:
+            return router.route(source, target)
+        except NoRoute:
+            base = self.e.world.router if blue else self.e.world.router_normal
+            return base.route(source, target)
+
     def _drive(self, v: Vehicle, route: Route, delay: float, blue: bool) -> Route:
         source, target = int(route.nodes[0]), int(route.nodes[-1])
         v.route = route
@@ -320,7 +332,7 @@ class Fleet:
 
         node, delay = self.where_now(v)
         mobilise = v.status == "available"
-        route = self.e.router.route(node, inc.node)
+        route = self.route(node, inc.node, blue=True)
         eta = (
             delay + float(route.duration_s) + (e.scenario.job_times.mobilise_s if mobilise else 0.0)
         )
@@ -493,7 +505,7 @@ class Fleet:
         )
         blue = inc.category in ("C1", "C2")
         router = e.router if blue else e.router_normal
-        route = self._drive(v, router.route(v.node, hospital.node), 0.0, blue=blue)
+        route = self._drive(v, self.route(v.node, hospital.node, blue=blue), 0.0, blue=blue)
         self._status(v, "to_hospital")
         yield e.env.timeout(float(route.duration_s))
         v.node = hospital.node
@@ -592,7 +604,7 @@ class Fleet:
         if node == v.home_node and delay <= 0:
             return 0.0
         e = self.e
-        route = self._drive(v, e.router_normal.route(node, v.home_node), delay, blue=False)
+        route = self._drive(v, self.route(node, v.home_node, blue=False), delay, blue=False)
         self._status(v, "returning")
         return delay + float(route.duration_s)
 

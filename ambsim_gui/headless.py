@@ -71,8 +71,12 @@ def run_scenario(
     progress: Callable[[float], None] | None = None,
     loaded: LoadedScenario | None = None,
     world: World | None = None,
+    on_engine: Callable[[Engine], None] | None = None,
 ) -> RunResult:
-    """Run a whole shift with ``policy`` in every seat (the trainee's included)."""
+    """Run a whole shift with ``policy`` in every seat (the trainee's included).
+
+    ``on_engine`` is called with the engine once it is built, before it runs (a session
+    recorder attaches itself there: ``ambsim_gui.record.cli_commands.run_recorded``)."""
     t0 = time.perf_counter()
     if loaded is None:
         loaded = load_scenario(Path(path))
@@ -82,6 +86,8 @@ def run_scenario(
     t1 = time.perf_counter()
     duration = None if hours is None else hours * 3600.0
     engine = Engine(world, seed=seed, policy=policy, trainee_policy=policy, duration_s=duration)
+    if on_engine is not None:
+        on_engine(engine)
     metrics = ShiftMetrics(REGIMES[loaded.scenario.regime], loaded.scenario.costs)
     engine.subscribe(metrics.feed)
     engine.run(progress=progress, step_s=max(600.0, engine.end_s / 24))

@@ -117,7 +117,7 @@ def test_unsafe_advice_and_under_triage() -> None:
     s.ring(0.0, "C1", "P1")
     at = s.handle(0.0, "C1", protocol="C3", set_cat="C3", advice=True)
     s.open_and_close(at, "C1", "I1", "P1", "C3", "advice")
-    s.add(ev.AdviceGiven(t=at, incident_id="I1", by="trainee", kind="advice"))
+    s.add(ev.AdviceGiven(t=at, incident_id="I1", by="trainee", method="advice"))
     s.add(ev.UnsafeAdvice(t=at, incident_id="I1", patient_id="P1", need="convey_ed", by="trainee"))
     (r,) = s.records()
     assert r.verdict[:2] == (

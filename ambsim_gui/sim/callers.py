@@ -24,6 +24,14 @@ if TYPE_CHECKING:
     from ambsim_gui.sim.engine import Engine
 
 UPGRADE = {"C1": "C1", "C2": "C1", "C3": "C2", "C4": "C3"}
+# patient id prefix and the block of random-stream indices of each source of patients
+_SOURCES = {
+    "arrival": ("P", 0),
+    "recontact": ("R", 10_000_000),
+    "scripted": ("S", 20_000_000),
+    "inject": ("J", 30_000_000),
+    "surge": ("U", 40_000_000),
+}
 MAX_REDIALS = 3
 
 
@@ -33,6 +41,10 @@ class Callers:
     def __init__(self, engine: Engine) -> None:
         self.e = engine
         self.patients: dict[str, Patient] = {}
+        # Each source of patients numbers its own, so that what a trainee does (advice that
+        # brings a re-contact) or an instructor injects never renumbers the random arrivals:
+        # patient P00042 is the same person in the trainee's shift and the expert's.
+        self._numbers: dict[str, int] = {}
         self._n_calls = 0
         sc = engine.scenario
         mix = sc.demand.category_mix
@@ -91,7 +103,7 @@ class Callers:
         rng = self.e.streams.get(R.ARRIVALS, "surge", index)
         for t in self.arrival_times(rng, self.e.now, self.e.now + duration_s, factor):
             yield self.e.env.timeout(t - self.e.now)
-            self.first_calls(self.new_patient(area=area))
+            self.first_calls(self.new_patient(area=area, source="surge"))
 
     def _scripted(self, index: int, at: float) -> Any:
         yield self.e.env.timeout(at)
@@ -107,7 +119,7 @@ class Callers:
         elif sc.area is not None:
             area = self.e.world.area_names.index(sc.area)
             node = int(self.e.world.network.random_node_in_area(area, rng))
-        patient = self.new_patient(truth=truth, node=node, scripted=True)
+        patient = self.new_patient(truth=truth, node=node, scripted=True, source="scripted")
         self.first_calls(patient, extra=sc.callers - 1)
 
     # --- patients ------------------------------------------------------------------------
@@ -120,10 +132,20 @@ class Callers:
         recontact_of: Patient | None = None,
         scripted: bool = False,
         area: int | None = None,
+        source: str = "arrival",
     ) -> Patient:
-        """A new patient: drawn from the scenario's mix and areas unless given."""
+        """A new patient: drawn from the scenario's mix and areas unless given.
+
+        ``source`` (arrival | recontact | scripted | inject | surge) picks the numbering:
+        ids P, R, S, J, U and random streams keyed apart, one block of indices per source.
+        """
         e = self.e
-        index = len(self.patients) + 1
+        if recontact_of is not None:
+            source = "recontact"
+        number = self._numbers.get(source, 0) + 1
+        self._numbers[source] = number
+        prefix, block = _SOURCES[source]
+        index = block + number
         rng = e.streams.get(R.PATIENT, index, R.PATIENT_TRUTH)
         if truth is None:
             category = str(self._mix_cats[int(rng.choice(len(self._mix_cats), p=self._mix_p))])
@@ -134,7 +156,7 @@ class Callers:
             node = int(e.world.network.random_node_in_area(area, rng))
         x, y = (float(v) for v in e.world.network.xy[node])
         patient = Patient(
-            id=f"P{index:05d}",
+            id=f"{prefix}{number:05d}",
             index=index,
             truth=truth,
             x=x,

@@ -63,6 +63,9 @@ class Engine:
         self.events: list[ev.Event] = []
         self.command_log: list[cmd.TimedCommand] = []
         self.listeners: list[Listener] = []
+        # Called with each external command's TimedCommand as soon as it is logged, before it
+        # is applied (a session recorder writes it at once); see ``submit``.
+        self.on_command: list[Callable[[cmd.TimedCommand], None]] = []
         self.end_s = self.scenario.duration_s
         if duration_s is not None:
             self.end_s = min(self.end_s, float(duration_s))
@@ -238,7 +241,10 @@ class Engine:
 
     def submit(self, command: cmd.Command) -> bool:
         """Apply an external command now; True when accepted (a rejection is an event)."""
-        self.command_log.append(cmd.TimedCommand(self.now, command))
+        timed = cmd.TimedCommand(self.now, command)
+        self.command_log.append(timed)
+        for hook in self.on_command:
+            hook(timed)
         rejections_before = self.rejections
         self._apply(command)
         accepted = self.rejections == rejections_before
@@ -534,7 +540,7 @@ class Engine:
     def close_by_phone(self, inc: Incident, *, by: str, kind: str) -> None:
         """Hear-and-treat: advice or a referral closes the incident without a vehicle."""
         patient = inc.truth_patient
-        self.emit(ev.AdviceGiven(t=self.now, incident_id=inc.id, by=by, kind=kind))
+        self.emit(ev.AdviceGiven(t=self.now, incident_id=inc.id, by=by, method=kind))
         if patient.truth.need == "hear_and_treat":
             patient.responded = True
         else:

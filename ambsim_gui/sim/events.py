@@ -34,6 +34,8 @@ class Event:
         kind = cls.__dict__.get("KIND")
         if kind:
             EVENT_TYPES[kind] = cls
+        if "kind" in cls.__dict__.get("__annotations__", {}):
+            raise TypeError(f"{cls.__name__}: 'kind' is reserved for the event's type in to_dict")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.KIND}
@@ -344,7 +346,7 @@ class AdviceGiven(Event):
     KIND: ClassVar[str] = "advice_given"
     incident_id: str
     by: str
-    kind: str  # advice | referral
+    method: str  # advice | referral
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -145,7 +145,7 @@ class Injects:
             yield e.env.timeout(delay)
         rng = e.streams.get(R.SCRIPTED, "inject", index, k)
         truth = e.world.cards.draw_variant(rng, spec.card, spec.variant)
-        patient = e.callers.new_patient(truth=truth, node=node, scripted=True)
+        patient = e.callers.new_patient(truth=truth, node=node, scripted=True, source="inject")
         e.callers.first_calls(patient, extra=spec.callers - 1)
 
     def _surge(self, spec: Surge) -> tuple[str | None, str]:

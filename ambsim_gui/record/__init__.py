@@ -1,0 +1,18 @@
+"""Session files: recording a shift, verifying a recording, and projections for its replay.
+
+A session is one SQLite file (WAL) holding the scenario and the files its world was built
+from, every external command and every event, each table hash-chained. Where to start:
+
+- ``session.SessionRecorder``: record an engine (``SessionRecorder.start(path, loaded, engine)``).
+- ``reader.SessionFile``: open a session (clear errors; old schemas migrated in memory).
+- ``replay``: rebuild a session's scenario and world, re-simulate it.
+- ``verify.verify``: hash chains intact and the replay identical, or where it is not.
+- ``timeline``: ``ReplayState`` (the room at a moment, a pure fold of events),
+  ``SnapshotIndex`` (seek anywhere), ``build_markers`` (the debrief's key moments),
+  ``RouteCache`` (vehicle positions).
+- ``expert.expert_shift``: the expert's shift beside the trainee's, patient by patient.
+- ``cli_commands``: ``replay_verify``, ``report``, ``run_recorded``, ``annotate`` for cli.py.
+- ``player``: a built-in policy in the trainee's seat, through ``submit`` (tests, archives).
+
+Nothing here imports Qt.
+"""

@@ -1,0 +1,74 @@
+"""Write the archived regression sessions in this folder (run from the project root:
+``python tests/sessions/regenerate.py``).
+
+Only regenerate on purpose: these files are the recordings old versions of ambsim made, and
+``tests/test_record_archive.py`` checks that every one still opens and verifies identical with
+the program as it is now (FueSim MANV keeps its exported exercises for the same reason). If a
+change to the engine makes them diverge, either the change broke determinism, or it changed
+the simulation on purpose: then say so, keep the old files failing in a branch until agreed,
+and regenerate.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from ambsim_gui.headless import build_from  # noqa: E402
+from ambsim_gui.paths import DEFAULT_SCENARIO  # noqa: E402
+from ambsim_gui.record.player import ExternalPlayer, play, record_played_shift  # noqa: E402
+from ambsim_gui.record.session import SessionRecorder  # noqa: E402
+from ambsim_gui.scenario.loader import load_scenario  # noqa: E402
+from ambsim_gui.sim import commands as cmd  # noqa: E402
+from ambsim_gui.sim.engine import Engine  # noqa: E402
+
+
+def compact(path: Path) -> None:
+    """One self-contained file: no write-ahead log beside it."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    conn = sqlite3.connect(path)
+    conn.execute("VACUUM")
+    conn.close()
+
+
+def main() -> None:
+    loaded = load_scenario(DEFAULT_SCENARIO)
+    world = build_from(loaded)
+
+    first = HERE / "default_1h_both_expert_desk.ambsession"
+    first.unlink(missing_ok=True)
+    record_played_shift(first, loaded, world, player="expert", role="both", hours=1.0)
+
+    second = HERE / "default_1h_both_chaser_inject.ambsession"
+    second.unlink(missing_ok=True)
+    engine = Engine(world, policy="expert", trainee_policy=None, duration_s=3600.0, role="both")
+    recorder = SessionRecorder.start(second, loaded, engine)
+    player = ExternalPlayer(engine, "target_chaser")
+    play(engine, player, until=1200.0)
+    engine.submit(
+        cmd.Inject(
+            seat="instructor",
+            spec={"type": "call_burst", "card": "rtc", "count": 3, "over_min": 3},
+        )
+    )
+    play(engine, player)
+    recorder.add_annotation(1500.0, "Two vehicles to one RTC: was the second needed?")
+    recorder.close()
+
+    third = HERE / "default_45m_handler_closed_early.ambsession"
+    third.unlink(missing_ok=True)
+    record_played_shift(
+        third, loaded, world, player="expert", role="call_handler", hours=1.0, stop_at_s=2700.0
+    )
+    for path in (first, second, third):
+        compact(path)
+        print(f"{path.name}: {path.stat().st_size // 1024} KiB")
+
+
+if __name__ == "__main__":
+    main()

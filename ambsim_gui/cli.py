@@ -1,4 +1,5 @@
-"""The command line: ``desk`` (the default), ``run``, ``validate`` and ``schema``.
+"""The command line: ``desk`` (the default), ``run``, ``validate``, ``schema``, ``replay``,
+``report`` and ``import-osm``.
 
 Bad input of any kind (a missing file, broken YAML, a wrong value) ends in a clear message and a
 non-zero exit, never a traceback: scenario problems print as ``file:line:col: where: what``.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ambsim_gui import __version__
-from ambsim_gui.paths import DEFAULT_SCENARIO
+from ambsim_gui.paths import DEFAULT_SCENARIO, SESSIONS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -31,6 +32,43 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command")
 
+    desk = sub.add_parser("desk", help="open the trainee desk (the default command)")
+    desk.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
+    desk.add_argument(
+        "--role",
+        choices=["call_handler", "dispatcher", "both"],
+        default=None,
+        help="the trainee's seat (default: the scenario's control_room.trainee_role)",
+    )
+    desk.add_argument("--speed", type=float, default=1, help="initial speed: 1, 2, 4 ... 64")
+    desk.add_argument("--seed", type=int, default=None, help="default: the scenario's seed")
+    desk.add_argument(
+        "--assessment", action="store_true", help="assessment mode: no vehicle suggestions"
+    )
+    desk.add_argument(
+        "--autopilot",
+        choices=["expert", "target_chaser"],
+        default=None,
+        help="a built-in policy plays the trainee's seat",
+    )
+    desk.add_argument(
+        "--quit-after",
+        type=float,
+        default=None,
+        metavar="SIM_SECONDS",
+        help="close the desk after this many simulated seconds (exit 0)",
+    )
+    desk.add_argument(
+        "--screenshot", metavar="PATH", default=None, help="save the whole window at the end"
+    )
+    desk.add_argument(
+        "--record",
+        metavar="PATH",
+        default=None,
+        help="session file to record to (default: sessions/<scenario>-<date-time>.ambsession)",
+    )
+    desk.add_argument("--no-record", action="store_true", help="do not record this session")
+
     run = sub.add_parser("run", help="run a shift headless with a built-in policy")
     run.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
     run.add_argument("--policy", default="expert", choices=["expert", "target_chaser"])
@@ -38,6 +76,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--hours", type=float, default=None, help="stop after this many hours")
     run.add_argument("--json", metavar="PATH", help="write the report as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument("--record", metavar="PATH", help="record the shift to a session file")
+
+    rp = sub.add_parser("replay", help="open a recorded session, or --verify it")
+    rp.add_argument("session")
+    rp.add_argument(
+        "--verify", action="store_true", help="re-simulate and compare: prints 'identical'"
+    )
+    rp.add_argument("--screenshot", metavar="PATH", help="save the replay window and exit")
+
+    rt = sub.add_parser("report", help="write a session's debrief (HTML or PDF)")
+    rt.add_argument("session")
+    rt.add_argument("-o", "--out", required=True, help="debrief.html or debrief.pdf")
+    rt.add_argument("--no-expert", action="store_true", help="leave out the expert's shift")
+
+    osm = sub.add_parser("import-osm", help="turn an OpenStreetMap extract into a map file")
+    osm.add_argument("rest", nargs=argparse.REMAINDER)
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("files", nargs="+")
@@ -48,16 +102,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = args.command or "run"
-    if args.command is None:
-        args = _parser().parse_args(["run", *(argv if argv is not None else sys.argv[1:])])
+    if args.command is None:  # no subcommand: the desk on the default scenario
+        debug = args.debug
+        args = _parser().parse_args(["desk"])
+        args.debug = debug
+    command = args.command
     try:
+        if command == "desk":
+            return _desk(args)
         if command == "run":
             return _run(args)
         if command == "validate":
             return _validate(args.files)
         if command == "schema":
             return _schema()
+        if command == "replay":
+            return _replay(args)
+        if command == "report":
+            from ambsim_gui.record.cli_commands import report
+
+            return report(args.session, args.out, expert=not args.no_expert)
+        if command == "import-osm":
+            from ambsim_gui.geo.osm_import import main as import_osm
+
+            return import_osm(args.rest)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -73,11 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _load_problem(exc: Exception) -> str | None:
     """A user-facing message for errors that come from bad input files."""
     from ambsim_gui.geo.mapfile import MapError
+    from ambsim_gui.record.schema import SessionError
     from ambsim_gui.scenario.errors import ScenarioError
     from ambsim_gui.sim.protocol import TriageDataError
     from ambsim_gui.sim.world import WorldError
 
-    if isinstance(exc, (ScenarioError, MapError, TriageDataError, WorldError)):
+    if isinstance(exc, (ScenarioError, MapError, TriageDataError, WorldError, SessionError)):
         return str(exc)
     return None
 
@@ -94,7 +163,25 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {fraction:4.0%} of the shift simulated ({elapsed:5.1f} s)", file=sys.stderr)
 
     try:
-        result = run_scenario(args.scenario, policy=args.policy, seed=args.seed, hours=args.hours, progress=progress)
+        if args.record:
+            from ambsim_gui.record.cli_commands import run_recorded
+
+            result = run_recorded(
+                args.scenario,
+                args.record,
+                policy=args.policy,
+                seed=args.seed,
+                hours=args.hours,
+                progress=progress,
+            )
+        else:
+            result = run_scenario(
+                args.scenario,
+                policy=args.policy,
+                seed=args.seed,
+                hours=args.hours,
+                progress=progress,
+            )
     except Exception as exc:
         message = _load_problem(exc)
         if message is None:
@@ -115,6 +202,65 @@ def _run(args: argparse.Namespace) -> int:
             print(f"ambsim: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
             return EXIT_INVALID
     return EXIT_OK
+
+
+def _desk(args: argparse.Namespace) -> int:
+    """Open the trainee desk; Qt is imported only here, after the scenario has loaded."""
+    from ambsim_gui.headless import build_from
+    from ambsim_gui.scenario.loader import load_scenario
+
+    if args.speed <= 0:
+        print("ambsim: --speed must be positive (1, 2, 4, 8, 16, 32 or 64)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.quit_after is not None and args.quit_after < 0:
+        print("ambsim: --quit-after must be zero or more simulated seconds", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        loaded = load_scenario(Path(args.scenario))
+        world = build_from(loaded)
+    except Exception as exc:
+        message = _load_problem(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return EXIT_INVALID
+
+    # Qt only now: headless commands must never load PySide6 (the import contract allows
+    # exactly this one lazy import of the desk).
+    from ambsim_gui.ui import app as desk_app
+
+    record = None
+    if not args.no_record:
+        stamp = time.strftime("%Y%m%d-%H%M%S")  # a file name only; never enters the simulation
+        record = (
+            Path(args.record)
+            if args.record
+            else SESSIONS / f"{loaded.path.stem}-{stamp}.ambsession"
+        )
+    options = desk_app.DeskOptions(
+        role=args.role,
+        speed=int(round(args.speed)),
+        seed=args.seed,
+        assessment=args.assessment,
+        autopilot=args.autopilot,
+        quit_after=args.quit_after,
+        screenshot=Path(args.screenshot) if args.screenshot else None,
+        record=record,
+    )
+    return int(desk_app.run_desk(world, options, title=loaded.scenario.name, loaded=loaded))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from ambsim_gui.record.cli_commands import replay_verify
+
+    if args.verify:
+        return replay_verify(args.session)
+    if not Path(args.session).is_file():
+        print(f"ambsim: no session file {args.session}", file=sys.stderr)
+        return EXIT_INVALID
+    from ambsim_gui.ui import replay_window
+
+    return int(replay_window.run_replay(args.session, screenshot=args.screenshot))
 
 
 def _validate(files: list[str]) -> int:

@@ -9,3 +9,4 @@ RESOURCES = PROJECT_ROOT / "resources"
 SCENARIOS = PROJECT_ROOT / "scenarios"
 MAPS = RESOURCES / "maps"
 DEFAULT_SCENARIO = SCENARIOS / "default.yaml"
+SESSIONS = PROJECT_ROOT / "sessions"  # where desk sessions are recorded by default

@@ -86,6 +86,7 @@ class Engine:
         if self.role not in ("call_handler", "dispatcher", "both"):
             raise ValueError(f"unknown trainee role {self.role!r}")
         self._build_seats()
+        self.sectors = self._dispatch_sectors()
         for spec in world.vehicles:
             self.vehicles[spec.vehicle_id] = Vehicle(
                 id=spec.vehicle_id,
@@ -162,6 +163,33 @@ class Engine:
             self.seats[f"CH{i}"] = Seat(f"CH{i}", handler=True, dispatcher=False)
         for i in range(1, dispatchers - int(trainee_dispatches) + 1):
             self.seats[f"D{i}"] = Seat(f"D{i}", handler=False, dispatcher=True)
+
+    def _dispatch_sectors(self) -> dict[str, str]:
+        """Area name -> the dispatcher seat that covers it.
+
+        A control room splits its patch between dispatchers; areas go, busiest first, to the
+        seat with the least demand so far. So a trainee who dispatches has a sector of their
+        own that virtual colleagues leave alone, and its incidents wait if the trainee does.
+        """
+        seats = [s.id for s in self.seats.values() if s.dispatcher]
+        load = dict.fromkeys(seats, 0.0)
+        sectors: dict[str, str] = {}
+        order = sorted(
+            range(len(self.world.area_names)),
+            key=lambda i: (-float(self.world.area_weights[i]), self.world.area_names[i]),
+        )
+        for i in order:
+            seat = min(seats, key=lambda s: (load[s], seats.index(s)))
+            sectors[self.world.area_names[i]] = seat
+            load[seat] += float(self.world.area_weights[i])
+        return sectors
+
+    def dispatcher_for(self, incident: Incident) -> str:
+        """The seat whose sector the incident is in (the first dispatcher if off the map)."""
+        seat = self.sectors.get(incident.area)
+        if seat is None:
+            seat = next(s.id for s in self.seats.values() if s.dispatcher)
+        return seat
 
     # --- time ----------------------------------------------------------------------------
 

@@ -119,6 +119,11 @@ class Policy:
     def dispatcher(self) -> str:
         return self.dispatcher_seats[0]
 
+    def my_queue(self) -> list[Incident]:
+        """The dispatch queue of the sectors this policy's seats cover."""
+        mine = set(self.dispatcher_seats)
+        return [i for i in self.e.dispatch_queue() if self.e.dispatcher_for(i) in mine]
+
     def nearest(self, inc: Incident, pool: list[Vehicle]) -> tuple[Vehicle | None, float]:
         return self.e.fleet.nearest(inc.node, pool)
 
@@ -168,7 +173,7 @@ class ExpertPolicy(Policy):
         e = self.e
         out: list[cmd.Command] = []
         free = e.free_vehicles()
-        for inc in e.dispatch_queue():
+        for inc in self.my_queue():
             if not free and inc.category != "C1":
                 break
             dcas = [v for v in free if v.type == "DCA"]
@@ -230,7 +235,7 @@ class TargetChaserPolicy(Policy):
         e = self.e
         out: list[cmd.Command] = []
         free = e.free_vehicles()
-        for inc in e.dispatch_queue():
+        for inc in self.my_queue():
             if not free:
                 return out
             pool = [v for v in free if v.type == "DCA"] if inc.needs == "DCA" else free
@@ -242,9 +247,12 @@ class TargetChaserPolicy(Policy):
                 )
         # Chasing the clock: anything still waiting beyond the standard gets a nearer vehicle too.
         regime = e.scenario.regime
+        mine = set(self.dispatcher_seats)
         for inc in e.open_incidents():
             if not free:
                 break
+            if e.dispatcher_for(inc) not in mine:
+                continue
             if inc.queued or not inc.vehicles:
                 continue
             en_route = [

@@ -18,6 +18,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from ambsim_gui.sim.regimes import Standard
 from ambsim_gui.sim.state import EN_ROUTE_STATUSES, Incident
 from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.formatting import (
@@ -27,8 +28,9 @@ from ambsim_gui.ui.formatting import (
     clock_text,
     minutes_text,
     mmss,
+    short_standard,
 )
-from ambsim_gui.ui.table_model import KeyedTable, Row, cell
+from ambsim_gui.ui.table_model import Cell, KeyedTable, Row, cell
 
 _CATEGORY_COLOURS = {c: QColor(css) for c, css in CATEGORY_CSS.items()}
 
@@ -50,26 +52,37 @@ VEHICLE_STATUS_ORDER = (
 )
 
 
-def incident_status(ctx: DeskContext, inc: Incident) -> str:
-    """queued | hub | assigned | on scene | conveying | with crew (what the board shows)."""
+def incident_status(ctx: DeskContext, inc: Incident, stacked: set[str] | None = None) -> str:
+    """What the board says an open incident is waiting for or has: on scene, conveying,
+    queued, needs DCA (an RRV's crew asked for an ambulance), assigned (on the way), hub (on the
+    clinical hub's stack), call-back (a clinician is on the phone), with crew, or open.
+    ``stacked``: the ids on the hub's stack, when the caller has them at hand."""
     statuses = [ctx.engine.vehicles[v].status for v in inc.vehicles]
     if "on_scene" in statuses:
-        return "on scene"
+        return "on scene" if not (inc.queued and inc.needs == "DCA") else "needs DCA"
     if any(s in ("to_hospital", "at_hospital") for s in statuses):
         return "conveying"
     if inc.queued:
-        return "queued" if not statuses else "queued (backup)"
+        return "needs DCA" if inc.needs == "DCA" else "queued"
     if any(s in EN_ROUTE_STATUSES for s in statuses):
         return "assigned"
     if inc.on_hub:
-        return "hub"
-    return "with crew" if statuses else "hub call-back"
+        if stacked is None:
+            stacked = {i.id for i in ctx.engine.hub.stack}
+        return "hub" if inc.id in stacked else "call-back"
+    return "with crew" if statuses else "open"
 
 
 class _Board(QWidget):
     """A label over a keyed table."""
 
-    def __init__(self, headers: tuple[str, ...], widths: list[int], parent: QWidget | None) -> None:
+    def __init__(
+        self,
+        headers: tuple[str, ...],
+        widths: list[int],
+        parent: QWidget | None,
+        stretch: int | None = None,
+    ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -79,7 +92,7 @@ class _Board(QWidget):
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.table = KeyedTable(headers, self)
-        self.table.set_column_widths(widths)
+        self.table.set_column_widths(widths, stretch)
         layout.addWidget(self.table, 1)
         self.stamp: object = None
 
@@ -92,9 +105,10 @@ class BoardsWidget(QTabWidget):
         self.ctx = ctx
         self.setObjectName("boards")
         self.incidents = _Board(
-            ("Incident", "Cat", "Complaint", "Area", "Clock", "Standard", "Vehicles", "Status"),
-            [84, 44, 190, 130, 66, 150, 150],
+            ("Incident", "Cat", "Complaint", "Area", "Clock", "Std (min)", "Vehicles", "Status"),
+            [68, 36, 150, 104, 76, 70, 84, 86],
             self,
+            stretch=2,
         )
         self.incidents.table.setObjectName("incidentsBoard")
         self.vehicles = _Board(
@@ -111,8 +125,9 @@ class BoardsWidget(QTabWidget):
         self.hub.table.setObjectName("hubBoard")
         self.hospitals = _Board(
             ("Hospital", "Kind", "Crews in handover", "Diversion", "Handovers", "Mean wait"),
-            [230, 50, 140, 90, 90],
+            [250, 50, 140, 110, 90, 90],
             self,
+            stretch=0,
         )
         self.hospitals.table.setObjectName("hospitalsBoard")
         self.addTab(self.incidents, "Incidents")
@@ -126,6 +141,8 @@ class BoardsWidget(QTabWidget):
         ctx.vehicle_selected.connect(self._vehicle_selected)
         self.currentChanged.connect(lambda _i: self.refresh(force=True))
         self._dirty: set[str] = set()
+        self._standards: dict[str, tuple[Cell, Cell, Standard]] = {}
+        self._incident_rows: dict[str, tuple[tuple[str, ...], Row]] = {}
         self.refresh(force=True)
 
     def _incident_selected(self, incident_id: str) -> None:
@@ -145,64 +162,93 @@ class BoardsWidget(QTabWidget):
         now = e.now
         open_n = len(e.open_incidents())
         free_n = len(e.free)
-        self.setTabText(0, f"Incidents ({open_n})")
-        self.setTabText(1, f"Vehicles ({free_n} free)")
-        self.setTabText(2, f"Clinical hub ({len(e.hub.stack)})")
+        self._tab_text(0, f"Incidents ({open_n})")
+        self._tab_text(1, f"Vehicles ({free_n} free)")
+        on_hub = sum(1 for i in e.open_incidents() if i.on_hub)
+        self._tab_text(2, f"Clinical hub ({on_hub})")
         diverted = sum(1 for h in e.hospitals.values() if h.diverted)
-        self.setTabText(3, f"Hospitals ({diverted} diverted)" if diverted else "Hospitals")
+        self._tab_text(3, f"Hospitals ({diverted} diverted)" if diverted else "Hospitals")
         current = self.currentWidget()
+        if not isinstance(current, _Board):
+            return
         drawers = {
             self.incidents: ("incidents", self._draw_incidents, 1.0),
             self.vehicles: ("vehicles", self._draw_vehicles, 15.0),
             self.hub: ("hub", self._draw_hub, 1.0),
             self.hospitals: ("hospitals", self._draw_hospitals, 60.0),
         }
-        kind, draw, every_s = drawers[current]  # type: ignore[index]
+        kind, draw, every_s = drawers[current]
         stamp = int(now // every_s)
-        if force or kind in self._dirty or stamp != current.stamp:  # type: ignore[union-attr]
+        if force or kind in self._dirty or stamp != current.stamp:
             self._dirty.discard(kind)
-            current.stamp = stamp  # type: ignore[union-attr]
+            current.stamp = stamp
             draw(now)
+
+    def _standard_cells(self) -> dict[str, tuple[Cell, Cell, Standard]]:
+        """Per category: its badge cell, its standard's cell, and the standard (cached)."""
+        if not self._standards:
+            for c in ("C1", "C2", "C3", "C4"):
+                standard = self.ctx.regime.standard_for(c)
+                self._standards[c] = (
+                    Cell(c, foreground=_cat_colour(c), bold=True),
+                    Cell(short_standard(standard), tooltip=standard.describe()),
+                    standard,
+                )
+        return self._standards
+
+    def _tab_text(self, index: int, text: str) -> None:
+        if self.tabText(index) != text:  # QTabBar re-lays itself out on every setTabText
+            self.setTabText(index, text)
 
     def _draw_incidents(self, now: float) -> None:
         ctx = self.ctx
         e = ctx.engine
         incidents = sorted(e.open_incidents(), key=lambda i: (i.rank, i.t_open, i.id))
         complaints = ctx.protocol.complaints
+        stacked = {i.id for i in e.hub.stack}
+        standards = self._standard_cells()
+        memo = self._incident_rows
         rows = []
         for inc in incidents:
             clock, stopped = ctx.live.response_clock(inc.id, inc.category, now)
-            standard = ctx.regime.standard_for(inc.category)
-            rag = clock_rag(clock, standard)
+            clock_text_ = mmss(clock) + (" stop" if stopped else "")
             callsigns = ", ".join(e.vehicles[v].callsign for v in inc.vehicles) or "-"
-            rows.append(
-                Row(
-                    inc.id,
-                    (
-                        cell(inc.id, bold=True),
-                        cell(inc.category, bold=True, foreground=_cat_colour(inc.category)),
-                        cell(complaints.get(inc.complaint, inc.complaint)),
-                        cell(inc.area),
-                        cell(
-                            mmss(clock) + (" stop" if stopped else ""),
-                            background=RAG_BACKGROUNDS[rag],
-                            align_right=True,
-                        ),
-                        cell(standard.describe()),
-                        cell(callsigns),
-                        cell(incident_status(ctx, inc)),
-                    ),
-                )
+            status = incident_status(ctx, inc, stacked)
+            signature = (inc.category, clock_text_, callsigns, status)
+            known = memo.get(inc.id)
+            if known is not None and known[0] == signature:
+                rows.append(known[1])  # nothing changed: no new cells
+                continue
+            category_cell, standard_cell, standard = standards[inc.category]
+            rag = clock_rag(clock, standard)
+            row = Row(
+                inc.id,
+                (
+                    Cell(inc.id, bold=True),
+                    category_cell,
+                    Cell(complaints.get(inc.complaint, inc.complaint)),
+                    Cell(inc.area),
+                    Cell(clock_text_, RAG_BACKGROUNDS[rag], align_right=True),
+                    standard_cell,
+                    Cell(callsigns),
+                    Cell(status),
+                ),
             )
+            memo[inc.id] = (signature, row)
+            rows.append(row)
+        if len(memo) > 2 * len(incidents) + 100:  # forget closed incidents now and then
+            keep = {inc.id for inc in incidents}
+            self._incident_rows = {k: v for k, v in memo.items() if k in keep}
         self.incidents.table.set_rows(rows)
         by_cat = {c: 0 for c in ("C1", "C2", "C3", "C4")}
         for inc in incidents:
             by_cat[inc.category] += 1
         queued = sum(1 for i in incidents if i.queued)
+        on_hub = sum(1 for i in incidents if i.on_hub)
         self.incidents.summary.setText(
             f"{len(incidents)} open: "
             + ", ".join(f"{c} {n}" for c, n in by_cat.items())
-            + f"; {queued} waiting for a vehicle, {sum(1 for i in incidents if i.on_hub)} on the hub"
+            + f"; {queued} waiting for a vehicle, {on_hub} on the hub"
         )
 
     def _draw_vehicles(self, now: float) -> None:
@@ -232,7 +278,9 @@ class BoardsWidget(QTabWidget):
             )
         self.vehicles.table.set_rows(rows)
         self.vehicles.summary.setText(
-            "  ".join(f"{s.replace('_', ' ')} {n}" for s, n in counts.items() if n or s == "available")
+            "  ".join(
+                f"{s.replace('_', ' ')} {n}" for s, n in counts.items() if n or s == "available"
+            )
         )
 
     def _draw_hub(self, now: float) -> None:
@@ -254,7 +302,25 @@ class BoardsWidget(QTabWidget):
                         cell(complaints.get(inc.complaint, inc.complaint)),
                         cell(mmss(now - inc.t_open), align_right=True),
                         cell(clock_text(start, breach_at)[:5]),
-                        cell(mmss(max(0.0, left)), background=RAG_BACKGROUNDS[rag], align_right=True),
+                        cell(
+                            mmss(max(0.0, left)), background=RAG_BACKGROUNDS[rag], align_right=True
+                        ),
+                    ),
+                )
+            )
+        stacked = {inc.id for inc, _ in waiting}
+        calling = [i for i in e.open_incidents() if i.on_hub and i.id not in stacked]
+        for inc in calling:
+            rows.append(
+                Row(
+                    inc.id,
+                    (
+                        cell(inc.id, bold=True),
+                        cell(inc.category, bold=True, foreground=_cat_colour(inc.category)),
+                        cell(complaints.get(inc.complaint, inc.complaint)),
+                        cell(mmss(now - inc.t_open), align_right=True),
+                        cell("-"),
+                        cell("call-back", bold=True),
                     ),
                 )
             )
@@ -264,8 +330,8 @@ class BoardsWidget(QTabWidget):
             self.hub.summary.setText("No clinical hub on this shift.")
         else:
             self.hub.summary.setText(
-                f"{len(waiting)} waiting for a clinician's call-back ({clinicians} clinicians);"
-                " a vehicle is sent when the breach time passes"
+                f"{len(waiting)} waiting for a call-back, {len(calling)} being called back"
+                f" ({clinicians} clinicians); a vehicle is sent once the breach time passes"
             )
 
     def _draw_hospitals(self, now: float) -> None:
@@ -293,4 +359,3 @@ class BoardsWidget(QTabWidget):
         self.hospitals.summary.setText(
             f"{total_waiting} crews waiting to hand over; the standard is handover within 15 min"
         )
-

@@ -17,7 +17,6 @@ import html
 import math
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -52,34 +51,50 @@ _WHO_STYLE = {
 
 
 class WrapButton(QPushButton):
-    """A push button whose text wraps onto several lines (long triage questions)."""
+    """A push button whose text wraps onto several lines (long triage questions).
 
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+    Its height follows its width (``heightForWidth``), so a layout gives a two-line question
+    two lines.
+    """
+
+    MARGIN_X = 10
+    MARGIN_Y = 5
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._label = QLabel(text, self)
         self._label.setWordWrap(True)
         self._label.setTextFormat(Qt.TextFormat.PlainText)
         self._label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 5, 10, 5)
+        layout.setContentsMargins(self.MARGIN_X, self.MARGIN_Y, self.MARGIN_X, self.MARGIN_Y)
         layout.addWidget(self._label)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip(text)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
 
     def label_text(self) -> str:
         return self._label.text()
 
-    def _fit(self, width: int) -> None:
-        h = self._label.heightForWidth(max(50, width - 20))
-        self.setFixedHeight(max(h, self.fontMetrics().height()) + 12)
+    def set_label_text(self, text: str) -> None:
+        self._label.setText(text)
+        self.setToolTip(text)
+        self.updateGeometry()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._fit(event.size().width())
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
+        inner = max(40, width - 2 * self.MARGIN_X)
+        text_h = max(self._label.heightForWidth(inner), self.fontMetrics().height())
+        return text_h + 2 * self.MARGIN_Y + 2
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return QSize(300, self.height() if self.height() > 0 else 36)
+        width = max(200, self.width())
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(120, self.fontMetrics().height() + 2 * self.MARGIN_Y + 2)
 
 
 class CallPanel(QWidget):
@@ -97,6 +112,8 @@ class CallPanel(QWidget):
         self._question_state: tuple[object, ...] = ()
         self._link_state: tuple[object, ...] = ()
         self.question_buttons: list[WrapButton] = []
+        """The buttons of the questions listed now (in order; the rest of the pool is hidden)."""
+        self._pool: list[WrapButton] = []
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -117,7 +134,11 @@ class CallPanel(QWidget):
         self.transcript.setObjectName("transcript")
         self.transcript.setOpenLinks(False)
         self.transcript.setMinimumHeight(110)
-        outer.addWidget(self.transcript, 3)
+        self._stick_to_end = True
+        bar = self.transcript.verticalScrollBar()
+        bar.rangeChanged.connect(self._keep_end)
+        bar.valueChanged.connect(self._scrolled)
+        outer.addWidget(self.transcript, 5)
 
         self.questions_label = QLabel("Triage questions")
         self.questions_label.setObjectName("sectionLabel")
@@ -126,6 +147,13 @@ class CallPanel(QWidget):
         self._questions_layout = QVBoxLayout(self._questions_host)
         self._questions_layout.setContentsMargins(0, 0, 4, 0)
         self._questions_layout.setSpacing(4)
+        for i in range(len(QUESTION_KEYS)):
+            b = WrapButton("", self._questions_host)
+            b.setObjectName("question")
+            b.clicked.connect(lambda _=False, i=i: self.ask_nth(i))
+            b.hide()
+            self._questions_layout.addWidget(b)
+            self._pool.append(b)
         self._questions_layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -150,13 +178,13 @@ class CallPanel(QWidget):
         cats.addWidget(self.accept_button, 2)
         self.category_buttons: dict[str, QPushButton] = {}
         for i, c in enumerate(("C1", "C2", "C3", "C4"), start=1):
-            b = QPushButton(c)
-            b.setObjectName(f"category{c}")
-            b.setToolTip(f"Set {c} [Ctrl+{i}]")
-            b.setStyleSheet(f"QPushButton {{ color: {CATEGORY_CSS[c]}; font-weight: 600; }}")
-            b.clicked.connect(lambda _=False, c=c: self.set_category(c))
-            cats.addWidget(b, 1)
-            self.category_buttons[c] = b
+            category = QPushButton(c)
+            category.setObjectName(f"category{c}")
+            category.setToolTip(f"Set {c} [Ctrl+{i}]")
+            category.setStyleSheet(f"QPushButton {{ color: {CATEGORY_CSS[c]}; font-weight: 600; }}")
+            category.clicked.connect(lambda _=False, c=c: self.set_category(c))
+            cats.addWidget(category, 1)
+            self.category_buttons[c] = category
         outer.addLayout(cats)
         self.category_label = QLabel("Category: not set")
         self.category_label.setObjectName("categoryLabel")
@@ -225,7 +253,9 @@ class CallPanel(QWidget):
         call = self._need_call()
         if call is None:
             return False
-        return self.ctx.submit(cmd.AskQuestion(seat=TRAINEE, call_id=call.id, question_id=question_id))
+        return self.ctx.submit(
+            cmd.AskQuestion(seat=TRAINEE, call_id=call.id, question_id=question_id)
+        )
 
     def ask_nth(self, n: int) -> bool:
         """Ask the n-th listed question (0-based), as the number keys do."""
@@ -277,7 +307,7 @@ class CallPanel(QWidget):
         if call is None:
             return False
         if incident_id is None:
-            item = self.nearby.currentItem()
+            item: QListWidgetItem | None = self.nearby.currentItem()
             if item is None or not item.isSelected():
                 item = self.nearby.item(0) if self.nearby.count() else None
             incident_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
@@ -338,6 +368,15 @@ class CallPanel(QWidget):
         self._draw_links(call, now)
         self._update_buttons()
 
+    def _scrolled(self, value: int) -> None:
+        """The trainee scrolled: follow new lines only while the view is at the end."""
+        self._stick_to_end = value >= self.transcript.verticalScrollBar().maximum() - 2
+
+    def _keep_end(self, _low: int, high: int) -> None:
+        """The text grew or the box shrank: stay on the last line if we were on it."""
+        if self._stick_to_end:
+            self.transcript.verticalScrollBar().setValue(high)
+
     def _draw_transcript(self, call_id: str | None) -> None:
         lines = self.ctx.live.transcripts.get(call_id or "", [])
         if call_id != self._shown_call:
@@ -350,6 +389,7 @@ class CallPanel(QWidget):
         for line in lines[self._shown_lines :]:
             self.transcript.append(self._line_html(line, start))
         self._shown_lines = len(lines)
+        self._stick_to_end = True
         bar = self.transcript.verticalScrollBar()
         bar.setValue(bar.maximum())
 
@@ -380,10 +420,6 @@ class CallPanel(QWidget):
             return
         self._question_state = state
         self._question_ids = [q for q in ids if q != pending]
-        for b in self.question_buttons:
-            self._questions_layout.removeWidget(b)
-            b.deleteLater()
-        self.question_buttons = []
         if call is None:
             self.questions_label.setText("Triage questions")
         elif pending is not None:
@@ -394,19 +430,24 @@ class CallPanel(QWidget):
             self.questions_label.setText("Triage questions: none left to ask")
         else:
             self.questions_label.setText("Triage questions (press the number; * = recommended)")
-        for i, qid in enumerate(self._question_ids):
-            key = QUESTION_KEYS[i] if i < len(QUESTION_KEYS) else " "
+        self._question_ids = self._question_ids[: len(self._pool)]
+        self.question_buttons = []
+        for i, b in enumerate(self._pool):
+            if i >= len(self._question_ids):
+                b.hide()
+                continue
+            qid = self._question_ids[i]
             star = "  *" if qid == recommended else ""
-            b = WrapButton(f"{key}   {protocol.questions[qid].text}{star}", self._questions_host)
-            b.setObjectName("questionRecommended" if qid == recommended else "question")
+            b.set_label_text(f"{QUESTION_KEYS[i]}   {protocol.questions[qid].text}{star}")
+            name = "questionRecommended" if qid == recommended else "question"
+            if b.objectName() != name:
+                b.setObjectName(name)
+                b.style().unpolish(b)
+                b.style().polish(b)
             b.setProperty("question_id", qid)
-            b.clicked.connect(lambda _=False, q=qid: self.ask(q))
             b.setEnabled(self.ctx.can_handle and pending is None)
-            self._questions_layout.insertWidget(i, b)
+            b.show()
             self.question_buttons.append(b)
-        width = self.questions_scroll.viewport().width() - 4
-        for b in self.question_buttons:
-            b._fit(width)
 
     def _draw_recommendation(self, call: Call | None) -> None:
         if call is None:
@@ -454,7 +495,9 @@ class CallPanel(QWidget):
             inc = e.incidents[iid]
             complaint = complaints.get(inc.complaint, inc.complaint)
             age = mmss(now - inc.t_open)
-            text = f"{iid}  {inc.category}  {complaint}  -  {distance_text(d)} away, opened {age} ago"
+            text = (
+                f"{iid}  {inc.category}  {complaint}  -  {distance_text(d)} away, opened {age} ago"
+            )
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, iid)
             item.setToolTip(text)
@@ -465,7 +508,9 @@ class CallPanel(QWidget):
         if call is None:
             self.link_label.setText("Open incidents within 1 km of the caller")
         elif n:
-            self.link_label.setText(f"{n} open incident{'s' if n != 1 else ''} within 1 km: a duplicate?")
+            self.link_label.setText(
+                f"{n} open incident{'s' if n != 1 else ''} within 1 km: a duplicate?"
+            )
         else:
             self.link_label.setText("No open incident within 1 km of the caller")
 

@@ -91,7 +91,9 @@ class DeskContext(QObject):
     def submit(self, command: cmd.Command) -> bool:
         """Send a trainee command to the engine now; False (and a status message) if refused."""
         if self.autopilot is not None:
-            self.say(f"the autopilot ({self.autopilot}) has the seat: your commands are off", "warning")
+            self.say(
+                f"the autopilot ({self.autopilot}) has the seat: your commands are off", "warning"
+            )
             return False
         self.commands_sent += 1
         accepted = self.engine.submit(command)
@@ -105,4 +107,7 @@ class DeskContext(QObject):
 
     def _on_rejection(self, rejection: Rejection) -> None:
         words = rejection.command.replace("_", " ")
-        self.message.emit(f"Refused ({words}): {rejection.reason}", "error")
+        if self.autopilot is not None:
+            self.message.emit(f"Autopilot refused ({words}): {rejection.reason}", "warning")
+        else:
+            self.message.emit(f"Refused ({words}): {rejection.reason}", "error")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim.state import CATEGORY_RANK, EN_ROUTE_STATUSES, Incident, Vehicle
+from ambsim_gui.ui.boards import incident_status
 from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.formatting import (
     CATEGORY_CSS,
@@ -30,6 +31,14 @@ from ambsim_gui.ui.formatting import (
 )
 from ambsim_gui.ui.live import TRAINEE
 from ambsim_gui.ui.table_model import KeyedTable, Row, cell
+
+_STATUS_WORDS = {
+    "queued": "waiting for a vehicle",
+    "needs DCA": "needs a DCA to convey",
+    "hub": "on the clinical hub's stack",
+    "call-back": "a clinician is calling back",
+    "assigned": "vehicle on its way",
+}
 
 MAX_CANDIDATES = 40
 """The nearest this many candidates are listed (all of them in assessment mode)."""
@@ -72,7 +81,7 @@ class DispatchPanel(QWidget):
         layout.addLayout(queue_head)
         self.queue = KeyedTable(self.QUEUE_HEADERS, self)
         self.queue.setObjectName("dispatchQueue")
-        self.queue.set_column_widths([80, 44, 160, 62])
+        self.queue.set_column_widths([80, 44, 160, 64, 56], stretch=2)
         self.queue.key_selected.connect(ctx.select_incident)
         layout.addWidget(self.queue, 3)
 
@@ -167,12 +176,14 @@ class DispatchPanel(QWidget):
 
     def _can_act(self) -> bool:
         if not self.ctx.dispatches:
-            self.ctx.say("You are a call handler: the virtual dispatchers allocate vehicles", "warning")
+            self.ctx.say(
+                "You are a call handler: the virtual dispatchers allocate vehicles", "warning"
+            )
             return False
         return True
 
     def dispatch(self, vehicle_id: str, incident_id: str) -> bool:
-        """Send ``vehicle_id`` to ``incident_id``: a dispatch, or a diversion when it is en route."""
+        """Send ``vehicle_id`` to ``incident_id``: a dispatch, or a diversion if it is en route."""
         if not self._can_act():
             return False
         v = self.ctx.engine.vehicles.get(vehicle_id)
@@ -181,7 +192,9 @@ class DispatchPanel(QWidget):
                 seat=TRAINEE, vehicle_id=vehicle_id, incident_id=incident_id
             )
         else:
-            command = cmd.DispatchVehicle(seat=TRAINEE, vehicle_id=vehicle_id, incident_id=incident_id)
+            command = cmd.DispatchVehicle(
+                seat=TRAINEE, vehicle_id=vehicle_id, incident_id=incident_id
+            )
         ok = self.ctx.submit(command)
         if ok:
             self._user_picked = None
@@ -229,7 +242,8 @@ class DispatchPanel(QWidget):
         if vid is None:
             inc = self.incident()
             en_route = [
-                v for v in (inc.vehicles if inc else [])
+                v
+                for v in (inc.vehicles if inc else [])
                 if self.ctx.engine.vehicles[v].status in EN_ROUTE_STATUSES
             ]
             vid = en_route[0] if len(en_route) == 1 else None
@@ -280,19 +294,19 @@ class DispatchPanel(QWidget):
 
         rows = []
         queue = e.dispatch_queue()
-        for inc in queue:
-            clock, _ = live.response_clock(inc.id, inc.category, now)
-            rag = clock_rag(clock, self.ctx.regime.standard_for(inc.category))
-            complaint = self.ctx.protocol.complaints.get(inc.complaint, inc.complaint)
+        for waiting in queue:
+            clock, _ = live.response_clock(waiting.id, waiting.category, now)
+            rag = clock_rag(clock, self.ctx.regime.standard_for(waiting.category))
+            complaint = self.ctx.protocol.complaints.get(waiting.complaint, waiting.complaint)
             rows.append(
                 Row(
-                    inc.id,
+                    waiting.id,
                     (
-                        cell(inc.id, bold=True),
-                        cell(inc.category, bold=True),
+                        cell(waiting.id, bold=True),
+                        cell(waiting.category, bold=True),
                         cell(complaint),
                         cell(mmss(clock), background=RAG_BACKGROUNDS[rag], align_right=True),
-                        cell(inc.needs if inc.needs != "any" else "any"),
+                        cell(waiting.needs if waiting.needs != "any" else "any"),
                     ),
                 )
             )
@@ -301,10 +315,9 @@ class DispatchPanel(QWidget):
             f"Waiting for a vehicle: {len(queue)}" if queue else "Waiting for a vehicle: none"
         )
 
-        inc = self.incident()
+        inc: Incident | None = self.incident()
         if inc is not None and inc.status != "open":
             self.incident_label.setText(f"{inc.id} is closed ({inc.outcome or 'done'}).")
-            inc = None
             self.assigned.set_rows([])
             self._set_candidates([])
         elif inc is None:
@@ -324,13 +337,12 @@ class DispatchPanel(QWidget):
         standard = self.ctx.regime.standard_for(inc.category)
         complaint = self.ctx.protocol.complaints.get(inc.complaint, inc.complaint)
         colour = CATEGORY_CSS.get(inc.category, "#000000")
-        state = "queued" if inc.queued else "on the clinical hub" if inc.on_hub else "assigned"
-        needs = " - needs a DCA to convey" if inc.needs == "DCA" and inc.queued else ""
+        state = _STATUS_WORDS.get(incident_status(self.ctx, inc), incident_status(self.ctx, inc))
         self.incident_label.setText(
             f'<b>{inc.id}</b> <b style="color:{colour};">{inc.category}</b> '
             f"{html.escape(complaint)} ({html.escape(inc.code)}), {html.escape(inc.area)}<br>"
             f"Clock {mmss(clock)}{' (stopped)' if stopped else ''} against "
-            f"{standard.describe()}; {state}{needs}"
+            f"{standard.describe()}; {state}"
         )
         rows = []
         for vid in inc.vehicles:
@@ -350,7 +362,9 @@ class DispatchPanel(QWidget):
         self.assigned.set_rows(rows)
         self._set_candidates(self.candidates_for(inc), inc)
 
-    def _set_candidates(self, found: list[tuple[Vehicle, float]], inc: Incident | None = None) -> None:
+    def _set_candidates(
+        self, found: list[tuple[Vehicle, float]], inc: Incident | None = None
+    ) -> None:
         e = self.ctx.engine
         hide = self.ctx.assessment
         if hide:

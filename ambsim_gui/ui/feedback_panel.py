@@ -74,7 +74,9 @@ class KpiPanel(QWidget):
 
     HEADERS = ("Measure", "So far", "Standard / reference")
 
-    def __init__(self, ctx: DeskContext, metrics: ShiftMetrics, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: DeskContext, metrics: ShiftMetrics, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.metrics = metrics
@@ -84,9 +86,11 @@ class KpiPanel(QWidget):
         self.summary.setObjectName("kpiSummary")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.table = KeyedTable(self.HEADERS, self)
+        self.table = KeyedTable(self.HEADERS, self, wrap=True)
         self.table.setObjectName("kpiTable")
-        self.table.set_column_widths([150, 190])
+        self.table.selectable = False
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.set_column_widths([118, 150])
         layout.addWidget(self.table, 1)
         self.report: MetricsReport | None = None
         self.refresh()
@@ -125,7 +129,9 @@ class KpiPanel(QWidget):
                     cell("Hear and treat", bold=True),
                     cell(
                         "-" if ht is None else f"{ht:.1%} of {o.incidents} incidents",
-                        background=RAG_BACKGROUNDS[range_rag(ht, low, high) if o.closed else "none"],
+                        background=RAG_BACKGROUNDS[
+                            range_rag(ht, low, high) if o.closed else "none"
+                        ],
                     ),
                     cell(f"trusts {low:.1%} to {high:.1%}"),
                 ),
@@ -133,9 +139,16 @@ class KpiPanel(QWidget):
         )
         u = r.unnecessary_dispatches
         share = "" if u.share_of_dispatches is None else f" ({u.share_of_dispatches:.0%})"
-        u_rag = "none" if not r.dispatches else (
-            "green" if (u.share_of_dispatches or 0) <= 0.05
-            else "amber" if (u.share_of_dispatches or 0) <= 0.15 else "red"
+        u_rag = (
+            "none"
+            if not r.dispatches
+            else (
+                "green"
+                if (u.share_of_dispatches or 0) <= 0.05
+                else "amber"
+                if (u.share_of_dispatches or 0) <= 0.15
+                else "red"
+            )
         )
         rows.append(
             Row(
@@ -143,7 +156,10 @@ class KpiPanel(QWidget):
                 (
                     cell("Unnecessary dispatches", bold=True),
                     cell(f"{u.total} of {r.dispatches}{share}", background=RAG_BACKGROUNDS[u_rag]),
-                    cell(f"duplicate {u.duplicate}, stood down {u.stood_down}, avoidable {u.avoidable}"),
+                    cell(
+                        f"duplicate {u.duplicate}, stood down {u.stood_down},"
+                        f" avoidable {u.avoidable}"
+                    ),
                 ),
             )
         )
@@ -181,7 +197,9 @@ class KpiPanel(QWidget):
                 (
                     cell("Handover", bold=True),
                     cell(
-                        "-" if h.count == 0 else f"mean {mmss(h.mean_s)}, {h.over_30_min or 0:.0%} over 30 min",
+                        "-"
+                        if h.count == 0
+                        else f"mean {mmss(h.mean_s)}, {h.over_30_min or 0:.0%} over 30 min",
                         background=RAG_BACKGROUNDS[target_rag(h.mean_s, 15 * 60.0, slack=2.0)],
                     ),
                     cell("within 15 min, none over 30"),
@@ -218,7 +236,8 @@ class FeedbackList(QWidget):
         layout.addWidget(self.list, 1)
         self.records: list[CallFeedback] = []
 
-    def add(self, record: CallFeedback) -> None:
+    def add(self, record: CallFeedback, *, toast: bool = True) -> None:
+        """List ``record`` if it is one of the trainee's calls (and announce it for a toast)."""
         if record.seat != TRAINEE:
             return
         self.records.append(record)
@@ -229,7 +248,8 @@ class FeedbackList(QWidget):
         self.list.insertItem(0, item)
         good = sum(1 for r in self.records if r.good)
         self.summary.setText(f"{len(self.records)} of your calls closed; {good} handled ideally.")
-        self.card.emit(text, record.good)
+        if toast:
+            self.card.emit(text, record.good)
 
 
 class DebriefDialog(QDialog):

@@ -64,6 +64,16 @@ def distance_text(metres: float) -> str:
     return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
 
 
+def short_standard(standard: Standard) -> str:
+    """A standard in minutes, in a few characters for a board: mean / 90th centile ("7 / 15",
+    "- / 120") or share within a time ("75% 8")."""
+    if standard.within_s is not None and standard.share is not None:
+        return f"{standard.share:.0%} {standard.within_s / 60:g}"
+    mean = "-" if standard.mean_s is None else f"{standard.mean_s / 60:g}"
+    p90 = "-" if standard.p90_s is None else f"{standard.p90_s / 60:g}"
+    return f"{mean} / {p90}"
+
+
 def wait_rag(waited_s: float) -> str:
     """A ringing call's colour by its wait: green, then amber after 10 s, red after 30 s."""
     if waited_s > CALL_RED_S:

@@ -116,6 +116,7 @@ class DeskProjection:
         self.dirty: set[str] = {"calls", "incidents", "vehicles", "hub", "hospitals", "call"}
         self.events_seen = 0
         self._call_arrived: dict[str, float] = {}
+        self._clock_cache: dict[str, tuple[str, float, float | None]] = {}
         self.on_rejection: Callable[[Rejection], None] | None = None
         self._handlers: dict[type[ev.Event], Callable[[ev.Event], None]] = {
             ev.CallArrived: self._arrived,  # type: ignore[dict-item]
@@ -134,6 +135,7 @@ class DeskProjection:
             ev.VehicleStoodDown: self._stood_down,  # type: ignore[dict-item]
             ev.CommandRejected: self._rejected,  # type: ignore[dict-item]
             ev.HandoverCompleted: self._handover,  # type: ignore[dict-item]
+            ev.IncidentCategoryChanged: self._recategorised,  # type: ignore[dict-item]
             ev.ShiftEnded: self._ended,  # type: ignore[dict-item]
         }
 
@@ -188,10 +190,10 @@ class DeskProjection:
         self.triage[e.call_id] = e
         if self._mine(e.call_id):
             if e.category is None:
-                text = "Protocol: not enough information yet"
+                text = "not enough information yet"
             else:
                 done = "complete" if e.complete else "provisional"
-                text = f"Protocol recommends {e.category}: {e.code} {e.label} ({done})"
+                text = f"recommends {e.category}: {e.code} {e.label} ({done})"
             self._say(e.call_id, e.t, "protocol", text)
 
     def _category(self, e: ev.CategorySet) -> None:
@@ -222,8 +224,12 @@ class DeskProjection:
             category_set=cat.t if cat is not None else None,
         )
 
+    def _recategorised(self, e: ev.IncidentCategoryChanged) -> None:
+        self._clock_cache.pop(e.incident_id, None)
+
     def _assigned(self, e: ev.VehicleAssigned) -> None:
         self.due_on_scene[e.vehicle_id] = e.t + e.eta_s
+        self._clock_cache.pop(e.incident_id, None)
         clock = self.clocks.get(e.incident_id)
         if clock is not None and clock.first_assigned is None:
             clock.first_assigned = e.t
@@ -231,6 +237,7 @@ class DeskProjection:
     def _vehicle_arrived(self, e: ev.VehicleArrived) -> None:
         self.drives.pop(e.vehicle_id, None)
         self.due_on_scene.pop(e.vehicle_id, None)
+        self._clock_cache.pop(e.incident_id, None)
         clock = self.clocks.get(e.incident_id)
         if clock is None:
             return
@@ -242,6 +249,7 @@ class DeskProjection:
             clock.rrv_arrivals.setdefault(e.vehicle_id, e.t)
 
     def _outcome(self, e: ev.PatientOutcome) -> None:
+        self._clock_cache.pop(e.incident_id, None)
         clock = self.clocks.get(e.incident_id)
         if clock is None or e.outcome != "see_and_treat":
             return
@@ -277,13 +285,19 @@ class DeskProjection:
     # --- questions the panels ask -------------------------------------------------------
 
     def response_clock(self, incident_id: str, category: str, now: float) -> tuple[float, bool]:
-        """(seconds on the response clock, whether it has stopped) for an open incident."""
-        clock = self.clocks.get(incident_id)
-        if clock is None:
-            return 0.0, False
-        times = clock.times(category)
-        start = self.regime.clock_start(times)
-        stop = self.regime.clock_stop(times)
+        """(seconds on the response clock, whether it has stopped) for an open incident.
+
+        The clock's start and stop are cached per incident until an event moves them.
+        """
+        cached = self._clock_cache.get(incident_id)
+        if cached is None or cached[0] != category:
+            clock = self.clocks.get(incident_id)
+            if clock is None:
+                return 0.0, False
+            times = clock.times(category)
+            cached = (category, self.regime.clock_start(times), self.regime.clock_stop(times))
+            self._clock_cache[incident_id] = cached
+        _, start, stop = cached
         if stop is not None:
             return max(0.0, stop - start), True
         return max(0.0, now - start), False

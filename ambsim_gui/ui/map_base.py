@@ -3,15 +3,23 @@
 `BaseMap` holds these items in a scene of their own that the map view paints as its cached
 background (`QGraphicsView.CacheBackground`), so the 78k-edge metropolitan road net costs a
 pixmap copy per frame, and is re-stroked only when the zoom changes or a pan uncovers new ground.
-Minor roads are hidden or shown by `set_scale` when the zoom crosses their threshold.
+Each road class's path is also cut into square tiles (`RoadLayer`), so a pan that uncovers a
+strip strokes only the tiles it touches, not the whole city. Minor roads are hidden or shown by
+`set_scale` when the zoom crosses their threshold.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QPainterPath, QPolygonF
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsScene
+from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPolygonF
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsPolygonItem,
+    QGraphicsScene,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from ambsim_gui.geo.network import RoadNetwork
 from ambsim_gui.ui import map_style as S
@@ -39,6 +47,51 @@ def segments_path(segments: np.ndarray) -> QPainterPath:
     return path
 
 
+#: Road tiles per side of the map: a pan strip or a zoomed-in view strokes only the tiles it
+#: touches.
+TILES_PER_SIDE = 12
+
+
+class RoadLayer(QGraphicsPathItem):
+    """All roads of one class: one item whose `path()` is the whole class, painted tile by
+    tile so only the tiles in the painter's clip are stroked."""
+
+    def __init__(self, segments: np.ndarray, extent: QRectF) -> None:
+        super().__init__()
+        seg = np.asarray(segments, dtype=np.float64).reshape(-1, 4)
+        size = max(extent.width(), extent.height(), 1.0) / TILES_PER_SIDE
+        mid_x = (seg[:, 0] + seg[:, 2]) / 2 - extent.left()
+        mid_y = -(seg[:, 1] + seg[:, 3]) / 2 - extent.top()
+        key = np.floor(mid_x / size).astype(np.int64) * 100_003 + np.floor(
+            mid_y / size).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        keys = key[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], len(keys)]
+        self.tiles: list[tuple[QRectF, QPainterPath]] = []
+        whole = QPainterPath()
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            path = segments_path(seg[order[a:b]])
+            self.tiles.append((path.boundingRect(), path))
+            whole.addPath(path)
+        self.setPath(whole)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        pen = self.pen()
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        clip = painter.clipBoundingRect() if painter.hasClipping() else QRectF()
+        if clip.isEmpty():
+            clip = option.exposedRect if not option.exposedRect.isEmpty() else self.boundingRect()
+        scale = abs(painter.worldTransform().m11()) or 1.0
+        margin = (pen.widthF() + 2.0) / scale  # cosmetic width, in scene units
+        clip = clip.adjusted(-margin, -margin, margin, margin)
+        for rect, path in self.tiles:
+            if rect.intersects(clip):
+                painter.drawPath(path)
+
+
 class BaseMap(QObject):
     """The areas and roads of one road network, in their own `QGraphicsScene`."""
 
@@ -52,27 +105,30 @@ class BaseMap(QObject):
         self._minor_visible: bool | None = None
 
         border = S.cosmetic_pen(S.AREA_BORDER, 1.0, Qt.PenStyle.DashLine)
-        for area in network.areas:
+        n_areas = len(network.areas)
+        for i, area in enumerate(network.areas):
             poly = QPolygonF([QPointF(x, -y) for x, y in area.polygon.exterior.coords[:-1]])
             item = QGraphicsPolygonItem(poly)
             item.setBrush(QBrush(S.AREA_FILL.get(area.kind, S.AREA_FILL_OTHER)))
             item.setPen(border)
-            item.setZValue(0.0)
+            item.setZValue(float(n_areas - i))  # earlier areas own any overlap: on top
             self.scene.addItem(item)
             self.area_items.append(item)
 
+        x0, y0, x1, y1 = network.bounds
+        extent = QRectF(x0, -y1, x1 - x0, y1 - y0)
         for cname, segments in network.segments_by_class().items():
             if len(segments) == 0:
                 continue
             colour, width, z = S.ROAD_STYLE.get(cname, S.ROAD_DEFAULT)
-            item = QGraphicsPathItem(segments_path(segments))
+            item = RoadLayer(segments, extent)
             pen = S.cosmetic_pen(colour, width)
             if cname == "lane":
                 pen.setStyle(Qt.PenStyle.DashLine)
                 pen.setCapStyle(Qt.PenCapStyle.FlatCap)
             item.setPen(pen)
             item.setBrush(Qt.BrushStyle.NoBrush)
-            item.setZValue(10.0 + z)
+            item.setZValue(n_areas + 10.0 + z)
             item.setToolTip(cname)
             self.scene.addItem(item)
             self.road_items[cname] = item

@@ -1,7 +1,8 @@
 """The map's symbols, built from stock Qt items so Qt paints them without calling into Python.
 
 Each class wraps a few `QGraphicsItem`s (a glyph that keeps its pixel size whatever the zoom,
-plus a text label on a box) and offers the handful of setters the map view calls when the
+cached by Qt as a pixmap, plus a text label on a box rendered once into a shared pixmap) and
+offers the handful of setters the map view calls when the
 engine's state changes: a vehicle's status or stand-by offset, an incident's category and age,
 a caller's place and uncertainty, a hospital's handover queue. Items carry a (kind, id) tag
 (`TAG_KIND`, `TAG_ID`) that the view uses to tell what was clicked or dropped on. The legend
@@ -10,15 +11,27 @@ overlay lives here too.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QPainter,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QGraphicsPixmapItem,
     QGraphicsPolygonItem,
     QGraphicsRectItem,
     QGraphicsScene,
-    QGraphicsSimpleTextItem,
     QLabel,
     QWidget,
 )
@@ -29,6 +42,9 @@ TAG_KIND = 0
 TAG_ID = 1
 IGNORES_TRANSFORMS = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
 NO_PEN = QPen(Qt.PenStyle.NoPen)
+#: Symbols are small and mostly only move: Qt keeps each one as a pixmap and blits it, which
+#: makes a frame of the metropolitan map about three times cheaper than stroking every symbol.
+CACHED = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 def tag(item: QGraphicsItem, kind: str | None, item_id: str | None) -> None:
@@ -52,9 +68,51 @@ def _pen(colour: QColor, width: float) -> QPen:
     return pen
 
 
+_PIXMAPS: dict[tuple[object, ...], QPixmap] = {}
+_PIXMAP_CACHE_MAX = 4000
+
+
+def label_pixmap(
+    text: str, font: QFont, fg: QColor, bg: QColor, border: QColor | None,
+    pad: tuple[float, float],
+) -> QPixmap:
+    """A text on a box, rendered once and shared by every label showing the same thing."""
+    key = (text, font.key(), fg.rgba(), bg.rgba(), border.rgba() if border else None, pad)
+    pixmap = _PIXMAPS.get(key)
+    if pixmap is not None:
+        return pixmap
+    metrics = QFontMetricsF(font)
+    px, py = pad
+    w = math.ceil(metrics.horizontalAdvance(text) + 2 * px)
+    h = math.ceil(metrics.height() + 2 * py)
+    app = QGuiApplication.instance()
+    dpr = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+    pixmap = QPixmap(max(1, round(w * dpr)), max(1, round(h * dpr)))
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    if border is not None:
+        painter.setPen(_pen(border, 1.0))
+        painter.setBrush(QBrush(bg))
+        painter.drawRect(QRectF(0.5, 0.5, w - 1.0, h - 1.0))
+    else:
+        painter.fillRect(QRectF(0, 0, w, h), bg)
+    painter.setFont(font)
+    painter.setPen(fg)
+    painter.drawText(QPointF(px, py + metrics.ascent()), text)
+    painter.end()
+    if len(_PIXMAPS) >= _PIXMAP_CACHE_MAX:
+        _PIXMAPS.clear()
+    _PIXMAPS[key] = pixmap
+    return pixmap
+
+
 class Label:
-    """A short text on a box, placed in pixels relative to its parent item (or, top-level,
-    at a scene point with a fixed pixel size)."""
+    """A short text on a box: one pixmap item (Qt blits it; drawing text item by item every
+    frame costs several times more), placed in pixels relative to its parent item, or,
+    top-level, at a scene point at a fixed pixel size."""
 
     def __init__(
         self,
@@ -65,23 +123,22 @@ class Label:
         border: QColor | None = None,
         pad: tuple[float, float] = (3.0, 1.0),
     ) -> None:
-        self.box = QGraphicsRectItem(parent)
-        self.box.setPen(_pen(border, 1.0) if border is not None else NO_PEN)
-        self.box.setBrush(QBrush(bg))
+        self.item = QGraphicsPixmapItem(parent)
+        self.item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
         if parent is None:
-            self.box.setFlag(IGNORES_TRANSFORMS)
-        self.text = QGraphicsSimpleTextItem(self.box)
-        self.text.setFont(font)
-        self.text.setBrush(QBrush(fg))
+            self.item.setFlag(IGNORES_TRANSFORMS)
+        self._font = font
+        self._fg, self._bg, self._border = fg, bg, border
         self._pad = pad
         self._value: str | None = None
+        self._size = (0.0, 0.0)
+        self._bounds = (0.0, 0.0, 0.0, 0.0)
         self._place: tuple[float, float, str, str] = (0.0, 0.0, "left", "center")
 
     def set_text(self, value: str) -> None:
         if value != self._value:
             self._value = value
-            self.text.setText(value)
-            self._layout()
+            self._render()
 
     @property
     def value(self) -> str:
@@ -94,23 +151,48 @@ class Label:
             self._place = place
             self._layout()
 
-    def set_colours(self, fg: QColor, bg: QColor) -> None:
-        self.text.setBrush(QBrush(fg))
-        self.box.setBrush(QBrush(bg))
+    def set_colours(self, fg: QColor, bg: QColor, border: QColor | None = None) -> None:
+        if (fg, bg, border) != (self._fg, self._bg, self._border):
+            self._fg, self._bg, self._border = fg, bg, border
+            if self._value is not None:
+                self._render()
+
+    def _render(self) -> None:
+        pixmap = label_pixmap(self.value, self._font, self._fg, self._bg, self._border, self._pad)
+        self.item.setPixmap(pixmap)
+        size = pixmap.deviceIndependentSize()
+        self._size = (size.width(), size.height())
+        self._layout()
 
     def _layout(self) -> None:
-        br = self.text.boundingRect()
-        px, py = self._pad
-        w, h = br.width() + 2 * px, br.height() + 2 * py
-        dx, dy, ha, va = self._place
-        ox = dx if ha == "left" else dx - w / 2 if ha == "center" else dx - w
-        oy = dy if va == "top" else dy - h / 2 if va == "center" else dy - h
-        self.box.setRect(QRectF(ox, oy, w, h))
-        self.text.setPos(ox + px, oy + py)
+        self._bounds = self.bounds_at(*self._place)
+        self.item.setOffset(self._bounds[0], self._bounds[1])
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """Width and height of the box in pixels."""
+        return self._size
+
+    def bounds_at(self, dx: float, dy: float, h_align: str, v_align: str
+                  ) -> tuple[float, float, float, float]:
+        """Where the box would be if placed so (see `place`), as left, top, right, bottom."""
+        w, h = self._size
+        ox = dx if h_align == "left" else dx - w / 2 if h_align == "center" else dx - w
+        oy = dy if v_align == "top" else dy - h / 2 if v_align == "center" else dy - h
+        return (ox, oy, ox + w, oy + h)
+
+    def rect(self) -> QRectF:
+        """The box in its item's coordinates (pixels from the anchor)."""
+        x0, y0, x1, y1 = self._bounds
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The box as (left, top, right, bottom) pixels from the anchor."""
+        return self._bounds
 
     def set_visible(self, visible: bool) -> None:
-        if self.box.isVisible() != visible:
-            self.box.setVisible(visible)
+        if self.item.isVisible() != visible:
+            self.item.setVisible(visible)
 
 
 class VehicleGlyph:
@@ -130,6 +212,7 @@ class VehicleGlyph:
         else:
             self.item = QGraphicsRectItem()
         self.item.setFlag(IGNORES_TRANSFORMS)
+        self.item.setCacheMode(CACHED)
         self.item.setZValue(S.Z_VEHICLE)
         self.item.setPen(_pen(S.OUTLINE, 1.2))
         self.item.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -138,6 +221,7 @@ class VehicleGlyph:
         self.halo: QGraphicsEllipseItem | None = None
         self.status = ""
         self.offset = (float("nan"), 0.0)
+        self.label_left = False
         self.set_offset(0.0, 0.0)
         scene.addItem(self.item)
         tag(self.item, "vehicle", vehicle_id)
@@ -147,10 +231,12 @@ class VehicleGlyph:
             self.status = status
             self.item.setBrush(QBrush(S.status_colour(status)))
 
-    def set_offset(self, dx: float, dy: float) -> None:
-        if (dx, dy) == self.offset:
+    def set_offset(self, dx: float, dy: float, label_left: bool = False) -> None:
+        """Shift the symbol (dx, dy) pixels; the call sign goes on its right, or its left."""
+        if (dx, dy, label_left) == self.offset + (self.label_left,):
             return
         self.offset = (dx, dy)
+        self.label_left = label_left
         r = S.VEHICLE_SIZE / 2
         if isinstance(self.item, QGraphicsPolygonItem):
             r += 1.5
@@ -160,7 +246,10 @@ class VehicleGlyph:
             )
         else:
             self.item.setRect(QRectF(dx - r, dy - r, 2 * r, 2 * r))
-        self.label.place(dx + r + 3.0, dy, "left", "center")
+        if label_left:
+            self.label.place(dx - r - 3.0, dy, "right", "center")
+        else:
+            self.label.place(dx + r + 3.0, dy, "left", "center")
         if self.halo is not None:
             self._place_halo()
 
@@ -170,6 +259,7 @@ class VehicleGlyph:
             self.halo.setPen(_pen(S.SELECTION_COLOUR, 3.0))
             self.halo.setBrush(Qt.BrushStyle.NoBrush)
             self.halo.setFlag(QGraphicsItem.GraphicsItemFlag.ItemStacksBehindParent)
+            self.halo.setCacheMode(CACHED)
             tag(self.halo, "vehicle", self.vehicle_id)
             self._place_halo()
         if self.halo is not None:
@@ -189,39 +279,65 @@ class VehicleGlyph:
 
 class IncidentMarker:
     """An open incident: a dot coloured by category with a "C2 14m" tag. Pooled: `bind`
-    points a marker at another incident instead of creating a new one."""
+    points a marker at another incident instead of creating a new one. The tag goes on the
+    right of the dot, or, when that spot is taken, on its left, above, below or at a corner
+    (`PLACEMENTS`, chosen by the map view). The tag is an item of its own, stacked above the
+    vehicles so a passing ambulance never hides an incident's category and age; it stays
+    hidden until the view places it."""
+
+    PLACEMENTS: tuple[tuple[float, float, str, str], ...] = (
+        (S.INCIDENT_SIZE / 2 + 3.0, 0.0, "left", "center"),
+        (-S.INCIDENT_SIZE / 2 - 3.0, 0.0, "right", "center"),
+        (0.0, -S.INCIDENT_SIZE / 2 - 2.0, "center", "bottom"),
+        (0.0, S.INCIDENT_SIZE / 2 + 2.0, "center", "top"),
+        (S.INCIDENT_SIZE / 2, -S.INCIDENT_SIZE / 2, "left", "bottom"),
+        (-S.INCIDENT_SIZE / 2, -S.INCIDENT_SIZE / 2, "right", "bottom"),
+        (S.INCIDENT_SIZE / 2, S.INCIDENT_SIZE / 2, "left", "top"),
+        (-S.INCIDENT_SIZE / 2, S.INCIDENT_SIZE / 2, "right", "top"),
+    )
 
     def __init__(self, scene: QGraphicsScene) -> None:
         r = S.INCIDENT_SIZE / 2
         self.item = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
         self.item.setFlag(IGNORES_TRANSFORMS)
+        self.item.setCacheMode(CACHED)
         self.item.setZValue(S.Z_INCIDENT)
         self.item.setPen(_pen(S.OUTLINE, 1.6))
         self.item.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.label = Label(self.item, S.font(11, bold=True), S.LABEL_TEXT, S.LABEL_BG, S.OUTLINE)
-        self.label.place(r + 3.0, 0.0, "left", "center")
+        self.label = Label(None, S.font(11, bold=True), S.LABEL_TEXT, S.LABEL_BG, S.OUTLINE)
+        self.label.place(*self.PLACEMENTS[0])
+        self.label.item.setZValue(S.Z_INCIDENT_TAG)
+        self.label.item.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.label.set_visible(False)
         self.ring = QGraphicsEllipseItem(-r - 5, -r - 5, 2 * r + 10, 2 * r + 10, self.item)
         self.ring.setPen(_pen(S.SELECTION_COLOUR, 3.0))
         self.ring.setBrush(Qt.BrushStyle.NoBrush)
         self.ring.setVisible(False)
+        self.ring.setCacheMode(CACHED)
         self.incident_id: str | None = None
         self.category: str | None = None
         self.age_min = -1
         scene.addItem(self.item)
+        scene.addItem(self.label.item)
 
     def bind(self, incident_id: str, x: float, y: float) -> None:
         self.incident_id = incident_id
         self.category = None
         self.age_min = -1
-        self.item.setPos(S.scene_point(x, y))
+        point = S.scene_point(x, y)
+        self.item.setPos(point)
+        self.label.item.setPos(point)
         tag(self.item, "incident", incident_id)
+        tag(self.label.item, "incident", incident_id)
         self.item.setVisible(True)
 
     def release(self) -> None:
         self.incident_id = None
         self.item.setVisible(False)
+        self.label.set_visible(False)
         self.ring.setVisible(False)
         tag(self.item, None, None)
+        tag(self.label.item, None, None)
 
     def set_category(self, category: str) -> bool:
         if category == self.category:
@@ -229,7 +345,7 @@ class IncidentMarker:
         self.category = category
         colour = S.category_colour(category)
         self.item.setBrush(QBrush(colour))
-        self.label.set_colours(S.CATEGORY_TEXT_COLOUR.get(category, S.WHITE), colour)
+        self.label.set_colours(S.CATEGORY_TEXT_COLOUR.get(category, S.WHITE), colour, S.OUTLINE)
         self.age_min = -1
         return True
 
@@ -254,6 +370,7 @@ class CallMarker:
         r = S.CALL_SIZE / 2
         self.item = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
         self.item.setFlag(IGNORES_TRANSFORMS)
+        self.item.setCacheMode(CACHED)
         self.item.setZValue(S.Z_CALL)
         self.item.setPen(_pen(S.CALL_COLOUR, 3.0))
         self.item.setBrush(QBrush(S.WHITE))
@@ -268,8 +385,7 @@ class CallMarker:
     def bind(self, call_id: str) -> None:
         self.call_id = call_id
         self.state = None
-        tag(self.item, "call", call_id)
-        tag(self.area, "call", call_id)
+        tag(self.item, "call", call_id)  # not the area: a click there pans the map
         self.item.setVisible(True)
         self.area.setVisible(True)
 
@@ -291,7 +407,6 @@ class CallMarker:
         self.item.setVisible(False)
         self.area.setVisible(False)
         tag(self.item, None, None)
-        tag(self.area, None, None)
 
 
 class HospitalGlyph:
@@ -304,17 +419,17 @@ class HospitalGlyph:
         r = S.HOSPITAL_SIZE / 2
         self.item = QGraphicsRectItem(-r, -r, 2 * r, 2 * r)
         self.item.setFlag(IGNORES_TRANSFORMS)
+        self.item.setCacheMode(CACHED)
         self.item.setZValue(S.Z_HOSPITAL)
         self.item.setPen(_pen(S.WHITE, 1.5))
         self.item.setPos(S.scene_point(x, y))
         self.item.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.letter = QGraphicsSimpleTextItem("H" if kind == "ed" else "U", self.item)
-        self.letter.setFont(S.font(13, bold=True))
-        self.letter.setBrush(QBrush(S.WHITE))
-        br = self.letter.boundingRect()
-        self.letter.setPos(-br.width() / 2, -br.height() / 2)
+        self.letter = Label(self.item, S.font(13, bold=True), S.WHITE, QColor(0, 0, 0, 0),
+                            pad=(0.0, 0.0))
+        self.letter.set_text("H" if kind == "ed" else "U")
+        self.letter.place(0.0, 0.0, "center", "center")
         self.name_label = Label(self.item, S.font(11, bold=True), S.HOSPITAL_COLOUR, S.LABEL_BG)
-        self.name_label.place(0.0, r + 2.0, "center", "top")
+        self.name_label.place(-r - 3.0, 0.0, "right", "center")
         self.badge = Label(self.item, S.font(11, bold=True), S.WHITE, S.BADGE_COLOUR, S.WHITE)
         self.badge.place(r - 3.0, -r + 3.0, "left", "bottom")
         self.state: tuple[int, bool] | None = None
@@ -335,7 +450,8 @@ class HospitalGlyph:
         self.badge.set_visible(waiting > 0)
         self.badge.set_text(str(waiting))
         alert = waiting >= S.BADGE_ALERT_AT
-        self.badge.set_colours(S.WHITE, S.BADGE_ALERT_COLOUR if alert else S.BADGE_COLOUR)
+        self.badge.set_colours(S.WHITE, S.BADGE_ALERT_COLOUR if alert else S.BADGE_COLOUR,
+                               S.WHITE)
         kind = "emergency department" if self.kind == "ed" else "urgent treatment centre"
         tip = f"{self.name} ({kind})\ncrews waiting at handover: {waiting}"
         if diverted:
@@ -350,14 +466,15 @@ class StationGlyph:
         r = S.STATION_SIZE / 2
         self.item = QGraphicsRectItem(-r, -r, 2 * r, 2 * r)
         self.item.setFlag(IGNORES_TRANSFORMS)
+        self.item.setCacheMode(CACHED)
         self.item.setZValue(S.Z_STATION)
         self.item.setPen(_pen(S.WHITE, 1.2))
         self.item.setBrush(QBrush(S.STATION_COLOUR))
         self.item.setPos(S.scene_point(x, y))
         self.item.setToolTip(f"{name} ambulance station")
-        self.label = Label(self.item, S.font(10), S.STATION_COLOUR, S.LABEL_BG)
+        self.label = Label(self.item, S.font(11), S.STATION_COLOUR, S.LABEL_BG)
         self.label.set_text(name)
-        self.label.place(0.0, r + 2.0, "center", "top")
+        self.label.place(-r - 3.0, 0.0, "right", "center")
         scene.addItem(self.item)
 
 

@@ -31,23 +31,21 @@ class Shortcut:
 
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("Space", "A"), "answer", "Answer the oldest ringing call", "Calls"),
-    *(
-        Shortcut((k,), f"ask_{i}", "", "Calls")
-        for i, k in enumerate("1234567890")
-    ),
+    *(Shortcut((k,), f"ask_{i}", "", "Calls") for i, k in enumerate("1234567890")),
     Shortcut(("Return", "Enter"), "accept", "Accept the protocol's category", "Calls", "Enter"),
-    *(
-        Shortcut((f"Ctrl+{i}",), f"category_C{i}", "", "Calls")
-        for i in range(1, 5)
-    ),
+    *(Shortcut((f"Ctrl+{i}",), f"category_C{i}", "", "Calls") for i in range(1, 5)),
     Shortcut(("S",), "send_to_dispatch", "Send the call to dispatch (opens an incident)", "Calls"),
     Shortcut(("H",), "refer_hub", "Refer the call to the clinical hub", "Calls"),
     Shortcut(("V",), "give_advice", "Give self-care advice (when the protocol allows)", "Calls"),
-    Shortcut(("R",), "refer_elsewhere", "Refer elsewhere: GP, 111, pharmacy (when allowed)", "Calls"),
+    Shortcut(
+        ("R",), "refer_elsewhere", "Refer elsewhere: GP, 111, pharmacy (when allowed)", "Calls"
+    ),
     Shortcut(("L",), "link", "Link the call to the selected (or nearest) open incident", "Calls"),
     Shortcut(("M",), "show_on_map", "Show the caller on the map", "Calls"),
     Shortcut(("N",), "next_incident", "Select the next most urgent incident waiting", "Dispatch"),
-    Shortcut(("D",), "dispatch", "Dispatch the selected (else the top suggested) vehicle", "Dispatch"),
+    Shortcut(
+        ("D",), "dispatch", "Dispatch the selected (else the top suggested) vehicle", "Dispatch"
+    ),
     Shortcut(("F",), "fit_map", "Fit the whole map in view", "Dispatch"),
     Shortcut(("P",), "pause", "Pause or resume the shift", "Time"),
     Shortcut(("+", "=", "]"), "faster", "Faster (1x to 64x)", "Time", "+ / ]"),
@@ -78,7 +76,9 @@ def help_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
-def install_shortcuts(window: QWidget, actions: Mapping[str, Callable[[], object]]) -> list[QShortcut]:
+def install_shortcuts(
+    window: QWidget, actions: Mapping[str, Callable[[], object]]
+) -> list[QShortcut]:
     """Bind every shortcut whose action is in ``actions`` to ``window`` (window-wide)."""
     made: list[QShortcut] = []
     for s in SHORTCUTS:
@@ -134,9 +134,14 @@ class HelpOverlay(QFrame):
     def toggle(self) -> None:
         self.set_shown(not self.isVisible())
 
+    def _cover(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(parent.rect())
+
     def set_shown(self, shown: bool) -> None:
         if shown:
-            self.setGeometry(self.parentWidget().rect())
+            self._cover()
             self.raise_()
             self.show()
         else:
@@ -144,7 +149,7 @@ class HelpOverlay(QFrame):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() == QEvent.Type.Resize and self.isVisible():
-            self.setGeometry(self.parentWidget().rect())
+            self._cover()
         return False
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API

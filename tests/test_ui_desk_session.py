@@ -129,9 +129,12 @@ def test_closing_the_desk_leaves_no_widget_behind(qtbot, county: World) -> None:
 
 def test_autopilot_runs_in_process_and_saves_a_screenshot(qapp, tmp_path: Path) -> None:
     shot = tmp_path / "desk.png"
+    session = tmp_path / "desk.ambsession"
     code = cli.main(
         [
             "desk",
+            "--record",
+            str(session),
             "--autopilot",
             "expert",
             "--speed",
@@ -143,6 +146,11 @@ def test_autopilot_runs_in_process_and_saves_a_screenshot(qapp, tmp_path: Path) 
         ]
     )
     assert code == 0
+    # every desk session is recorded, and the recording verifies
+    from ambsim_gui.record.verify import verify
+
+    assert session.is_file()
+    assert verify(session).ok
     image = QImage(str(shot))
     assert not image.isNull()
     assert (image.width(), image.height()) == (1600, 1000)
@@ -169,7 +177,7 @@ def test_no_subcommand_opens_the_desk_on_the_default_scenario(monkeypatch) -> No
 
     seen = {}
 
-    def fake_run_desk(world, options, *, title=None):  # type: ignore[no-untyped-def]
+    def fake_run_desk(world, options, *, title=None, loaded=None):  # type: ignore[no-untyped-def]
         seen["world"], seen["options"], seen["title"] = world, options, title
         return 0
 

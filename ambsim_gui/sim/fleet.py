@@ -504,7 +504,6 @@ class Fleet:
             )
         )
         blue = inc.category in ("C1", "C2")
-        router = e.router if blue else e.router_normal
         route = self._drive(v, self.route(v.node, hospital.node, blue=blue), 0.0, blue=blue)
         self._status(v, "to_hospital")
         yield e.env.timeout(float(route.duration_s))
@@ -603,7 +602,6 @@ class Fleet:
     def _set_off_home(self, v: Vehicle, node: int, delay: float) -> float:
         if node == v.home_node and delay <= 0:
             return 0.0
-        e = self.e
         route = self._drive(v, self.route(node, v.home_node, blue=False), delay, blue=False)
         self._status(v, "returning")
         return delay + float(route.duration_s)

@@ -191,3 +191,32 @@ def test_no_subcommand_opens_the_desk_on_the_default_scenario(monkeypatch) -> No
         ["desk", "x.yaml", "--role", "dispatcher", "--speed", "16", "--seed", "4", "--assessment"]
     )
     assert (opts.role, opts.speed, opts.seed, opts.assessment) == ("dispatcher", 16, 4, True)
+
+
+def test_instructor_injects_live_from_the_desk(qapp, qtbot) -> None:  # noqa: ANN001
+    from ambsim_gui.headless import build_from
+    from ambsim_gui.paths import DEFAULT_SCENARIO
+    from ambsim_gui.scenario.loader import load_scenario
+    from ambsim_gui.sim import events as ev
+    from ambsim_gui.sim.engine import Engine
+    from ambsim_gui.ui.desk import DeskWindow
+
+    engine = Engine(build_from(load_scenario(DEFAULT_SCENARIO)), policy="expert")
+    window = DeskWindow(engine, show_debrief=False)
+    qtbot.addWidget(window)
+    panel = window.instructor
+    panel.kind.setCurrentText("hospital_diversion")
+    panel.settings.setText('{hospital: "Anglebury Hospital", duration_min: 30}')
+    assert panel.apply()
+    assert engine.hospitals["Anglebury Hospital"].diverted
+    assert "Injected" in panel.result.text()
+    # the live inject is a command: a recording keeps it, a replay repeats it
+    assert engine.command_log[-1].command.seat == "instructor"
+    panel.kind.setCurrentText("road_closure")
+    panel.settings.setText("{roads: [No Such Road]}")
+    assert not panel.apply()
+    assert "No Such Road" in panel.result.text()
+    panel.settings.setText("{roads: [unclosed")
+    assert not panel.apply() and "not YAML" in panel.result.text()
+    assert any(isinstance(x, ev.InjectApplied) and x.live for x in engine.events)
+    window.shutdown()

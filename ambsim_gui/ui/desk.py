@@ -51,6 +51,7 @@ from ambsim_gui.ui.feedback_panel import (
     debrief_text,
 )
 from ambsim_gui.ui.formatting import clock_text
+from ambsim_gui.ui.instructor_panel import InstructorPanel
 from ambsim_gui.ui.live import TRAINEE
 from ambsim_gui.ui.map_view import MapView
 from ambsim_gui.ui.shortcuts import HelpOverlay, install_shortcuts
@@ -231,6 +232,8 @@ class DeskWindow(QMainWindow):
         self.feedback_tabs.setObjectName("feedbackTabs")
         self.feedback_tabs.addTab(self.kpis, "Live KPIs")
         self.feedback_tabs.addTab(self.feedback_list, "Your calls")
+        self.instructor = InstructorPanel(self.ctx.engine)
+        self.feedback_tabs.addTab(self.instructor, "Instructor")
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.boards)
         bottom.addWidget(self.feedback_tabs)

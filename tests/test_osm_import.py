@@ -309,3 +309,26 @@ def test_osmnx_engine(osm_file: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     assert sorted(set(net.edge_name.tolist())) == ["A35", "High Street"]
     assert sorted(net.edge_length_m.tolist()) == [170.0, 170.0, 300.0, 300.0]
     assert {p.name for p in net.points} >= {"Dorset County Hospital", "Minor Injuries Unit"}
+
+
+def test_import_osm_from_the_command_line(osm_file: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "cli_town.json"
+    result = subprocess.run(
+        [sys.executable, str(root / "main.py"), "import-osm", str(osm_file), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert RoadNetwork.load(out).n_nodes > 0
+    missing = subprocess.run(
+        [sys.executable, str(root / "main.py"), "import-osm", str(tmp_path / "nope.osm")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr

@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
         "--verify", action="store_true", help="re-simulate and compare: prints 'identical'"
     )
     rp.add_argument("--screenshot", metavar="PATH", help="save the replay window and exit")
+    rp.add_argument("--at", type=float, default=None, metavar="SIM_SECONDS", help="open here")
+    rp.add_argument("--truth", action="store_true", help="start with the truth overlay on")
 
     rt = sub.add_parser("report", help="write a session's debrief (HTML or PDF)")
     rt.add_argument("session")
@@ -260,7 +262,11 @@ def _replay(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     from ambsim_gui.ui import replay_window
 
-    return int(replay_window.run_replay(args.session, screenshot=args.screenshot))
+    return int(
+        replay_window.run_replay(
+            args.session, screenshot=args.screenshot, at_s=args.at, truth=args.truth
+        )
+    )
 
 
 def _validate(files: list[str]) -> int:

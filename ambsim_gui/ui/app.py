@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from ambsim_gui.record.session import SessionRecorder
@@ -96,9 +96,14 @@ def run_desk(
     window.show()
     outcome = {"code": 0}
 
+    # A local event loop, not app.exec()/app.quit(): quitting the application object would
+    # leave it unable to run event loops again in the same process (tests, a later replay).
+    loop = QEventLoop()
+    app.lastWindowClosed.connect(loop.quit)
+
     def finish() -> None:
         window.close()
-        app.quit()
+        loop.quit()
 
     def shoot() -> None:
         """The screenshot, taken while the clock still runs (the desk as the trainee sees it)."""
@@ -128,7 +133,7 @@ def run_desk(
         window.clock.ticked.connect(lambda _now: rec.tick())
     window.start()
     try:
-        app.exec()
+        loop.exec()
     finally:
         if recorder is not None:
             recorder.close()

@@ -34,8 +34,9 @@ class ReplayMap(QGraphicsView):
     """A simple, read-only map of one moment of a recording."""
 
     def __init__(self, world: World, routes: RouteCache, parent: QWidget | None = None) -> None:
-        self.scene_ = QGraphicsScene()
-        super().__init__(self.scene_, parent)
+        super().__init__(parent)
+        self.scene_ = QGraphicsScene(self)
+        self.setScene(self.scene_)
         self.world = world
         self.routes = routes
         self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -70,8 +71,9 @@ class ReplayMap(QGraphicsView):
             x0, y0 = xy.min(axis=0)
             x1, y1 = xy.max(axis=0)
             margin = 0.03 * max(x1 - x0, y1 - y0, 1.0)
-            self._bounds = QRectF(x0 - margin, -y1 - margin, x1 - x0 + 2 * margin,
-                                  y1 - y0 + 2 * margin)
+            self._bounds = QRectF(
+                x0 - margin, -y1 - margin, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin
+            )
         else:
             self._bounds = QRectF(-1000, -1000, 2000, 2000)
         self.scene_.setSceneRect(self._bounds)
@@ -110,8 +112,10 @@ class ReplayMap(QGraphicsView):
             x, y = self.routes.position(v, t)
             item.setPos(st.scene_point(x, y))
             item.setBrush(QBrush(st.status_colour(v.status)))
-            item.setToolTip(f"{v.callsign} ({v.type}): {st.STATUS_TEXT.get(v.status, v.status)}"
-                            + (f" - {v.incident_id}" if v.incident_id else ""))
+            item.setToolTip(
+                f"{v.callsign} ({v.type}): {st.STATUS_TEXT.get(v.status, v.status)}"
+                + (f" - {v.incident_id}" if v.incident_id else "")
+            )
             item.setVisible(True)
         for vid, item in self._vehicles.items():
             if vid not in seen:
@@ -141,7 +145,7 @@ class ReplayMap(QGraphicsView):
             tag = self._incident_tags[inc.id]
             tag.setText(f"  {inc.category}")
             item.setVisible(True)
-            tag.setVisible(True)
+            tag.setVisible(inc.category in st.URGENT_CATEGORIES)  # labels only where it matters
         for iid, item in self._incidents.items():
             if iid not in open_ids:
                 item.setVisible(False)

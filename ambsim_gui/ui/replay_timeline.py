@@ -50,8 +50,13 @@ class TimelineWidget(QWidget):
 
     seek_requested = Signal(float)
 
-    def __init__(self, markers: Sequence[Marker], end_t: float, start_clock: str = "00:00",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        markers: Sequence[Marker],
+        end_t: float,
+        start_clock: str = "00:00",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.markers = list(markers)
         self.end_t = max(1.0, float(end_t))
@@ -114,8 +119,11 @@ class TimelineWidget(QWidget):
             if i % 2:
                 p.fillRect(QRectF(LABEL_W, y, right - LABEL_W, LANE_H), QColor("#ecece6"))
             p.setPen(QColor("#374151"))
-            p.drawText(QRectF(4, y, LABEL_W - 8, LANE_H),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, title)
+            p.drawText(
+                QRectF(4, y, LABEL_W - 8, LANE_H),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                title,
+            )
         # time axis: a tick every 15 minutes, labelled hourly (or every 15 min on short shifts)
         step = 900.0
         label_every = 1 if self.end_t <= 2 * 3600 else 4
@@ -127,7 +135,8 @@ class TimelineWidget(QWidget):
             p.drawLine(QPointF(x, AXIS_H - 4), QPointF(x, self.height()))
             if k % label_every == 0:
                 text = clock_text(self.start_clock, t)[:5]
-                p.drawText(QRectF(x - 30, 0, 60, AXIS_H - 4), Qt.AlignmentFlag.AlignCenter, text)
+                left = min(x - 30, self.width() - 62)
+                p.drawText(QRectF(left, 0, 60, AXIS_H - 4), Qt.AlignmentFlag.AlignCenter, text)
             k += 1
             t += step
         # markers
@@ -148,15 +157,16 @@ class TimelineWidget(QWidget):
         p.setBrush(QColor("#1565c0"))
         for ta in self.annotation_times:
             x = self._x_of(ta)
-            p.drawPolygon([QPointF(x - 4, AXIS_H - 8), QPointF(x + 4, AXIS_H - 8),
-                           QPointF(x, AXIS_H - 2)])
+            p.drawPolygon(
+                [QPointF(x - 4, AXIS_H - 8), QPointF(x + 4, AXIS_H - 8), QPointF(x, AXIS_H - 2)]
+            )
         # the cursor
         x = self._x_of(self.t)
         p.setPen(QPen(QColor("#d00000"), 2.0))
         p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
         p.end()
 
-    # --- mouse -------------------------------------------------------------------------------------
+    # --- mouse ---------------------------------------------------------------------------------
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         if event.button() == Qt.MouseButton.LeftButton:

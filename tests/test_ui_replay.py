@@ -215,3 +215,34 @@ def test_run_replay_refuses_a_non_session(tmp_path: Path, qapp) -> None:  # noqa
     bad = tmp_path / "bad.ambsession"
     bad.write_text("not a session")
     assert run_replay(bad) == 2
+
+
+def test_branch_from_a_moment_continues_the_same_shift(qapp, qtbot, tmp_path) -> None:  # noqa: ANN001
+    from ambsim_gui.headless import build_from
+    from ambsim_gui.paths import DEFAULT_SCENARIO
+    from ambsim_gui.record.player import record_played_shift
+    from ambsim_gui.record.verify import verify
+    from ambsim_gui.scenario.loader import load_scenario
+    from ambsim_gui.sim import events as ev
+    from ambsim_gui.ui.replay_window import open_replay
+
+    loaded = load_scenario(DEFAULT_SCENARIO)
+    source = tmp_path / "shift.ambsession"
+    live, _ = record_played_shift(source, loaded, build_from(loaded), player="expert", hours=1.0)
+    window = open_replay(source)
+    qtbot.addWidget(window)
+    window.seek(1800.0)
+    branch_file = tmp_path / "branch.ambsession"
+    desk = window.branch_from_here(branch_file, show=False)
+    engine = desk.ctx.engine
+    assert engine.now == 1800.0
+    # the same state: the branch's stream up to the moment is the recorded one
+    prefix = [e for e in live.events if e.t < 1800.0]
+    assert [ev.canonical_json(e) for e in engine.events[: len(prefix)]] == [
+        ev.canonical_json(e) for e in prefix
+    ]
+    # new decisions from here; the branch is its own recorded session that verifies
+    engine.run_until(2400.0)
+    desk.branch_recorder.close()
+    assert verify(branch_file).ok
+    desk.shutdown()

@@ -106,6 +106,7 @@ class ReplayWindow(QMainWindow):
     def __init__(self, session: SessionFile, session_path: str | os.PathLike[str]) -> None:
         super().__init__()
         self.session = session
+        self.branches: list[Any] = []  # desk windows started from this replay
         self.session_path = Path(session_path)
         self.rebuilt = rebuild(session)
         self.events = session.events()
@@ -178,6 +179,9 @@ class ReplayWindow(QMainWindow):
         self.truth_box.toggled.connect(self.set_truth_overlay)
         self.export_button = QPushButton("Export debrief...")
         self.export_button.clicked.connect(self._export_dialog)
+        self.branch_button = QPushButton("Branch from here")
+        self.branch_button.setToolTip("Start a new desk session from this moment")
+        self.branch_button.clicked.connect(lambda: self.branch_from_here())
         bar.addWidget(self.play_button)
         bar.addWidget(QLabel("Speed"))
         bar.addWidget(self.speed_box)
@@ -187,6 +191,7 @@ class ReplayWindow(QMainWindow):
         bar.addWidget(self.clock_label)
         bar.addStretch(1)
         bar.addWidget(self.truth_box)
+        bar.addWidget(self.branch_button)
         bar.addWidget(self.export_button)
         outer.addLayout(bar)
 
@@ -670,11 +675,53 @@ class ReplayWindow(QMainWindow):
         QApplication.restoreOverrideCursor()
         self.statusBar().showMessage(f"Debrief written to {written}", 8000)
 
-    # --- branching (not implemented) -------------------------------------------------------------
+    # --- branching ------------------------------------------------------------------------
 
-    def branch_from_here(self) -> None:
-        """NOT IMPLEMENTED: start a new desk session from this moment of the recording."""
-        raise NotImplementedError("branching a new desk session from a replay is not built yet")
+    def branch_from_here(self, record: Path | None = None, *, show: bool = True) -> Any:
+        """Start a new desk session from this moment: the same shift, re-simulated from the
+        recording's commands up to now (so the state is exactly the recorded one), then the
+        trainee's own decisions from here on.
+
+        The branch is recorded to ``record`` (or beside the sessions folder) from its first
+        event, prefix included, so it verifies like any session; when the scenario file on
+        disk is no longer the one recorded, the branch still runs but is not recorded.
+        """
+        from ambsim_gui.paths import SESSIONS
+        from ambsim_gui.record.replay import new_engine
+        from ambsim_gui.record.session import SessionRecorder
+        from ambsim_gui.scenario.loader import load_scenario
+        from ambsim_gui.ui.desk import DeskWindow
+
+        t = self.t
+        info = self.session.info
+        engine = new_engine(self.session, self.rebuilt, autopilot=None)
+        recorder = None
+        original = Path(info.scenario_path) if info.scenario_path else None
+        if original is not None and original.is_file():
+            loaded = load_scenario(original)
+            if loaded.sha256 == info.scenario_sha256:
+                if record is None:
+                    stem = f"{original.stem}-branch-{int(t)}s-{time.strftime('%Y%m%d-%H%M%S')}"
+                    record = SESSIONS / f"{stem}.ambsession"
+                record.parent.mkdir(parents=True, exist_ok=True)
+                recorder = SessionRecorder.start(record, loaded, engine)
+        for timed in self.session.commands():
+            if timed.t > t:
+                break
+            engine.run_until(timed.t)
+            engine.submit(timed.command)
+        engine.run_until(t)
+        desk = DeskWindow(engine, title=f"{self.rebuilt.scenario.name} (branch at {t / 60:.0f} min)")
+        desk.branch_recorder = recorder
+        if recorder is not None:
+            desk.clock.ticked.connect(lambda _now: recorder.tick())
+            desk.destroyed.connect(lambda *_: recorder.close())
+        if show:
+            desk.resize(1600, 1000)
+            desk.show()
+            desk.start()
+        self.branches.append(desk)
+        return desk
 
     # --- closing ---------------------------------------------------------------------------------
 

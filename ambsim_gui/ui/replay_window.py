@@ -711,7 +711,9 @@ class ReplayWindow(QMainWindow):
             engine.run_until(timed.t)
             engine.submit(timed.command)
         engine.run_until(t)
-        desk = DeskWindow(engine, title=f"{self.rebuilt.scenario.name} (branch at {t / 60:.0f} min)")
+        desk = DeskWindow(
+            engine, title=f"{self.rebuilt.scenario.name} (branch at {t / 60:.0f} min)"
+        )
         desk.branch_recorder = recorder
         if recorder is not None:
             desk.clock.ticked.connect(lambda _now: recorder.tick())

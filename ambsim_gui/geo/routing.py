@@ -1,11 +1,13 @@
 """Fastest-route queries on a `RoadNetwork`: travel times, ETAs of many vehicles to one place,
 and the route a vehicle drives (`Router`, `Route`).
 
-Queries run `scipy.sparse.csgraph.dijkstra` on CSR arrays built once per router, not on the
-networkx graph (about 20x faster on a 20k-node city). The engine's hot path per incident is one
-reverse search from the scene (`times_to`), which gives every vehicle's ETA at once, then
-`route(vehicle_node, scene)`, which walks that same cached reverse tree (no second search).
-Trees from stations and hospitals are computed once per scenario and pinned (`precompute`).
+Full trees run `scipy.sparse.csgraph.dijkstra` on CSR arrays built once per router, not on the
+networkx graph (about 20x faster on a 20k-node city); trees from stations and hospitals are
+computed once per scenario and pinned (`precompute`). The engine's hot path per incident is
+"which free vehicle gets there first?" (`nearest_times`): a search backwards from the scene,
+directed towards the vehicles on the road by the pinned trees (landmarks) and stopped once
+none could win (`ambsim_gui.geo.search`, compiled); then `route(vehicle_node, scene)` walks
+that same search's tree (no second search).
 
 Where several routes tie on time, which one is returned depends on which cached tree answers,
 and so on the order of earlier queries; that order is part of a deterministic run, so runs
@@ -25,12 +27,17 @@ from scipy.sparse.csgraph import dijkstra
 
 from ambsim_gui.geo.mapfile import MapError
 from ambsim_gui.geo.network import RoadNetwork
+from ambsim_gui.geo.search import Landmarks, nearest_search, walk
 
 __all__ = ["NoRoute", "Route", "Router"]
 
 #: Floor on an edge's travel time. A zero-length edge would otherwise give a zero weight, which
 #: sparse matrices can silently drop; a millisecond changes no answer that matters.
 _MIN_EDGE_TIME_S = 1e-3
+
+#: Slack on a nearest search's cut-off, far above floating-point noise in the sums of times
+#: and far below anything that matters: no candidate that could tie with the best is cut off.
+_TIE_EPS_S = 1e-6
 
 
 class NoRoute(MapError):
@@ -82,6 +89,30 @@ class Route:
             arr = arr.copy() if arr is getattr(self, name) else arr
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
+
+    @classmethod
+    def trusted(
+        cls,
+        nodes: np.ndarray,
+        cum_time_s: np.ndarray,
+        xy: np.ndarray,
+        cum_length_m: np.ndarray,
+        edges: np.ndarray,
+    ) -> Route:
+        """A route from arrays the router has just built, consistent by construction and
+        owned by nobody else: frozen in place, without the checks and copies (the engine
+        makes ten thousand routes a day)."""
+        route = object.__new__(cls)
+        for name, arr in (
+            ("nodes", nodes),
+            ("cum_time_s", cum_time_s),
+            ("xy", xy),
+            ("cum_length_m", cum_length_m),
+            ("edges", edges),
+        ):
+            arr.flags.writeable = False
+            object.__setattr__(route, name, arr)
+        return route
 
     @property
     def source(self) -> int:
@@ -201,8 +232,9 @@ class Router:
         self._pinned_nodes: set[int] = set()
         self._fwd_pinned: dict[int, _Tree] = {}
         self._rev_pinned: dict[int, _Tree] = {}
-        # Reverse trees cut off at a travel time: what a nearest-vehicle question needs.
-        self._bounded: OrderedDict[int, tuple[float, _Tree]] = OrderedDict()
+        # The last nearest-vehicle search to each target, with the question it answered.
+        self._bounded: OrderedDict[int, tuple[tuple[float, bytes, bytes], _Tree]] = OrderedDict()
+        self._landmarks: Landmarks | None = None
 
     @property
     def closed_edges(self) -> np.ndarray:
@@ -222,6 +254,8 @@ class Router:
             cache_size=self.cache_size,
         )
         other._pinned_nodes = set(self._pinned_nodes)
+        # Times with fewer roads are never shorter, so these bounds hold there too.
+        other._landmarks = self.landmarks()
         return other
 
     # ----------------------------------------------------------------------------------------
@@ -272,39 +306,49 @@ class Router:
         one search on the reversed roads."""
         return self._tree(target, reverse=True).time_s
 
-    def times_to_within(self, target: int, limit_s: float) -> np.ndarray:
-        """Seconds from every node that can reach `target` within `limit_s` (inf elsewhere).
+    def nearest_times(
+        self, target: int, nodes: np.ndarray, extra: np.ndarray, limit_s: float = np.inf
+    ) -> np.ndarray:
+        """Seconds from nodes to `target`, enough to pick the nearest of some candidates.
 
-        A search cut off at the limit explores only the ball around the target, which on a
-        city is a fraction of the network: the engine asks "who can beat the nearest station
-        vehicle?" this way. A full tree, when cached, answers instead.
+        Candidate ``j`` stands at ``nodes[j]`` and needs ``extra[j]`` seconds on top of the
+        drive (mobilising, finishing the road it is on); nobody beyond ``limit_s`` is wanted
+        (a station vehicle already gets there by then). Times are exact (and finite) for the
+        candidate that arrives first and any that tie with it; others may be inf. The search
+        is directed towards the candidates by the stations' and hospitals' trees
+        (`search.Landmarks`) and stops once none left could win, instead of exploring the
+        city; its tree is kept for the route that follows (`route` walks it).
         """
         target = self._check_node(target)
+        nodes = np.asarray(nodes, dtype=np.int64)
+        extra = np.asarray(extra, dtype=np.float64)
         full = self._cached(target, reverse=True)
-        if full is not None or not np.isfinite(limit_s):
-            return self.times_to(target)
+        if full is not None:
+            return full.time_s
+        question = (float(limit_s), nodes.tobytes(), extra.tobytes())
         hit = self._bounded.get(target)
-        if hit is not None:
-            if hit[0] >= limit_s:
-                self._bounded.move_to_end(target)
-                return hit[1].time_s
-            # Asked again with a wider limit (an incident still waiting while vehicles come
-            # free): one full tree, cached, answers every later question about it.
-            del self._bounded[target]
-            return self.times_to(target)
-        time_s, pred = dijkstra(
-            self._reverse_csr,
-            directed=True,
-            indices=target,
-            return_predecessors=True,
-            limit=limit_s,
+        if hit is not None and hit[0] == question:
+            self._bounded.move_to_end(target)
+            return hit[1].time_s
+        _radius, time_s, pred = nearest_search(
+            self._reverse_csr, target, nodes, extra, limit_s, _TIE_EPS_S, self.landmarks()
         )
         time_s.flags.writeable = False
         pred.flags.writeable = False
-        self._bounded[target] = (float(limit_s), _Tree(time_s, pred))
+        self._bounded[target] = (question, _Tree(time_s, pred))
         while len(self._bounded) > max(self.cache_size, 1):
             self._bounded.popitem(last=False)
         return time_s
+
+    def landmarks(self) -> Landmarks | None:
+        """Lower bounds on travel times from the pinned trees (None before `precompute`)."""
+        if self._landmarks is None and self._fwd_pinned:
+            nodes = sorted(self._fwd_pinned)
+            self._landmarks = Landmarks(
+                np.stack([self._fwd_pinned[i].time_s for i in nodes]),
+                np.stack([self._tree(i, reverse=True).time_s for i in nodes]),
+            )
+        return self._landmarks
 
     def etas_to(self, target: int, sources: np.ndarray | Sequence[int]) -> np.ndarray:
         """Seconds from each of `sources` to `target` (a new array, one per source)."""
@@ -354,15 +398,15 @@ class Router:
             if not np.isfinite(rev.time_s[source]):
                 raise self._no_route(source, target)
             # In the reverse tree, pred[x] is the next node after x on the way to the target.
-            return self._make_route(_walk(rev.pred, source, target, self._n))
+            return self._make_route(walk(rev.pred, source, target))
         fwd_cached = self._cached(source, reverse=False)
         bounded = self._bounded.get(target)
         if fwd_cached is None and bounded is not None and np.isfinite(bounded[1].time_s[source]):
-            return self._make_route(_walk(bounded[1].pred, source, target, self._n))
+            return self._make_route(walk(bounded[1].pred, source, target))
         fwd = self._tree(source, reverse=False)
         if not np.isfinite(fwd.time_s[target]):
             raise self._no_route(source, target)
-        return self._make_route(_walk(fwd.pred, target, source, self._n)[::-1])
+        return self._make_route(walk(fwd.pred, target, source)[::-1])
 
     def nearest_of(self, target: int, candidates: Sequence[int] | np.ndarray) -> tuple[int, float]:
         """(index into `candidates`, seconds) of the candidate that reaches `target` soonest:
@@ -395,15 +439,19 @@ class Router:
             raise ValueError(f"node {bad} does not exist (the map has {self._n} nodes)")
         return cands
 
-    def _make_route(self, nodes: list[int]) -> Route:
+    def _make_route(self, nodes: list[int] | np.ndarray) -> Route:
         path = np.asarray(nodes, dtype=np.int64)
         if path.size == 1:
             return Route(path, np.zeros(1), self.network.xy[path], np.zeros(1))
         pos = np.searchsorted(self._pair_key, path[:-1] * self._n + path[1:])
         edges = self._pair_edge[pos]
-        cum_time = np.concatenate([[0.0], np.cumsum(self._pair_time[pos])])
-        cum_len = np.concatenate([[0.0], np.cumsum(self.network.edge_length_m[edges])])
-        return Route(path, cum_time, self.network.xy[path], cum_len, edges)
+        cum_time = np.empty(path.size)
+        cum_time[0] = 0.0
+        np.cumsum(self._pair_time[pos], out=cum_time[1:])
+        cum_len = np.empty(path.size)
+        cum_len[0] = 0.0
+        np.cumsum(self.network.edge_length_m[edges], out=cum_len[1:])
+        return Route.trusted(path, cum_time, self.network.xy[path], cum_len, edges)
 
     def _no_route(self, source: int, target: int) -> NoRoute:
         mode = "under blue lights" if self.blue_light else "at normal speed"
@@ -423,15 +471,3 @@ def _csr(u: np.ndarray, v: np.ndarray, t: np.ndarray, n: int) -> csr_matrix:
     indices so scipy does not convert (copy) it on every query."""
     indptr = np.searchsorted(u, np.arange(n + 1)).astype(np.int32)
     return csr_matrix((t.astype(np.float64), v.astype(np.int32), indptr), shape=(n, n))
-
-
-def _walk(pred: np.ndarray, start: int, end: int, n: int) -> list[int]:
-    """Follow predecessor links from `start` until `end`."""
-    nodes = [start]
-    node = start
-    while node != end:
-        node = int(pred[node])
-        if node < 0 or len(nodes) > n:
-            raise RuntimeError("broken shortest-path tree")  # cannot happen: times were finite
-        nodes.append(node)
-    return nodes

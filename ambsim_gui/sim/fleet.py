@@ -182,8 +182,9 @@ class Fleet:
 
         Vehicles standing at their station are answered from the station's precomputed tree.
         The others (driving home, on their way to a job) need one reverse search from the
-        target; with ``bound`` it stops at the best station vehicle's time, since nobody
-        slower can be the nearest, and those beyond it get ``inf``.
+        target. With ``bound`` only the nearest matters: the search stops once nobody left
+        could beat the best vehicle found (a station vehicle, a crew finishing its drive home,
+        or one reached on the way), and those it did not reach get ``inf``.
         """
         out = np.empty(len(vehicles))
         if not vehicles:
@@ -195,15 +196,22 @@ class Fleet:
             rows = [self._home_row[v.home_node] for v, home in pairs if home]
             out[at_home] = self._from_home[rows, target] + mobilise
         if not at_home.all():
-            limit = float(out[at_home].min()) if at_home.any() else np.inf
-            if bound:
-                limit = min(limit, self._via_home_bound(target, vehicles, at_home))
-            router = self.e.router
-            times = router.times_to_within(target, limit) if bound else router.times_to(target)
-            for i in np.flatnonzero(~at_home):
+            away = np.flatnonzero(~at_home)
+            nodes = np.empty(away.size, dtype=np.int64)
+            delay = np.empty(away.size)
+            for k, i in enumerate(away):
                 v = vehicles[int(i)]
-                node, delay = self.where_now(v)
-                out[i] = times[node] + delay + (mobilise if v.status == "available" else 0.0)
+                nodes[k], delay[k] = self.where_now(v)
+                if v.status == "available":
+                    delay[k] += mobilise
+            router = self.e.router
+            if bound:
+                limit = float(out[at_home].min()) if at_home.any() else np.inf
+                limit = min(limit, self._via_home_bound(target, vehicles, at_home))
+                times = router.nearest_times(target, nodes, delay, limit)
+            else:
+                times = router.times_to(target)
+            out[away] = times[nodes] + delay
         return out
 
     def _via_home_bound(

@@ -186,10 +186,25 @@ class RoadNetwork:
 
     def area_index_at(self, x: float, y: float) -> int:
         """Index of the area containing (x, y) (boundary included; first listed wins), or -1."""
+        bounds = self._area_bounds
         for area in self.areas:
-            if shapely.intersects_xy(area.polygon, x, y):
+            minx, miny, maxx, maxy = bounds[area.index]
+            # The bounding box first: most areas are ruled out without asking GEOS.
+            if minx <= x <= maxx and miny <= y <= maxy and shapely.intersects_xy(area.polygon, x, y):
                 return area.index
         return -1
+
+    @cached_property
+    def _area_bounds(self) -> list[tuple[float, float, float, float]]:
+        """Each area's bounding box; also prepares the polygons (GEOS indexes their edges),
+        which makes a point-in-area test several times faster with the same answers."""
+        for area in self.areas:
+            shapely.prepare(area.polygon)
+        out = []
+        for area in self.areas:
+            minx, miny, maxx, maxy = (float(b) for b in area.polygon.bounds)
+            out.append((minx, miny, maxx, maxy))
+        return out
 
     def nodes_in_area(self, area_index: int) -> np.ndarray:
         """Ids of the nodes whose area is `area_index` (read-only, ascending)."""

@@ -184,7 +184,8 @@ class Callers:
                 scripted=scripted,
             )
         )
-        e.env.process(self._harm_watch(patient))
+        limit = e.scenario.harm.threshold_min[cast(Category, truth.true_category)] * 60.0
+        e.after(limit, self._harm_check, patient, limit)
         return patient
 
     def _draw(
@@ -218,10 +219,9 @@ class Callers:
         window = e.scenario.callers.duplicate_window_s
         for _ in range(extra):
             delay = float(rng.uniform(20.0, max(30.0, window)))
-            e.env.process(self._later_call(patient, delay, "duplicate"))
+            e.after(delay, self._later_call, patient, "duplicate")
 
-    def _later_call(self, patient: Patient, delay: float, reason: str) -> Any:
-        yield self.e.env.timeout(delay)
+    def _later_call(self, patient: Patient, reason: str) -> None:
         if self.e.now < self.e.end_s:
             self.ring(patient, reason)
 
@@ -266,7 +266,7 @@ class Callers:
         )
         e.emit(ev.CallTruth(t=e.now, call_id=call.id, patient_id=patient.id, reason=reason))
         patience = max(10.0, float(rng.exponential(e.scenario.callers.patience_s)))
-        call.abandon_process = e.env.process(self._patience(call, patience))
+        e.after(patience, self._patience_ran_out, call)
         return call
 
     def _another_opening(self, patient: Patient, rng: np.random.Generator, reason: str) -> str:
@@ -279,14 +279,8 @@ class Callers:
             return "Sorry, I got cut off. " + text
         return text
 
-    def _patience(self, call: Call, patience: float) -> Any:
-        import simpy
-
-        try:
-            yield self.e.env.timeout(patience)
-        except simpy.Interrupt:
-            return
-        if call.status != "ringing":
+    def _patience_ran_out(self, call: Call) -> None:
+        if call.status != "ringing":  # answered meanwhile
             return
         e = self.e
         e.ringing.remove(call.id)
@@ -302,7 +296,7 @@ class Callers:
         if patient.calls <= MAX_REDIALS + 1:
             rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
             delay = max(5.0, float(rng.exponential(e.scenario.callers.redial_s)))
-            e.env.process(self._later_call(patient, delay, "redial"))
+            e.after(delay, self._later_call, patient, "redial")
 
     def answered(self, call: Call, seat: Seat) -> None:
         e = self.e
@@ -311,8 +305,6 @@ class Callers:
         call.seat = seat.id
         call.t_answered = e.now
         seat.call_id = call.id
-        if call.abandon_process is not None and call.abandon_process.is_alive:
-            call.abandon_process.interrupt("answered")
         e.emit(ev.CallAnswered(t=e.now, call_id=call.id, seat=seat.id))
 
     def ask(self, call: Call, question_id: str) -> None:
@@ -328,11 +320,10 @@ class Callers:
         rng = e.streams.get(R.PATIENT, call.truth_patient.index, R.PATIENT_CALLER)
         lo, hi = q.answer_time_s
         delay = e.scenario.control_room.ask_s + float(rng.uniform(lo, hi))
-        e.env.process(self._answer(call, question_id, delay))
+        e.after(delay, self._answer, call, question_id)
 
-    def _answer(self, call: Call, question_id: str, delay: float) -> Any:
+    def _answer(self, call: Call, question_id: str) -> None:
         e = self.e
-        yield e.env.timeout(delay)
         if call.status != "answered" or call.pending_question != question_id:
             return
         answer = call.truth_patient.truth.answers[question_id]
@@ -382,11 +373,10 @@ class Callers:
         if seat is not None and seat.call_id == call.id:
             seat.call_id = None
             seat.wrapping_up = True
-            e.env.process(self._wrap_up(seat))
+            e.after(e.scenario.control_room.wrap_up_s, self._wrapped_up, seat)
 
-    def _wrap_up(self, seat: Seat) -> Any:
+    def _wrapped_up(self, seat: Seat) -> None:
         e = self.e
-        yield e.env.timeout(e.scenario.control_room.wrap_up_s)
         seat.wrapping_up = False
         e.emit(ev.SeatFree(t=e.now, seat=seat.id))
 
@@ -397,11 +387,10 @@ class Callers:
         rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
         lo, hi = e.scenario.recontact.delay_min
         delay = float(rng.uniform(min(lo, hi), max(lo, hi))) * 60.0
-        e.env.process(self._recontact(patient, delay))
+        e.after(delay, self._recontact, patient)
 
-    def _recontact(self, patient: Patient, delay: float) -> Any:
+    def _recontact(self, patient: Patient) -> None:
         e = self.e
-        yield e.env.timeout(delay)
         if e.now >= e.end_s:
             return
         rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_TRUTH)
@@ -418,14 +407,10 @@ class Callers:
         if patient.responded or any(e.incidents[i].status == "open" for i in patient.incident_ids):
             return
         rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
-        e.env.process(
-            self._later_call(patient, float(rng.uniform(15.0, 40.0)) * 60.0, "still_waiting")
-        )
+        e.after(float(rng.uniform(15.0, 40.0)) * 60.0, self._later_call, patient, "still_waiting")
 
-    def _harm_watch(self, patient: Patient) -> Any:
+    def _harm_check(self, patient: Patient, limit: float) -> None:
         e = self.e
-        limit = e.scenario.harm.threshold_min[cast(Category, patient.truth.true_category)] * 60.0
-        yield e.env.timeout(limit)
         if not patient.responded:
             e.emit(
                 ev.HarmOccurred(

@@ -297,7 +297,7 @@ class Fleet:
             return
         if not inc.queued:
             inc.t_queued = self.e.now if reason == "decision" else min(inc.t_open, self.e.now)
-        inc.queued = True
+        self.e.set_queued(inc, True)
         inc.needs = needs
         self.e.emit(
             ev.IncidentQueued(
@@ -347,7 +347,7 @@ class Fleet:
         v.incident_id = inc.id
         inc.vehicles.append(v.id)
         if inc.needs == "any" or v.type == inc.needs:
-            inc.queued = False
+            self.e.set_queued(inc, False)
         if inc.on_hub:
             e.hub.remove(inc)
         e.emit(
@@ -464,7 +464,7 @@ class Fleet:
                 rrv = e.vehicles[rid]
                 rrv.process = e.env.process(self._leave_scene(rrv, RRV_HANDOVER_S))
             patient.waiting_rrvs.clear()
-            inc.queued = False
+            self.e.set_queued(inc, False)
         yield from self._treat(v, inc, patient)
 
     def _treat(self, v: Vehicle, inc: Incident, patient: Patient) -> Any:

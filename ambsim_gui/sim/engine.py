@@ -74,6 +74,7 @@ class Engine:
         self.incidents: dict[str, Incident] = {}
         self._open: dict[str, Incident] = {}  # open incidents in opening order
         self._queued: dict[str, Incident] = {}  # open incidents waiting for a vehicle
+        self._open_by_complaint: dict[str, dict[str, Incident]] = {}  # in opening order
         self.ringing: list[str] = []  # call ids in arrival order
         self.seats: dict[str, Seat] = {}
         self.vehicles: dict[str, Vehicle] = {}
@@ -543,6 +544,7 @@ class Engine:
         )
         self.incidents[inc_id] = inc
         self._open[inc_id] = inc
+        self._open_by_complaint.setdefault(complaint, {})[inc_id] = inc
         patient.incident_ids.append(inc_id)
         self.emit(
             ev.IncidentOpened(
@@ -596,6 +598,7 @@ class Engine:
             return
         inc.status = "closed"
         self._open.pop(inc.id, None)
+        self._open_by_complaint.get(inc.complaint, {}).pop(inc.id, None)
         inc.outcome = outcome
         self.set_queued(inc, False)
         if inc.on_hub:
@@ -610,6 +613,11 @@ class Engine:
 
     def open_incidents(self) -> list[Incident]:
         return list(self._open.values())
+
+    def open_incidents_about(self, complaint: str) -> list[Incident]:
+        """Open incidents with this complaint, in opening order (where a duplicate caller's
+        incident is looked for)."""
+        return list(self._open_by_complaint.get(complaint, {}).values())
 
     def set_queued(self, inc: Incident, queued: bool) -> None:
         """Put an incident in the dispatch queue or take it out (the one place that does, so

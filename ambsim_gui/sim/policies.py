@@ -161,8 +161,10 @@ class ExpertPolicy(Policy):
         complaint = call.answers.get("what_happened")
         best: Incident | None = None
         best_d = math.inf
-        for inc in self.e.open_incidents():
-            if inc.complaint != complaint or self.e.now - inc.t_open > LINK_WINDOW_S:
+        if complaint is None:
+            return None
+        for inc in self.e.open_incidents_about(complaint):
+            if self.e.now - inc.t_open > LINK_WINDOW_S:
                 continue
             d = math.hypot(inc.x - call.x, inc.y - call.y)
             if d <= max(LINK_RADIUS_M, 2 * call.uncertainty_m) and d < best_d:

@@ -3,9 +3,12 @@ engine's faster draw changed no run (and a numpy upgrade that changed choice wou
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
+from ambsim_gui.sim import rng
 from ambsim_gui.sim.rng import RandomStreams, WeightedChoice
 
 
@@ -42,3 +45,21 @@ def test_streams_are_independent_of_the_order_they_are_asked_for() -> None:
     b.get(1, "other").random()
     assert b.get(2, 7, 0).random() == first
     assert RandomStreams(43).get(2, 7, 0).random() != first
+
+
+@pytest.mark.parametrize("seed", [0, 1, 20261122, 2**32 + 5, 2**70 + 3, -7])
+@pytest.mark.parametrize("key", [(2, 17, 0), (1,), (3, "surge", 4), (5, 2**40, 1)])
+def test_streams_are_numpys_seed_sequence_streams(seed: int, key: tuple) -> None:
+    """The compiled seeding (when built) gives exactly numpy's SeedSequence streams."""
+    ours = RandomStreams(seed).get(*key)
+    stable = tuple(zlib.crc32(k.encode()) if isinstance(k, str) else k for k in key)
+    seq = np.random.SeedSequence(entropy=abs(seed), spawn_key=stable)
+    theirs = np.random.Generator(np.random.PCG64(seq))
+    assert ours.random(8).tolist() == theirs.random(8).tolist()
+    assert ours.integers(0, 2**62, size=4).tolist() == theirs.integers(0, 2**62, size=4).tolist()
+
+
+@pytest.mark.skipif(rng._seeds is None, reason="the compiled seeding is not built")  # noqa: SLF001
+def test_compiled_seeding_refuses_words_over_32_bits() -> None:
+    with pytest.raises(OverflowError):
+        rng._seeds.pcg64_state((0, 0, 0, 0, 2**32))  # noqa: SLF001

@@ -28,6 +28,7 @@ from ambsim_gui.sim.callers import Callers
 from ambsim_gui.sim.fleet import Fleet
 from ambsim_gui.sim.hub import ClinicalHub
 from ambsim_gui.sim.injects import Injects
+from ambsim_gui.sim.longrun import fewer_collections
 from ambsim_gui.sim.state import CATEGORY_RANK, Call, HospitalState, Incident, Seat, Vehicle
 from ambsim_gui.sim.world import World
 
@@ -214,11 +215,12 @@ class Engine:
     def run(self, progress: Callable[[float], None] | None = None, step_s: float = 3600.0) -> None:
         """Run to the end of the shift (headless)."""
         t = self.now
-        while not self._ended:
-            t = min(t + step_s, self.end_s)
-            self.run_until(t)
-            if progress is not None:
-                progress(self.now / self.end_s)
+        with fewer_collections():
+            while not self._ended:
+                t = min(t + step_s, self.end_s)
+                self.run_until(t)
+                if progress is not None:
+                    progress(self.now / self.end_s)
 
     def _end_of_shift(self) -> Any:
         yield self.env.timeout(self.end_s)
@@ -289,10 +291,11 @@ class Engine:
 
     def replay(self, log: Iterable[cmd.TimedCommand], until: float | None = None) -> None:
         """Re-apply a recorded command log (the same way the desk applied it), then run on."""
-        for timed in log:
-            self.run_until(timed.t)
-            self.submit(timed.command)
-        self.run_until(self.end_s if until is None else until)
+        with fewer_collections():
+            for timed in log:
+                self.run_until(timed.t)
+                self.submit(timed.command)
+            self.run_until(self.end_s if until is None else until)
 
     def reject(self, command: cmd.Command, reason: str) -> None:
         self.rejections += 1

@@ -5,6 +5,7 @@ from, every external command and every event, each table hash-chained. Where to 
 
 - ``session.SessionRecorder``: record an engine (``SessionRecorder.start(path, loaded, engine)``).
 - ``reader.SessionFile``: open a session (clear errors; old schemas migrated in memory).
+- ``blocks``: how a batch of events is stored (schema 2); ``chain``: what each hash covers.
 - ``replay``: rebuild a session's scenario and world, re-simulate it.
 - ``verify.verify``: hash chains intact and the replay identical, or where it is not.
 - ``timeline``: ``ReplayState`` (the room at a moment, a pure fold of events),

@@ -12,6 +12,9 @@ breaks the first link of every chain. Each table's chain starts from
 
 Row content is packed, not formatted: integers and floats as little-endian binary (exact and
 cheap; a float's ``repr`` costs microseconds), text as UTF-8, fields separated by NUL bytes.
+
+Schema 1 chains every event row; schema 2 chains blocks of events (``block_hash``, over the
+block's uncompressed body, see ``blocks``): one hash per block instead of one per event.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ambsim_gui.record.schema import MUTABLE_META
 _DOMAIN = b"ambsim-session-chain/1\x00"
 SEQ_T = struct.Struct("<qd")
 _SEQ_T_T = struct.Struct("<qdd")
+_BLOCK = struct.Struct("<qqdd")
 _sha256 = hashlib.sha256
 
 
@@ -48,7 +52,7 @@ def start(genesis_hash: bytes, table: str) -> bytes:
 
 
 KIND_TAGS: dict[str, bytes] = {}
-"""Event kind -> its bytes and a NUL, as hashed (shared with ``session.event_rows``)."""
+"""Event kind -> its bytes and a NUL, as schema 1 hashed it."""
 
 
 def event_hash(prev: bytes, seq: int, t: float, kind: str, body: str) -> bytes:
@@ -56,6 +60,13 @@ def event_hash(prev: bytes, seq: int, t: float, kind: str, body: str) -> bytes:
     if tag is None:
         tag = KIND_TAGS[kind] = kind.encode() + b"\x00"
     return _sha256(prev + SEQ_T.pack(seq, t) + tag + body.encode()).digest()
+
+
+def block_hash(prev: bytes, seq: int, n: int, t_first: float, t_last: float, body: bytes) -> bytes:
+    """The hash of a block of ``n`` events from event ``seq`` (schema 2)."""
+    digest = _sha256(prev + _BLOCK.pack(seq, n, t_first, t_last))
+    digest.update(body)  # apart: hashlib releases the GIL on large inputs
+    return digest.digest()
 
 
 def command_hash(prev: bytes, seq: int, t: float, wall: float, body: str) -> bytes:

@@ -1,8 +1,10 @@
 """How events and commands are written into a session file, and read back, losslessly.
 
-One job: turn an event or a command into the exact text a session stores, and back. An event
-row keeps its kind in its own column and the event's fields as canonical JSON (keys sorted, no
-spaces, tuples as lists). The kind is kept apart, in a column a query can filter on.
+One job: turn an event, a command or a call's feedback into the exact text a session stores,
+and back. A command or a feedback record is a row of canonical JSON (keys sorted, no spaces,
+tuples as lists). So was each event in schema 1: its kind in its own column, its fields as
+canonical JSON; schema 2 stores events in blocks (``blocks``), and ``event_json`` remains the
+canonical text by which ``verify`` compares a re-simulated event with a recorded one.
 
 The time ``t`` has its own column and is left out of the JSON (formatting a float costs
 microseconds, and the column is exact). The encoder is built once: ``json.dumps`` with options
@@ -13,6 +15,7 @@ sorted once per event class.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -53,7 +56,7 @@ def _presorted_encoder() -> Callable[[Any], str]:
 
 _ENCODE_PRESORTED = _presorted_encoder()
 encode_presorted = _ENCODE_PRESORTED
-"""Canonical JSON of a dict whose keys are already sorted (``session.event_rows``)."""
+"""Canonical JSON of a dict with sorted keys, from an encoder made once."""
 
 _FIELDS: dict[type[ev.Event], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
@@ -146,6 +149,30 @@ def command_from_json(text: str) -> cmd.Command:
         return cmd.command_from_dict(data)
     except (TypeError, ValueError) as exc:
         raise CodecError(str(exc)) from None
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def feedback_json(record: Any) -> str:
+    """``canonical(record.to_json_dict())`` for a flat record (``CallFeedback``), without
+    ``to_json``'s recursion over ``dataclasses.fields`` (it was most of the feedback's cost).
+
+    Any value that is not plain (a nested record, a number type of numpy's ...) goes the
+    general way, so the text is always the same.
+    """
+    data: dict[str, Any] = {}
+    for name, value in record.__dict__.items():
+        kind = type(value)
+        if kind in _PLAIN:
+            data[name] = value
+        elif kind is float:
+            data[name] = value if math.isfinite(value) else None
+        elif kind is tuple and all(type(item) is str for item in value):
+            data[name] = list(value)
+        else:
+            return canonical(record.to_json_dict())
+    return _ENCODE_PRESORTED(data)
 
 
 def canonical(value: Any) -> str:

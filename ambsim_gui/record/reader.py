@@ -2,9 +2,10 @@
 
 ``SessionFile.open(path)`` says plainly what is wrong with a file that is not a usable session
 (missing, empty, not SQLite, SQLite but not ambsim's, written by a newer ambsim) and raises a
-``SessionError`` subclass with that message; nothing else escapes. A file of an older schema is
-copied into memory and migrated there (the file itself is never changed by reading it);
-``upgrade_session`` rewrites it in place when that is wanted.
+``SessionError`` subclass with that message; nothing else escapes. Schemas 1 (an event per row)
+and 2 (events in blocks) are read as they are; a file of an older schema is copied into memory
+and migrated there (the file itself is never changed by reading it); ``upgrade_session``
+rewrites it in place when that is wanted.
 
 Opening a file left by a killed recorder runs SQLite's WAL recovery, which is what makes every
 committed transaction readable.
@@ -22,10 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ambsim_gui.record import blocks
 from ambsim_gui.record.codec import CodecError, command_from_json, event_from_row
 from ambsim_gui.record.schema import (
     APPLICATION_ID,
+    BLOCKS_SINCE,
     FORMAT,
+    NATIVE_SCHEMAS,
     SCHEMA_VERSION,
     SQLITE_MAGIC,
     NotASession,
@@ -149,6 +153,8 @@ class SessionFile:
         if migrated_from is None and meta.get("migrated_from") is not None:
             self.migrated_from = int(meta["migrated_from"])
         self._events: list[ev.Event] | None = None
+        self.blocks = self.info.schema_version >= BLOCKS_SINCE
+        """Events stored in blocks (schema 2) rather than a row each (schema 1)."""
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -201,7 +207,7 @@ class SessionFile:
         if version < 0:
             raise SessionCorrupt(f"{path}: it does not say which schema it has")
         migrated_from: int | None = None
-        if version < SCHEMA_VERSION:
+        if version not in NATIVE_SCHEMAS:
             if writable:
                 raise SessionError(
                     f"{path}: schema {version} is older than this program's {SCHEMA_VERSION}: "
@@ -270,7 +276,15 @@ class SessionFile:
         return int(self._query("SELECT count(*) FROM commands").fetchone()[0])
 
     def event_count(self) -> int:
+        if self.blocks:
+            return int(self._query("SELECT coalesce(sum(n), 0) FROM event_blocks").fetchone()[0])
         return int(self._query("SELECT count(*) FROM events").fetchone()[0])
+
+    def last_event_t(self) -> float | None:
+        """The time of the last recorded event (None: no event)."""
+        sql = "SELECT max(t_last) FROM event_blocks" if self.blocks else "SELECT max(t) FROM events"
+        value = self._query(sql).fetchone()[0]
+        return None if value is None else float(value)
 
     def command_rows(self) -> Iterator[tuple[int, float, float, str, bytes, bytes]]:
         yield from self._query(
@@ -278,8 +292,20 @@ class SessionFile:
         )
 
     def event_rows(self) -> Iterator[tuple[int, float, str, str, bytes, bytes]]:
+        """Schema 1's event rows as stored (schema 2 has none: see ``block_rows``)."""
+        if self.blocks:
+            return
         yield from self._query(
             "SELECT seq, t, kind, json, prev_hash, hash FROM events ORDER BY seq"
+        )
+
+    def block_rows(self) -> Iterator[tuple[int, int, float, float, str, bytes, bytes, bytes]]:
+        """Schema 2's event blocks as stored (schema 1 has none: see ``event_rows``)."""
+        if not self.blocks:
+            return
+        yield from self._query(
+            "SELECT seq, n, t_first, t_last, compression, data, prev_hash, hash "
+            "FROM event_blocks ORDER BY seq"
         )
 
     def commands(self) -> list[cmd.TimedCommand]:
@@ -294,16 +320,26 @@ class SessionFile:
     def events(self) -> list[ev.Event]:
         """Every recorded event, in order (read once, then kept)."""
         if self._events is None:
-            out = []
-            for seq, t, kind, text in self._query(
-                "SELECT seq, t, kind, json FROM events ORDER BY seq"
-            ):
-                try:
-                    out.append(event_from_row(kind, float(t), text))
-                except CodecError as exc:
-                    raise SessionCorrupt(f"{self.path}: event {seq}: {exc}") from None
-            self._events = out
+            self._events = self._block_events() if self.blocks else self._row_events()
         return self._events
+
+    def _row_events(self) -> list[ev.Event]:
+        out = []
+        for seq, t, kind, text in self._query("SELECT seq, t, kind, json FROM events ORDER BY seq"):
+            try:
+                out.append(event_from_row(kind, float(t), text))
+            except CodecError as exc:
+                raise SessionCorrupt(f"{self.path}: event {seq}: {exc}") from None
+        return out
+
+    def _block_events(self) -> list[ev.Event]:
+        out: list[ev.Event] = []
+        for seq, n, _t0, _t1, compression, data, _prev, _hash in self.block_rows():
+            try:
+                out += blocks.decode(blocks.inflate(compression, data), int(n))
+            except CodecError as exc:
+                raise SessionCorrupt(f"{self.path}: events {seq}-{seq + n - 1}: {exc}") from None
+        return out
 
     def feedback(self, *, recompute: bool = False) -> list[dict[str, Any]]:
         """``CallFeedback`` records (as JSON dicts) in the order they completed: the stored

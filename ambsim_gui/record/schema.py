@@ -1,7 +1,7 @@
 """The session file's layout, its version, the errors of opening one, and its migrations.
 
 A session is one SQLite file in WAL mode. ``PRAGMA application_id`` marks it as ambsim's and
-``meta.schema_version`` (mirrored in ``PRAGMA user_version``) says which layout it has. Schema 1:
+``meta.schema_version`` (mirrored in ``PRAGMA user_version``) says which layout it has. Schema 2:
 
 ``meta(key, value)``
     One JSON value per key: ``format``, ``schema_version``, ``program_version``, ``created``,
@@ -14,16 +14,21 @@ A session is one SQLite file in WAL mode. ``PRAGMA application_id`` marks it as 
     (``map``, ``protocol``, ``cards``), so a session replays even after shipped files change.
 ``commands(seq, t, wall, json, prev_hash, hash)``
     Every external command (trainee, instructor) at its simulation time, with the wall clock.
-``events(seq, t, kind, json, prev_hash, hash)``
-    Every event; ``json`` holds the event's fields except ``t`` (kept in its column).
+``event_blocks(seq, n, t_first, t_last, compression, data, prev_hash, hash)``
+    Every event, in blocks: events ``seq`` to ``seq + n - 1``, their times from ``t_first`` to
+    ``t_last``; ``data`` is the block's body (``blocks``) compressed, chained block by block.
 ``feedback(call_id, seq, json)``
     ``CallFeedback`` records as they completed: derived data, checked by recomputation.
 ``annotations(id, t, call_id, author, text, created, supersedes, prev_hash, hash)``
     Instructor comments pinned to a moment (and a call); append-only, an edit supersedes.
 
-Schema 0 was the prototype layout (no hash chains, no stored resources, the event's
-``to_dict`` as JSON); ``MIGRATIONS`` turns it into schema 1. A file of a newer schema than
-``SCHEMA_VERSION`` is refused with a message naming the program that wrote it.
+Schema 1 is the same but for the events, one row each: ``events(seq, t, kind, json,
+prev_hash, hash)`` with ``json`` the event's fields except ``t``, each row chained. It cost
+several times more to write; schema-1 files are read and verified as they are (their own
+chains), never rewritten. Schema 0 was the prototype layout (no hash chains, no stored
+resources, the event's ``to_dict`` as JSON); ``MIGRATIONS`` turns it into schema 1, in memory.
+A file of a newer schema than ``SCHEMA_VERSION`` is refused with a message naming the program
+that wrote it.
 """
 
 from __future__ import annotations
@@ -36,8 +41,12 @@ from typing import Any
 
 from ambsim_gui import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The layout this program writes, and the newest it reads."""
+NATIVE_SCHEMAS = frozenset({1, 2})
+"""Layouts read as they are; older ones are migrated (in memory) to the oldest of these."""
+BLOCKS_SINCE = 2
+"""The first schema that stores events in blocks (``event_blocks``) rather than rows."""
 FORMAT = "ambsim-session"
 APPLICATION_ID = 0x414D4253  # "AMBS"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -51,7 +60,7 @@ FULL would add an fsync to every commit (one per command) for a risk out of our 
 MUTABLE_META = frozenset({"schema_version", "closed", "migrated_from", "migrated"})
 """Meta keys that may change after creation: not part of the hash chains' genesis."""
 
-DDL_V1 = """
+_DDL_COMMON = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE scenario (
     kind TEXT NOT NULL,
@@ -70,14 +79,6 @@ CREATE TABLE commands (
     prev_hash BLOB NOT NULL,
     hash BLOB NOT NULL
 );
-CREATE TABLE events (
-    seq INTEGER PRIMARY KEY,
-    t REAL NOT NULL,
-    kind TEXT NOT NULL,
-    json TEXT NOT NULL,
-    prev_hash BLOB NOT NULL,
-    hash BLOB NOT NULL
-);
 CREATE TABLE feedback (call_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE TABLE annotations (
     id INTEGER PRIMARY KEY,
@@ -91,6 +92,34 @@ CREATE TABLE annotations (
     hash BLOB NOT NULL
 );
 """
+DDL_V1 = (
+    _DDL_COMMON
+    + """
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    t REAL NOT NULL,
+    kind TEXT NOT NULL,
+    json TEXT NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL
+);
+"""
+)
+DDL_V2 = (
+    _DDL_COMMON
+    + """
+CREATE TABLE event_blocks (
+    seq INTEGER PRIMARY KEY,
+    n INTEGER NOT NULL,
+    t_first REAL NOT NULL,
+    t_last REAL NOT NULL,
+    compression TEXT NOT NULL,
+    data BLOB NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL
+);
+"""
+)
 
 
 class SessionError(Exception):
@@ -226,9 +255,10 @@ MIGRATIONS: dict[int, Migrator] = {0: _v0_to_v1}
 """schema N -> the function that turns a schema-N file into schema N+1 (in place)."""
 
 
-def migrate(conn: sqlite3.Connection, version: int) -> None:
-    """Bring ``conn`` from ``version`` up to ``SCHEMA_VERSION``, one step at a time."""
-    while version < SCHEMA_VERSION:
+def migrate(conn: sqlite3.Connection, version: int) -> int:
+    """Bring ``conn`` from ``version`` up to the oldest native schema, one step at a time;
+    returns the schema it now has."""
+    while version < min(NATIVE_SCHEMAS):
         step = MIGRATIONS.get(version)
         if step is None:
             raise SessionError(
@@ -241,4 +271,5 @@ def migrate(conn: sqlite3.Connection, version: int) -> None:
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (json.dumps(version),)
             )
     conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    conn.execute(f"PRAGMA user_version={version}")
+    return version

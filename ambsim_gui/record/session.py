@@ -1,11 +1,16 @@
 """Recording a shift into a session file as it is played.
 
-``SessionRecorder`` listens to an engine: every event is queued and written in batches (a
-transaction every ``flush_events`` events or ``flush_interval_s`` of wall time, whichever comes
-first), every external command is written *at once* through the engine's ``on_command`` hook,
-together with the events before it, in one committed transaction. After a ``kill -9`` the file
+``SessionRecorder`` listens to an engine: every event is queued and written in blocks (one row
+of ``event_blocks``, one hash, one transaction, every ``flush_events`` events or
+``flush_interval_s`` of wall time, whichever comes first; the desk's timer calls ``tick``),
+every external command is written *at once* through the engine's ``on_command`` hook, together
+with the events before it, in one committed transaction. After a ``kill -9`` the file
 therefore holds every command given and every event up to the last command (SQLite's WAL
-recovery runs when the file is next opened), and replays up to there.
+recovery runs when the file is next opened), and replays up to there; the events after the
+last command are what a re-simulation gives again, so nothing a trainee did is lost.
+
+Queueing an event costs a list append; a block is encoded in a few C calls (``blocks``). The
+recorder's own ``FeedbackProjection`` (``feedback="own"``) is the largest cost left.
 
 The file is first built complete (tables, header, the scenario and the files its world was
 built from) under a temporary name and renamed into place, so a file at the session's path is
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
@@ -35,11 +39,11 @@ from typing import TYPE_CHECKING, Any
 from ambsim_gui import __version__
 from ambsim_gui import paths as project_paths
 from ambsim_gui.assess.feedback import CallFeedback, FeedbackProjection
-from ambsim_gui.record import chain, codec
-from ambsim_gui.record.codec import canonical, command_json
+from ambsim_gui.record import blocks, chain
+from ambsim_gui.record.codec import command_json, feedback_json
 from ambsim_gui.record.schema import (
     APPLICATION_ID,
-    DDL_V1,
+    DDL_V2,
     FORMAT,
     SCHEMA_VERSION,
     SessionError,
@@ -153,7 +157,8 @@ class SessionRecorder:
         self.shift_ended = False
         self._conn: sqlite3.Connection | None = conn
         self._genesis = genesis
-        self._event_prev = chain.start(genesis, "events")
+        self._event_prev = chain.start(genesis, "event_blocks")
+        self._encoder = blocks.BlockEncoder()
         self._command_prev = chain.start(genesis, "commands")
         self._annotation_prev = chain.start(genesis, "annotations")
         self._annotation_id = 0
@@ -189,7 +194,7 @@ class SessionRecorder:
         trainee plays), as ``Engine(policy=..., trainee_policy=...)``. ``seed`` None means the
         scenario's seed, ``role`` None the scenario's trainee role, ``duration_s`` None the
         whole scenario. ``feedback`` says who fills the feedback table: ``"own"`` (the
-        recorder runs a ``FeedbackProjection``; about a fifth of its cost), ``"given"`` (the
+        recorder runs a ``FeedbackProjection``; half of its cost), ``"given"`` (the
         desk passes its own projection's records to ``record_feedback``) or ``"none"``
         (readers recompute it from the events; for batch runs). Raises SessionError for a
         path that cannot be written or a bad ``feedback``.
@@ -234,7 +239,7 @@ class SessionRecorder:
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 configure(conn)
-                conn.executescript(DDL_V1)
+                conn.executescript(DDL_V2)
                 with conn:
                     conn.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
@@ -346,18 +351,17 @@ class SessionRecorder:
     def _on_event(self, event: ev.Event) -> None:
         pending = self._pending
         pending.append(event)
-        if (
-            len(pending) >= self.flush_events
-            or time.perf_counter() - self._last_flush >= self.flush_interval_s
+        n = len(pending)
+        # the clock is read every 64 events only: it cost as much as the rest of this method
+        if n >= self.flush_events or (
+            n % 64 == 0 and time.perf_counter() - self._last_flush >= self.flush_interval_s
         ):
             self.flush()
 
     def record_feedback(self, record: CallFeedback) -> None:
         """Store one call's feedback with the next write (the recorder's own projection calls
         this; with ``feedback="given"`` the desk passes its projection's records here)."""
-        self._feedback_rows.append(
-            (record.call_id, self._feedback_seq, canonical(record.to_json_dict()))
-        )
+        self._feedback_rows.append((record.call_id, self._feedback_seq, feedback_json(record)))
         self._feedback_seq += 1
 
     # --- writing -----------------------------------------------------------------------------
@@ -390,13 +394,21 @@ class SessionRecorder:
         if not self._pending and not self._feedback_rows and command is None:
             return
         pending, self._pending = self._pending, []
-        try:
-            rows, prev = event_rows(pending, self._event_prev, self.events_written)
-        except (TypeError, ValueError) as exc:  # a value JSON cannot hold: stop, never raise
-            self._fail(exc)
-            return
-        seq = self.events_written + len(rows)
-        ended = self.shift_ended or any(row[2] == "shift_ended" for row in rows)
+        block_row = None
+        prev = self._event_prev
+        ended = self.shift_ended
+        if pending:
+            try:
+                block = self._encoder.encode(pending)
+            except (TypeError, ValueError) as exc:  # a value a session cannot store: stop
+                self._fail(exc)
+                return
+            seq = self.events_written
+            digest = chain.block_hash(prev, seq, block.n, block.t_first, block.t_last, block.body)
+            compression, data = blocks.compress(block.body)
+            block_row = (seq, block.n, block.t_first, block.t_last, compression, data, prev, digest)
+            prev = digest
+            ended = ended or ev.ShiftEnded in block.classes
         if self._feedback is not None:
             feed = self._feedback.feed
             for event in pending:
@@ -410,8 +422,8 @@ class SessionRecorder:
             command_row = (n, t, wall, body, self._command_prev, digest)
         try:
             conn.execute("BEGIN")
-            if rows:
-                conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            if block_row is not None:
+                conn.execute("INSERT INTO event_blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", block_row)
             if feedback:
                 conn.executemany("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?)", feedback)
             if command_row is not None:
@@ -423,7 +435,7 @@ class SessionRecorder:
             self._fail(exc)
             return
         self._event_prev = prev
-        self.events_written = seq
+        self.events_written += len(pending)
         self.shift_ended = ended
         if command_row is not None:
             self._command_prev = command_row[-1]
@@ -512,42 +524,6 @@ class SessionRecorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def event_rows(
-    events: list[ev.Event], prev: bytes, seq: int
-) -> tuple[list[tuple[int, float, str, str, bytes, bytes]], bytes]:
-    """The ``events`` table rows of ``events`` chained onto ``prev``, and the last hash.
-
-    The same as ``codec.event_json`` and ``chain.event_hash`` row by row (the tests check
-    it), inlined: this loop is most of what recording costs.
-    """
-    rows = []
-    sha256 = hashlib.sha256
-    pack = chain.SEQ_T.pack
-    tags = chain.KIND_TAGS
-    fields = codec.field_names
-    encode = codec.encode_presorted
-    for event in events:
-        cls = type(event)
-        kind = cls.KIND
-        names, tuples = fields(cls)
-        values = event.__dict__
-        data = {name: values[name] for name in names}
-        for name in tuples:
-            value = data[name]
-            if type(value) is tuple:
-                data[name] = list(value)
-        body = encode(data)
-        tag = tags.get(kind)
-        if tag is None:
-            tag = tags[kind] = kind.encode() + b"\x00"
-        t = values["t"]
-        digest = sha256(prev + pack(seq, t) + tag + body.encode()).digest()
-        rows.append((seq, t, kind, body, prev, digest))
-        prev = digest
-        seq += 1
-    return rows, prev
 
 
 @contextlib.contextmanager

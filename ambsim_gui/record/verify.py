@@ -2,11 +2,12 @@
 
 ``verify(path)`` first walks every hash chain (commands, events, annotations) from the
 session's genesis and checks the stored files against their SHA-256, reporting the first row
-whose content does not match its hash (``Tampered``). It then re-simulates the shift from the
-stored scenario, seed and settings, applying the recorded commands with ``Engine.replay``, and
-compares every event the engine emits with the recorded one, as canonical JSON: the first
-mismatch is a ``Divergence``. Stored feedback is checked against feedback recomputed from the
-recorded events.
+whose content does not match its hash (``Tampered``). Schema 2 chains events by block: a
+changed event is found in its block, and the re-simulation then names the event itself. It
+then re-simulates the shift from the stored scenario, seed and settings, applying the recorded
+commands with ``Engine.replay``, and compares every event the engine emits with the recorded
+one, as canonical JSON: the first mismatch is a ``Divergence``. Stored feedback is checked
+against feedback recomputed from the recorded events.
 
 A recording that did not reach the end of the shift (the desk was closed early, or the process
 was killed) is verified as far as it goes: the re-simulation stops once every recorded event
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ambsim_gui.assess.feedback import FeedbackProjection
-from ambsim_gui.record import chain
+from ambsim_gui.record import blocks, chain
 from ambsim_gui.record.codec import (
     CodecError,
     canonical,
@@ -30,6 +31,7 @@ from ambsim_gui.record.codec import (
 )
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import Rebuilt, new_engine, rebuild
+from ambsim_gui.record.schema import SessionError
 from ambsim_gui.sim import events as ev
 
 Status = Literal["identical", "diverged", "tampered"]
@@ -40,11 +42,12 @@ class Tampered:
     """The first row whose stored content does not match its hash (or its neighbours)."""
 
     table: str  # meta | scenario | commands | events | annotations | feedback
-    row: str  # the row's seq / id / name
+    row: str  # the row's seq / id / name; for a block of events "first-last"
     reason: str
+    unit: str = "row"  # or "block" (schema 2's events)
 
     def describe(self) -> str:
-        return f"tampered: {self.table} row {self.row}: {self.reason}"
+        return f"tampered: {self.table} {self.unit} {self.row}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -120,16 +123,6 @@ def check_chains(session: SessionFile) -> Tampered | None:
             return Tampered("scenario", f"{f.kind}/{f.name}", "its bytes do not match its SHA-256")
     genesis = session.genesis()
 
-    def first_link(table: str, prev: bytes, own_ok: bool, row: str) -> Tampered:
-        if own_ok:
-            return Tampered(
-                "meta",
-                "header",
-                f"the header (meta or the stored scenario) is not the one the {table} chain "
-                "starts from",
-            )
-        return Tampered(table, row, "its content does not match its hash")
-
     prev = chain.start(genesis, "commands")
     expected_seq = 0
     for seq, t, wall, body, row_prev, row_hash in session.command_rows():
@@ -139,7 +132,7 @@ def check_chains(session: SessionFile) -> Tampered | None:
         own = chain.command_hash(row_prev, seq, float(t), float(wall), body) == row_hash
         if row_prev != prev:
             if seq == 0:
-                return first_link("commands", prev, own, str(seq))
+                return _first_link("commands", own, str(seq))
             return Tampered("commands", str(seq), "it does not follow the row before it")
         if not own:
             return Tampered("commands", str(seq), "its content does not match its hash")
@@ -150,21 +143,9 @@ def check_chains(session: SessionFile) -> Tampered | None:
         prev = row_hash
         expected_seq += 1
 
-    prev = chain.start(genesis, "events")
-    expected_seq = 0
-    for seq, t, kind, body, row_prev, row_hash in session.event_rows():
-        row_prev, row_hash = bytes(row_prev), bytes(row_hash)
-        if seq != expected_seq:
-            return Tampered("events", str(expected_seq), "missing (the sequence skips it)")
-        own = chain.event_hash(row_prev, seq, float(t), kind, body) == row_hash
-        if row_prev != prev:
-            if seq == 0:
-                return first_link("events", prev, own, str(seq))
-            return Tampered("events", str(seq), "it does not follow the row before it")
-        if not own:
-            return Tampered("events", str(seq), "its content does not match its hash")
-        prev = row_hash
-        expected_seq += 1
+    found = (check_event_blocks if session.blocks else check_event_rows)(session, genesis)
+    if found is not None:
+        return found
 
     prev = chain.start(genesis, "annotations")
     expected_id = 1
@@ -190,12 +171,71 @@ def check_chains(session: SessionFile) -> Tampered | None:
         )
         if row_prev != prev:
             if ident == 1:
-                return first_link("annotations", prev, own, str(ident))
+                return _first_link("annotations", own, str(ident))
             return Tampered("annotations", str(ident), "it does not follow the row before it")
         if not own:
             return Tampered("annotations", str(ident), "its content does not match its hash")
         prev = row_hash
         expected_id += 1
+    return None
+
+
+def _first_link(table: str, own_ok: bool, row: str, unit: str = "row") -> Tampered:
+    """What a first row that does not follow its chain's start means."""
+    if own_ok:
+        return Tampered(
+            "meta",
+            "header",
+            f"the header (meta or the stored scenario) is not the one the {table} chain "
+            "starts from",
+        )
+    return Tampered(table, row, "its content does not match its hash", unit)
+
+
+def check_event_rows(session: SessionFile, genesis: bytes) -> Tampered | None:
+    """Schema 1: every event row chained onto the one before it."""
+    prev = chain.start(genesis, "events")
+    expected_seq = 0
+    for seq, t, kind, body, row_prev, row_hash in session.event_rows():
+        row_prev, row_hash = bytes(row_prev), bytes(row_hash)
+        if seq != expected_seq:
+            return Tampered("events", str(expected_seq), "missing (the sequence skips it)")
+        own = chain.event_hash(row_prev, seq, float(t), kind, body) == row_hash
+        if row_prev != prev:
+            if seq == 0:
+                return _first_link("events", own, str(seq))
+            return Tampered("events", str(seq), "it does not follow the row before it")
+        if not own:
+            return Tampered("events", str(seq), "its content does not match its hash")
+        prev = row_hash
+        expected_seq += 1
+    return None
+
+
+def check_event_blocks(session: SessionFile, genesis: bytes) -> Tampered | None:
+    """Schema 2: every block of events chained onto the one before it, over its body."""
+    prev = chain.start(genesis, "event_blocks")
+    expected_seq = 0
+    for seq, n, t_first, t_last, compression, data, row_prev, row_hash in session.block_rows():
+        row_prev, row_hash = bytes(row_prev), bytes(row_hash)
+        span = f"{seq}-{seq + n - 1}"
+        if seq != expected_seq:
+            return Tampered("events", str(expected_seq), "missing (the sequence skips it)")
+        if n < 1:
+            return Tampered("events", span, f"a block of {n} events", "block")
+        try:
+            body = blocks.inflate(compression, data)
+        except CodecError as exc:
+            return Tampered("events", span, str(exc), "block")
+        own = chain.block_hash(row_prev, seq, n, float(t_first), float(t_last), body) == row_hash
+        if row_prev != prev:
+            if seq == 0:
+                return _first_link("events", own, span, "block")
+            return Tampered("events", span, "it does not follow the block before it", "block")
+        if not own:
+            return Tampered("events", span, "its content does not match its hash", "block")
+        prev = row_hash
+        expected_seq += n
     return None
 
 
@@ -251,6 +291,13 @@ class _Stop(BaseException):
     Exception from command handlers, and must not swallow this)."""
 
 
+def recorded_rows(session: SessionFile) -> list[tuple[str, float, str]]:
+    """(kind, t, the fields as canonical JSON) of every recorded event, whatever the layout."""
+    if session.blocks:
+        return [(e.KIND, e.t, event_json(e)) for e in session.events()]
+    return [(kind, float(t), body) for _seq, t, kind, body, _p, _h in session.event_rows()]
+
+
 def resimulate(
     session: SessionFile,
     rebuilt: Rebuilt | None = None,
@@ -258,7 +305,7 @@ def resimulate(
     progress: Callable[[float], None] | None = None,
 ) -> tuple[Divergence | None, bool]:
     """Replay the session and compare event by event: (first divergence, complete)."""
-    rows = [(kind, float(t), body) for _seq, t, kind, body, _p, _h in session.event_rows()]
+    rows = recorded_rows(session)
     n = len(rows)
     # the shift's end is recorded (commands given after it are rejected, and recorded too)
     complete = any(row[0] == ev.ShiftEnded.KIND for row in reversed(rows))
@@ -311,6 +358,20 @@ def resimulate(
     return None, complete
 
 
+def pinpoint(session: SessionFile, tampered: Tampered) -> Tampered:
+    """A tampered block of events, with the first event in it that the re-simulation does not
+    give (a block has one hash: only the re-simulation can tell which of its events changed)."""
+    first, _, last = tampered.row.partition("-")
+    try:
+        divergence, _ = resimulate(session)
+    except (SessionError, CodecError):
+        return tampered
+    if divergence is None or not int(first) <= divergence.seq <= int(last or first):
+        return tampered
+    reason = f"{tampered.reason}; event {divergence.seq} is not what the re-simulation gives"
+    return Tampered(tampered.table, tampered.row, reason, tampered.unit)
+
+
 def verify(
     source: str | os.PathLike[str] | SessionFile,
     *,
@@ -327,9 +388,8 @@ def _verify(session: SessionFile, progress: Callable[[float], None] | None) -> V
     events = session.event_count()
     commands = session.command_count()
     annotations = sum(1 for _ in session.annotation_rows())
-    last = session.conn.execute(
-        "SELECT max(t) FROM (SELECT max(t) AS t FROM events UNION ALL SELECT max(t) FROM commands)"
-    ).fetchone()[0]
+    last_command = session.conn.execute("SELECT max(t) FROM commands").fetchone()[0]
+    last = max((x for x in (session.last_event_t(), last_command) if x is not None), default=0.0)
     result = VerifyResult(
         path=str(session.path),
         status="identical",
@@ -354,7 +414,7 @@ def _verify(session: SessionFile, progress: Callable[[float], None] | None) -> V
             tampered = Tampered("events", "?", f"an event does not parse: {exc}")
     if tampered is not None:
         result.status = "tampered"
-        result.tampered = tampered
+        result.tampered = pinpoint(session, tampered) if tampered.unit == "block" else tampered
         return result
     rebuilt = rebuild(session)
     result.notes += rebuilt.notes

@@ -59,7 +59,8 @@ class Engine:
         self.world = world
         self.scenario = world.scenario
         self.seed = int(self.scenario.seed if seed is None else seed)
-        self.env = simpy.Environment()
+        # A float clock from the start, so every event time is a float without converting.
+        self.env = simpy.Environment(initial_time=0.0)
         self.streams = R.RandomStreams(self.seed)
         self.events: list[ev.Event] = []
         self.command_log: list[cmd.TimedCommand] = []
@@ -198,7 +199,7 @@ class Engine:
 
     @property
     def now(self) -> float:
-        return float(self.env.now)
+        return self.env.now  # type: ignore[no-any-return]
 
     @property
     def finished(self) -> bool:

@@ -138,6 +138,23 @@ def nearest_search(
     return float(radius), times, pred
 
 
+#: The graph as Python lists for the fallback, by the id of its indices array (kept alive
+#: beside them, so the id cannot be reused): converting 80,000 edges costs milliseconds.
+_AS_LISTS: dict[int, tuple[np.ndarray, list[int], list[int], list[float]]] = {}
+
+
+def _graph_lists(
+    indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray
+) -> tuple[list[int], list[int], list[float]]:
+    hit = _AS_LISTS.get(id(indices))
+    if hit is None or hit[0] is not indices:
+        if len(_AS_LISTS) > 8:
+            _AS_LISTS.clear()
+        hit = (indices, indptr.tolist(), indices.tolist(), weights.tolist())
+        _AS_LISTS[id(indices)] = hit
+    return hit[1], hit[2], hit[3]
+
+
 def _nearest_search_py(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -157,21 +174,37 @@ def _nearest_search_py(
 ) -> float:
     """The compiled search, step for step and in the same floating-point operations (see
     ``_search.c``), for machines where it was not built."""
-    n = dist.size
-    if rows.size and nodes.size:
-        # Every node's heuristic at once. max and min are exact, so only each difference and
-        # sum has to be the C one for the keys to be bit-identical.
-        lb = np.zeros((nodes.size, n))
-        for a, row in enumerate(rows):
-            lb = np.maximum(lb, to_x[row][None, :] - to_c[a][:, None])
-            lb = np.maximum(lb, from_c[a][:, None] - from_x[row][None, :])
-        h_all = (lb + extra[:, None]).min(axis=0).tolist()
-    else:
-        h_all = [0.0] * n
-    starts, cols, w = indptr.tolist(), indices.tolist(), weights.tolist()
+    starts, cols, w = _graph_lists(indptr, indices, weights)
+    cand_list = nodes.tolist()
+    extra_list = extra.tolist()
     cand: dict[int, list[float]] = {}
-    for node, more in zip(nodes.tolist(), extra.tolist(), strict=True):
+    for node, more in zip(cand_list, extra_list, strict=True):
         cand.setdefault(node, []).append(more)
+    directed = bool(rows.size and nodes.size)
+    lm_to = [to_x[row] for row in rows.tolist()]
+    lm_from = [from_x[row] for row in rows.tolist()]
+    to_c_l, from_c_l = to_c.tolist(), from_c.tolist()
+    k_range, a_range = range(len(cand_list)), range(len(lm_to))
+
+    def heuristic(v: int) -> float:
+        # The C loop exactly: max and min are exact, and each difference and sum is the same.
+        to_v = [float(row[v]) for row in lm_to]
+        from_v = [float(row[v]) for row in lm_from]
+        h = math.inf
+        for j in k_range:
+            lb = 0.0
+            for a in a_range:
+                x1 = to_v[a] - to_c_l[a][j]
+                x2 = from_c_l[a][j] - from_v[a]
+                if x1 > lb:
+                    lb = x1
+                if x2 > lb:
+                    lb = x2
+            lb += extra_list[j]
+            if lb < h:
+                h = lb
+        return h
+
     g = {target: 0.0}
     prev = {target: NO_PRED}
     settled: set[int] = set()
@@ -193,7 +226,7 @@ def _nearest_search_py(
             if nd < old:
                 g[v] = nd
                 prev[v] = u
-                heapq.heappush(heap, (nd + h_all[v], v, nd))
+                heapq.heappush(heap, (nd + (heuristic(v) if directed else 0.0), v, nd))
             elif nd == old and u < prev[v]:
                 prev[v] = u
     done = np.fromiter(settled, dtype=np.int64, count=len(settled))

@@ -45,7 +45,7 @@ from ambsim_gui.sim.events import (
     VehicleStatus,
     VehicleStoodDown,
 )
-from ambsim_gui.sim.regimes import CATEGORIES, IncidentTimes, Regime, Standard, percentile90
+from ambsim_gui.sim.regimes import CATEGORIES, Regime, ResponseClock, Standard, percentile90
 
 BUSY_STATUSES = frozenset(
     {"mobilising", "to_scene", "on_scene", "to_hospital", "at_hospital", "clearing"}
@@ -237,26 +237,10 @@ class _Incident:
 
     area: str
     category: str
-    call_connect: float
-    category_set: float | None
-    first_assigned: float | None = None
-    first_arrival: float | None = None
-    first_dca_arrival: float | None = None
-    first_treating_rrv_arrival: float | None = None
+    clock: ResponseClock
     # (response, transport), recomputed only after a change: a snapshot 4 times a second over
     # thousands of incidents must not rebuild every clock each time
     cached: tuple[float | None, float | None] | None = None
-
-    def times(self) -> IncidentTimes:
-        return IncidentTimes(
-            category=self.category,
-            call_connect=self.call_connect,
-            category_set=self.category_set,
-            first_assigned=self.first_assigned,
-            first_arrival=self.first_arrival,
-            first_dca_arrival=self.first_dca_arrival,
-            first_treating_rrv_arrival=self.first_treating_rrv_arrival,
-        )
 
 
 @dataclass
@@ -365,9 +349,6 @@ class ShiftMetrics:
         self._closed_outcomes: dict[str, int] = {k: 0 for k in _OUTCOME_OF_CLOSE}
         self._duplicate_records = 0
         self._closed_ids: set[str] = set()
-        # (vehicle, incident) -> arrival time, for RRVs only: a later see_and_treat outcome by
-        # that RRV makes its arrival the clock stop for C2-C4 under ARP
-        self._rrv_arrival: dict[tuple[str, str], float] = {}
         # dispatches not yet classified; removed once their fate (arrival, stand-down) is known
         self._open_dispatch: set[tuple[str, str]] = set()
         # first arrivals at a patient who only needed hear-and-treat; an arrival whose patient's
@@ -457,9 +438,11 @@ class ShiftMetrics:
         self._incidents[e.incident_id] = _Incident(
             area=e.area,
             category=e.category,
-            # a call we never saw ring cannot start the clock earlier than its incident
-            call_connect=self._call_arrived.get(e.call_id, e.t),
-            category_set=self._category_set_at.get(e.call_id),
+            clock=ResponseClock(
+                # a call we never saw ring cannot start the clock earlier than its incident
+                call_connect=self._call_arrived.get(e.call_id, e.t),
+                category_set=self._category_set_at.get(e.call_id),
+            ),
         )
         self._clock_version += 1
 
@@ -512,8 +495,7 @@ class ShiftMetrics:
             self._open_dispatch.discard((e.vehicle_id, e.diverted_from))
         self._open_dispatch.add((e.vehicle_id, e.incident_id))
         inc = self._incidents.get(e.incident_id)
-        if inc is not None and inc.first_assigned is None:
-            inc.first_assigned = e.t
+        if inc is not None and inc.clock.assigned(e.t):
             self._touch(inc)
 
     def _on_stood_down(self, e: VehicleStoodDown) -> None:
@@ -537,32 +519,18 @@ class ShiftMetrics:
             elif e.role == "first":
                 if self._judge_avoidable(e.incident_id) is None:
                     self._first_arrivals_unjudged.append(e.incident_id)
-        if e.type == "RRV":
-            self._rrv_arrival.setdefault(key, e.t)
         vehicle = self._vehicles.setdefault(e.vehicle_id, _Vehicle())
         if vehicle.type == "unknown":  # VehicleCreated, when it came, is the authority
             vehicle.type = e.type
         inc = self._incidents.get(e.incident_id)
-        if inc is None:
-            return
-        if inc.first_arrival is None:
-            inc.first_arrival = e.t
-            self._touch(inc)
-        if e.type == "DCA" and inc.first_dca_arrival is None:
-            inc.first_dca_arrival = e.t
+        if inc is not None and inc.clock.arrived(e.vehicle_id, e.type, e.t):
             self._touch(inc)
 
     def _on_patient_outcome(self, e: PatientOutcome) -> None:
         if e.outcome.startswith("convey_"):
             self._n.conveyed += 1
-        if e.outcome != "see_and_treat":
-            return
-        arrived = self._rrv_arrival.get((e.vehicle_id, e.incident_id))
         inc = self._incidents.get(e.incident_id)
-        if arrived is None or inc is None:
-            return
-        if inc.first_treating_rrv_arrival is None or arrived < inc.first_treating_rrv_arrival:
-            inc.first_treating_rrv_arrival = arrived
+        if inc is not None and inc.clock.treated(e.vehicle_id, e.outcome):
             self._touch(inc)
 
     def _on_handover(self, e: HandoverCompleted) -> None:
@@ -582,9 +550,7 @@ class ShiftMetrics:
 
     def _on_harm(self, e: HarmOccurred) -> None:
         self._n.harm += 1
-        self._harm_by_category[e.true_category] = (
-            self._harm_by_category.get(e.true_category, 0) + 1
-        )
+        self._harm_by_category[e.true_category] = self._harm_by_category.get(e.true_category, 0) + 1
 
     def _on_hub_queued(self, e: HubQueued) -> None:
         if e.reason == "referral":
@@ -675,9 +641,7 @@ class ShiftMetrics:
                 outcomes=dict(sorted(self._hub_outcomes.items())),
                 breaches=n.hub_breaches,
                 waiting=len(self._hub_queued_at),
-                mean_wait_to_callback_s=(
-                    n.hub_wait_total_s / n.hub_waits if n.hub_waits else None
-                ),
+                mean_wait_to_callback_s=(n.hub_wait_total_s / n.hub_waits if n.hub_waits else None),
             ),
         )
         self._last_report = (self._events_fed, end, report)
@@ -700,7 +664,7 @@ class ShiftMetrics:
             if category not in by_cat:
                 continue  # not a response category (should not happen): it cannot be judged
             if inc.cached is None:
-                times = inc.times()
+                times = inc.clock.times(category)
                 inc.cached = (regime.response_time(times), regime.transport_time(times))
             response, transport = inc.cached
             area = by_area.get(inc.area)

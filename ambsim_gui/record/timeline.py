@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
 from ambsim_gui.scenario.model import UnitCosts
 from ambsim_gui.sim import events as ev
-from ambsim_gui.sim.regimes import IncidentTimes, Regime, Standard
+from ambsim_gui.sim.regimes import IncidentTimes, Regime, ResponseClock, Standard
 
 if TYPE_CHECKING:
     from ambsim_gui.geo.routing import Route
@@ -94,6 +94,7 @@ class IncidentView:
     complaint: str
     code: str
     t_open: float
+    clock: ResponseClock  # the response clock's moments: the same fold ShiftMetrics keeps
     status: str = "open"  # open | closed
     queued: bool = False
     needs: str = "any"
@@ -102,14 +103,6 @@ class IncidentView:
     hub_breach_at: float | None = None
     outcome: str | None = None
     t_closed: float | None = None
-    # the response clock's moments (as ShiftMetrics keeps them)
-    call_connect: float = 0.0
-    category_set: float | None = None
-    first_assigned: float | None = None
-    first_arrival: float | None = None
-    first_dca_arrival: float | None = None
-    first_treating_rrv_arrival: float | None = None
-    rrv_arrivals: dict[str, float] = field(default_factory=dict)
     dispatched: list[str] = field(default_factory=list)  # every vehicle ever sent
 
     @property
@@ -117,15 +110,7 @@ class IncidentView:
         return CATEGORY_RANK.get(self.category, 9)
 
     def times(self) -> IncidentTimes:
-        return IncidentTimes(
-            category=self.category,
-            call_connect=self.call_connect,
-            category_set=self.category_set,
-            first_assigned=self.first_assigned,
-            first_arrival=self.first_arrival,
-            first_dca_arrival=self.first_dca_arrival,
-            first_treating_rrv_arrival=self.first_treating_rrv_arrival,
-        )
+        return self.clock.times(self.category)
 
 
 @dataclass(frozen=True)
@@ -335,8 +320,10 @@ class ReplayState:
             complaint=e.complaint,
             code=e.code,
             t_open=e.t,
-            call_connect=call.t_arrive if call is not None else e.t,
-            category_set=self._category_at.get(e.call_id),
+            clock=ResponseClock(
+                call_connect=call.t_arrive if call is not None else e.t,
+                category_set=self._category_at.get(e.call_id),
+            ),
         )
 
     def _incident_truth(self, e: ev.IncidentTruth) -> None:
@@ -429,8 +416,7 @@ class ReplayState:
         if inc is None:
             return
         inc.dispatched.append(e.vehicle_id)
-        if inc.first_assigned is None:
-            inc.first_assigned = e.t
+        inc.clock.assigned(e.t)
         vtype = v.type if v is not None else ""
         if inc.needs == "any" or vtype == inc.needs:
             inc.queued = False
@@ -454,24 +440,14 @@ class ReplayState:
         inc = self.incidents.get(e.incident_id)
         if inc is None:
             return
-        if inc.first_arrival is None:
-            inc.first_arrival = e.t
-        if e.type == "DCA" and inc.first_dca_arrival is None:
-            inc.first_dca_arrival = e.t
-        if e.type == "RRV":
-            inc.rrv_arrivals.setdefault(e.vehicle_id, e.t)
+        inc.clock.arrived(e.vehicle_id, e.type, e.t)
         if e.role == "backup":
             inc.queued = False
 
     def _patient_outcome(self, e: ev.PatientOutcome) -> None:
         inc = self.incidents.get(e.incident_id)
-        if inc is None or e.outcome != "see_and_treat":
-            return
-        arrived = inc.rrv_arrivals.get(e.vehicle_id)
-        if arrived is not None and (
-            inc.first_treating_rrv_arrival is None or arrived < inc.first_treating_rrv_arrival
-        ):
-            inc.first_treating_rrv_arrival = arrived
+        if inc is not None:
+            inc.clock.treated(e.vehicle_id, e.outcome)
 
     def _hospital(self, name: str) -> HospitalView:
         h = self.hospitals.get(name)

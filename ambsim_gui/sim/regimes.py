@@ -26,7 +26,7 @@ Three regimes, as the scenario's ``regime`` chooses (sources in ``DOMAIN.md``):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -84,6 +84,74 @@ class IncidentTimes:
     first_arrival: float | None  # any vehicle
     first_dca_arrival: float | None
     first_treating_rrv_arrival: float | None = None  # an RRV whose clinician treated on scene
+
+
+@dataclass
+class ResponseClock:
+    """The moments of one incident that its response clock needs, gathered as events come.
+
+    The shift's metrics, the live desk and the replay window each keep one per incident and
+    feed it the same events, so the three cannot disagree about a response time. Each update
+    says whether it moved a moment the clock reads, so a reader that caches a response time
+    throws it away only then.
+    """
+
+    call_connect: float  # the first call about it rang
+    category_set: float | None = None  # the last CategorySet on that call before it opened
+    first_assigned: float | None = None
+    first_arrival: float | None = None  # any vehicle
+    first_dca_arrival: float | None = None
+    first_treating_rrv_arrival: float | None = None
+    # every RRV's first arrival here: the see-and-treat that makes it a clock stop (ARP, C2-C4)
+    # is reported later, at the end of its time on scene
+    rrv_arrivals: dict[str, float] = field(default_factory=dict)
+
+    def assigned(self, t: float) -> bool:
+        """A vehicle was sent at ``t``; True when it was the first."""
+        if self.first_assigned is not None:
+            return False
+        self.first_assigned = t
+        return True
+
+    def arrived(self, vehicle_id: str, vehicle_type: str, t: float) -> bool:
+        """A vehicle reached the scene at ``t``; True when it was the first, or the first DCA."""
+        changed = False
+        if self.first_arrival is None:
+            self.first_arrival = t
+            changed = True
+        if vehicle_type == "DCA" and self.first_dca_arrival is None:
+            self.first_dca_arrival = t
+            changed = True
+        if vehicle_type == "RRV":
+            # not a change yet: it stops a C2-C4 clock only if its clinician treats on scene
+            self.rrv_arrivals.setdefault(vehicle_id, t)
+        return changed
+
+    def treated(self, vehicle_id: str, outcome: str) -> bool:
+        """A crew ended the patient's care with ``outcome``; True when that makes an earlier
+        RRV arrival the see-and-treat clock stop."""
+        if outcome != "see_and_treat":
+            return False
+        arrived = self.rrv_arrivals.get(vehicle_id)
+        if arrived is None:
+            return False  # not an RRV, or one that never arrived here
+        current = self.first_treating_rrv_arrival
+        if current is not None and arrived >= current:
+            return False
+        self.first_treating_rrv_arrival = arrived
+        return True
+
+    def times(self, category: str) -> IncidentTimes:
+        """The moments as a regime reads them, for an incident now of ``category``."""
+        return IncidentTimes(
+            category=category,
+            call_connect=self.call_connect,
+            category_set=self.category_set,
+            first_assigned=self.first_assigned,
+            first_arrival=self.first_arrival,
+            first_dca_arrival=self.first_dca_arrival,
+            first_treating_rrv_arrival=self.first_treating_rrv_arrival,
+        )
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ refresh. It holds no Qt objects, so tests can drive it without a window.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.engine import Engine
-from ambsim_gui.sim.regimes import IncidentTimes, Regime
+from ambsim_gui.sim.regimes import Regime, ResponseClock
 
 TRAINEE = "trainee"
 
@@ -56,30 +56,6 @@ class TranscriptLine:
     text: str
 
 
-@dataclass
-class ClockMoments:
-    """What a response clock needs of one incident (simulation seconds)."""
-
-    call_connect: float
-    category_set: float | None
-    first_assigned: float | None = None
-    first_arrival: float | None = None
-    first_dca_arrival: float | None = None
-    first_treating_rrv_arrival: float | None = None
-    rrv_arrivals: dict[str, float] = field(default_factory=dict)
-
-    def times(self, category: str) -> IncidentTimes:
-        return IncidentTimes(
-            category=category,
-            call_connect=self.call_connect,
-            category_set=self.category_set,
-            first_assigned=self.first_assigned,
-            first_arrival=self.first_arrival,
-            first_dca_arrival=self.first_dca_arrival,
-            first_treating_rrv_arrival=self.first_treating_rrv_arrival,
-        )
-
-
 @dataclass(frozen=True)
 class Rejection:
     t: float
@@ -105,7 +81,7 @@ class DeskProjection:
         self.transcripts: dict[str, list[TranscriptLine]] = {}
         self.triage: dict[str, ev.TriageAssessed] = {}
         self.category_set: dict[str, ev.CategorySet] = {}
-        self.clocks: dict[str, ClockMoments] = {}
+        self.clocks: dict[str, ResponseClock] = {}
         self.drives: dict[str, Drive] = {}
         self.due_on_scene: dict[str, float] = {}  # vehicle -> when it should reach its job
         self.rejections: list[Rejection] = []
@@ -219,7 +195,7 @@ class DeskProjection:
 
     def _opened(self, e: ev.IncidentOpened) -> None:
         cat = self.category_set.get(e.call_id)
-        self.clocks[e.incident_id] = ClockMoments(
+        self.clocks[e.incident_id] = ResponseClock(
             call_connect=self._call_arrived.get(e.call_id, e.t),
             category_set=cat.t if cat is not None else None,
         )
@@ -229,35 +205,21 @@ class DeskProjection:
 
     def _assigned(self, e: ev.VehicleAssigned) -> None:
         self.due_on_scene[e.vehicle_id] = e.t + e.eta_s
-        self._clock_cache.pop(e.incident_id, None)
         clock = self.clocks.get(e.incident_id)
-        if clock is not None and clock.first_assigned is None:
-            clock.first_assigned = e.t
+        if clock is not None and clock.assigned(e.t):
+            self._clock_cache.pop(e.incident_id, None)
 
     def _vehicle_arrived(self, e: ev.VehicleArrived) -> None:
         self.drives.pop(e.vehicle_id, None)
         self.due_on_scene.pop(e.vehicle_id, None)
-        self._clock_cache.pop(e.incident_id, None)
         clock = self.clocks.get(e.incident_id)
-        if clock is None:
-            return
-        if clock.first_arrival is None:
-            clock.first_arrival = e.t
-        if e.type == "DCA" and clock.first_dca_arrival is None:
-            clock.first_dca_arrival = e.t
-        if e.type == "RRV":
-            clock.rrv_arrivals.setdefault(e.vehicle_id, e.t)
+        if clock is not None and clock.arrived(e.vehicle_id, e.type, e.t):
+            self._clock_cache.pop(e.incident_id, None)
 
     def _outcome(self, e: ev.PatientOutcome) -> None:
-        self._clock_cache.pop(e.incident_id, None)
         clock = self.clocks.get(e.incident_id)
-        if clock is None or e.outcome != "see_and_treat":
-            return
-        arrived = clock.rrv_arrivals.get(e.vehicle_id)
-        if arrived is not None and (
-            clock.first_treating_rrv_arrival is None or arrived < clock.first_treating_rrv_arrival
-        ):
-            clock.first_treating_rrv_arrival = arrived
+        if clock is not None and clock.treated(e.vehicle_id, e.outcome):
+            self._clock_cache.pop(e.incident_id, None)
 
     def _moving(self, e: ev.VehicleMoving) -> None:
         self.drives[e.vehicle_id] = Drive(e.depart_t, e.arrive_t, e.blue_light)

@@ -190,7 +190,8 @@ class RoadNetwork:
         for area in self.areas:
             minx, miny, maxx, maxy = bounds[area.index]
             # The bounding box first: most areas are ruled out without asking GEOS.
-            if minx <= x <= maxx and miny <= y <= maxy and shapely.intersects_xy(area.polygon, x, y):
+            inside_box = minx <= x <= maxx and miny <= y <= maxy
+            if inside_box and shapely.intersects_xy(area.polygon, x, y):
                 return area.index
         return -1
 

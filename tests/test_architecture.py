@@ -1,4 +1,5 @@
-"""The layering the design card asks for: only ambsim_gui.ui may import Qt."""
+"""The layering and hygiene the design card asks for: only ambsim_gui.ui may import Qt, ruff
+finds nothing, and mypy checks the non-GUI packages."""
 
 from __future__ import annotations
 
@@ -31,4 +32,25 @@ def test_engine_imports_without_qt() -> None:
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _tool(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_lint_is_clean() -> None:
+    result = _tool("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_types_check_on_the_non_gui_packages() -> None:
+    """mypy over the packages pyproject.toml lists (everything but ambsim_gui.ui)."""
+    result = _tool("mypy")
     assert result.returncode == 0, result.stdout + result.stderr

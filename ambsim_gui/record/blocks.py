@@ -3,12 +3,10 @@
 One job: the exact bytes a block of events is stored as. A block's *body* (what its hash
 covers) holds, for ``n`` events:
 
-- ``n`` little-endian float64: each event's time ``t``;
 - ``n`` little-endian uint16: each event's kind, as an index into the kind table below;
-- a pickle (protocol 5) of ``[kinds, values]``: ``kinds`` is ``[[kind, [field, ...]], ...]``,
-  every kind the recording has met so far with its fields but ``t`` (sorted); ``values`` has
-  one entry per event: its fields in that order as a tuple, the bare value for a kind with
-  one field, None for a kind with none.
+- a pickle (protocol 5) of ``[table, values]``: ``table`` is ``[[kind, [field, ...]], ...]``,
+  every kind the recording has met so far with its fields, ``t`` first, the others sorted;
+  ``values`` holds one tuple per event, its fields in its kind's order.
 
 Writing the field names into every block keeps each block readable alone and lets a block
 outlive a change to an event class: a block whose names are not the class's fields is decoded
@@ -16,11 +14,11 @@ through the class's ``__init__`` (defaults filled in, or a ``CodecError`` that s
 
 Why a pickle and not JSON: encoding a block is then a handful of C calls over the whole batch
 (``map`` of ``attrgetter``, ``array``, one pickle) costing about 1 us per event, where JSON
-spent 1-2 us per event escaping strings and formatting floats, and twice the bytes (pickle
-refers to a repeated string instead of writing it again). Only plain values are written
+spent 1-2 us per event escaping strings and formatting floats, and wrote twice the bytes (a
+pickle refers to a repeated string instead of writing it again). Only plain values are written
 (``_Pickler`` turns number and text subclasses, such as numpy's, into the plain type and
 refuses anything else), and ``_Unpickler`` refuses every global but those plain types: reading
-a block can build lists, tuples, dicts and plain values, and never run code.
+a block builds lists, tuples, dicts and plain values, and never runs code.
 """
 
 from __future__ import annotations
@@ -43,7 +41,6 @@ from ambsim_gui.sim import events as ev
 
 PROTOCOL = 5
 _BIG_ENDIAN = sys.byteorder == "big"
-_T = operator.attrgetter("t")
 _PLAIN_TYPES = (bool, int, float, str)
 _PLAIN_GLOBALS = {("builtins", t.__name__): t for t in _PLAIN_TYPES}
 
@@ -52,8 +49,8 @@ _PLAIN_GLOBALS = {("builtins", t.__name__): t for t in _PLAIN_TYPES}
 def paused_gc() -> Iterator[None]:
     """No cyclic garbage collection inside: for building many objects that form no cycles
     (a block's tuples, a session's events). Each allocation counts towards a collection, and
-    a collection walks the engine's whole heap too: decoding a long session took half again
-    as long with it."""
+    a collection may walk the engine's whole heap: decoding a long session took half again as
+    long with it."""
     if not gc.isenabled():
         yield
         return
@@ -69,7 +66,7 @@ class _Pickler(pickle.Pickler):
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, type) and obj in _PLAIN_TYPES:
-            return NotImplemented  # the constructor named by the reduction below
+            return NotImplemented  # the constructor named by a reduction below
         for plain in _PLAIN_TYPES:
             if isinstance(obj, plain):  # e.g. numpy.float64, a str enum
                 return plain, (plain(obj),)
@@ -98,34 +95,34 @@ def _dumps(value: Any) -> bytes:
     return out.getvalue()
 
 
-def _no_fields(_event: ev.Event) -> None:
-    return None
+def stored_names(cls: type[ev.Event]) -> tuple[str, ...]:
+    """The fields of ``cls`` in the order a block stores them: ``t``, then the others sorted."""
+    return ("t", *codec.field_names(cls)[0])
 
 
-def _getter(names: tuple[str, ...]) -> Callable[[ev.Event], Any]:
-    """The event's stored values: a tuple, the bare value for one field, None for none."""
-    return operator.attrgetter(*names) if names else _no_fields
+def _getter(names: tuple[str, ...]) -> Callable[[ev.Event], tuple[Any, ...]]:
+    """The event's values in the order ``names``, always a tuple."""
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    get_one = operator.attrgetter(names[0])  # alone, attrgetter gives the bare value
 
+    def one(event: ev.Event) -> tuple[Any, ...]:
+        return (get_one(event),)
 
-def _little_endian(values: array[Any]) -> bytes:
-    if _BIG_ENDIAN:
-        values = array(values.typecode, values)
-        values.byteswap()
-    return values.tobytes()
+    return one
 
 
 @dataclass
 class Content:
     """A block's body taken apart: what ``pack`` writes and ``unpack`` reads."""
 
-    times: array[float]
-    kinds: array[int]  # indexes into table
+    kinds: array[int]  # per event, an index into table
     table: list[list[Any]]  # [[kind, [field, ...]], ...]
-    values: list[Any]  # per event: a tuple, the bare value of a lone field, or None
+    values: list[tuple[Any, ...]]  # per event, its fields in its kind's order
 
     @property
     def n(self) -> int:
-        return len(self.times)
+        return len(self.kinds)
 
 
 def _is_table(table: Any) -> bool:
@@ -141,35 +138,35 @@ def _is_table(table: Any) -> bool:
 
 def pack(content: Content) -> bytes:
     """A block's body; TypeError for a value a session cannot store."""
-    if not len(content.times) == len(content.kinds) == len(content.values):
-        raise ValueError("a block needs as many times and kinds as values")
-    data = _dumps([content.table, content.values])
-    return _little_endian(content.times) + _little_endian(content.kinds) + data
+    if len(content.kinds) != len(content.values):
+        raise ValueError("a block needs a kind for every event")
+    kinds = content.kinds
+    if _BIG_ENDIAN:
+        kinds = array("H", kinds)
+        kinds.byteswap()
+    return kinds.tobytes() + _dumps([content.table, content.values])
 
 
 def unpack(body: bytes, n: int) -> Content:
     """A body of ``n`` events taken apart (not yet events); CodecError when it is not one."""
-    if n < 1 or len(body) < 10 * n:
+    if n < 1 or len(body) < 2 * n:
         raise CodecError(f"a block of {n} events cannot be {len(body)} bytes long")
-    times = array("d")
-    times.frombytes(body[: 8 * n])
     kinds = array("H")
-    kinds.frombytes(body[8 * n : 10 * n])
+    kinds.frombytes(body[: 2 * n])
     if _BIG_ENDIAN:
-        times.byteswap()
         kinds.byteswap()
     try:
-        content = _Unpickler(io.BytesIO(body[10 * n :])).load()
+        content = _Unpickler(io.BytesIO(body[2 * n :])).load()
     except Exception as exc:  # noqa: BLE001 - any broken pickle is a bad block
         raise CodecError(f"the block does not unpickle: {exc}") from None
     if not isinstance(content, list) or len(content) != 2:
-        raise CodecError("the block is not [kinds, values]")
+        raise CodecError("the block is not [table, values]")
     table, values = content
     if not _is_table(table) or not isinstance(values, list) or len(values) != n:
         raise CodecError(f"the block does not hold a kind table and {n} events")
     if max(kinds) >= len(table):
         raise CodecError("an event's kind is not in the block's table")
-    return Content(times, kinds, table, values)
+    return Content(kinds, table, values)
 
 
 @dataclass(frozen=True)
@@ -188,12 +185,12 @@ class BlockEncoder:
 
     def __init__(self) -> None:
         self._index: dict[type[ev.Event], int] = {}
-        self._getters: dict[type[ev.Event], Callable[[ev.Event], Any]] = {}
+        self._getters: dict[type[ev.Event], Callable[[ev.Event], tuple[Any, ...]]] = {}
         self._table: list[list[Any]] = []
 
     def _learn(self, classes: Iterable[type[ev.Event]]) -> None:
         for cls in sorted(classes, key=lambda c: c.KIND):  # a stable order for a set
-            names, _ = codec.field_names(cls)
+            names = stored_names(cls)
             self._index[cls] = len(self._table)
             self._getters[cls] = _getter(names)
             self._table.append([cls.KIND, list(names)])
@@ -208,17 +205,17 @@ class BlockEncoder:
         if not present.issubset(self._index.keys()):
             self._learn(present.difference(self._index))
         kinds = array("H", map(self._index.__getitem__, classes))
-        times = array("d", map(_T, events))
         with paused_gc():
             values = list(map(operator.call, map(self._getters.__getitem__, classes), events))
-            body = pack(Content(times, kinds, self._table, values))
-        return EncodedBlock(len(events), times[0], times[-1], body, present)
+            body = pack(Content(kinds, self._table, values))
+        t_first, t_last = float(values[0][0]), float(values[-1][0])
+        return EncodedBlock(len(events), t_first, t_last, body, present)
 
 
 def compress(body: bytes) -> tuple[str, bytes]:
-    """(compression, stored bytes) of a block's body: stored as it is, the pickle's
-    references to repeated strings keep it small (about 35 bytes an event); zlib would
-    cost more than the whole encoding for a third of that."""
+    """(compression, stored bytes) of a block's body: stored as it is. A pickle refers to a
+    repeated string instead of writing it again, which keeps a block to about 40 bytes an
+    event; zlib would take it to 20 for more time than the whole encoding."""
     return "none", body
 
 
@@ -236,65 +233,45 @@ def inflate(compression: str, data: bytes) -> bytes:
 
 # --- decoding ------------------------------------------------------------------------------------
 
-Maker = Callable[[float, Any], ev.Event]
+Maker = Callable[[tuple[Any, ...]], ev.Event]
 _MAKERS: dict[tuple[str, tuple[str, ...]], Maker] = {}
 
 
-def _fields_of(kind: str, stored: tuple[str, ...], values: Any) -> dict[str, Any]:
-    width = len(stored)
-    if width == 1:
-        return {stored[0]: values}
-    if width == 0:
-        return {}
-    if type(values) is not tuple or len(values) != width:
-        raise CodecError(f"{kind}: expected {width} values, found {values!r}")
-    return dict(zip(stored, values, strict=True))
-
-
 def _maker(kind: str, stored: tuple[str, ...]) -> Maker:
-    """Rebuilds events of ``kind`` stored with the field names ``stored``."""
+    """Rebuilds events of ``kind`` from value tuples in the order ``stored``."""
     found = _MAKERS.get((kind, stored))
     if found is not None:
         return found
     cls = ev.EVENT_TYPES.get(kind)
     if cls is None:
         raise CodecError(f"unknown event kind {kind!r}")
-    names, _ = codec.field_names(cls)
-    new = object.__new__
+    width = len(stored)
 
-    if frozenset(stored) != frozenset(names):
+    def checked(values: Any) -> tuple[Any, ...]:
+        if type(values) is not tuple or len(values) != width:
+            raise CodecError(f"{kind}: expected {width} values, found {values!r}")
+        return values
 
-        def slow(t: float, values: Any) -> ev.Event:
-            data = _fields_of(kind, stored, values)
+    if frozenset(stored) == frozenset(stored_names(cls)):
+        # the class's own fields: the same object as __init__ would make, without calling it
+        # (events are frozen dataclasses of plain values), several times faster
+        new = object.__new__
+
+        def fast(values: Any) -> ev.Event:
+            event = new(cls)
+            event.__dict__.update(zip(stored, checked(values), strict=True))
+            return event
+
+        maker: Maker = fast
+    else:
+
+        def slow(values: Any) -> ev.Event:
             try:
-                return cls(t=t, **data)
+                return cls(**dict(zip(stored, checked(values), strict=True)))
             except TypeError as exc:
                 raise CodecError(f"{kind}: {exc}") from None
 
-        maker: Maker = slow
-    elif len(stored) >= 2:
-        # the class's own fields: the same object as __init__ would make, without calling it
-        # (events are frozen dataclasses of plain values), several times faster
-        width = len(stored)
-
-        def fast(t: float, values: Any) -> ev.Event:
-            if type(values) is not tuple or len(values) != width:
-                raise CodecError(f"{kind}: expected {width} values, found {values!r}")
-            event = new(cls)
-            fields = event.__dict__
-            fields.update(zip(stored, values, strict=True))
-            fields["t"] = t
-            return event
-
-        maker = fast
-    else:
-
-        def small(t: float, values: Any) -> ev.Event:
-            event = new(cls)
-            event.__dict__.update(_fields_of(kind, stored, values), t=t)
-            return event
-
-        maker = small
+        maker = slow
     _MAKERS[(kind, stored)] = maker
     return maker
 
@@ -304,5 +281,4 @@ def decode(body: bytes, n: int) -> list[ev.Event]:
     with paused_gc():
         content = unpack(body, n)
         makers = [_maker(kind, tuple(names)) for kind, names in content.table]
-        each = map(makers.__getitem__, content.kinds)
-        return list(map(operator.call, each, content.times, content.values))
+        return list(map(operator.call, map(makers.__getitem__, content.kinds), content.values))

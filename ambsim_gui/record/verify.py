@@ -291,11 +291,22 @@ class _Stop(BaseException):
     Exception from command handlers, and must not swallow this)."""
 
 
-def recorded_rows(session: SessionFile) -> list[tuple[str, float, str]]:
-    """(kind, t, the fields as canonical JSON) of every recorded event, whatever the layout."""
+def recorded_rows(session: SessionFile) -> list[tuple[str, float, str | ev.Event]]:
+    """(kind, t, fields) of every recorded event: the fields as schema 1 stored them
+    (canonical JSON), or the event itself (schema 2)."""
     if session.blocks:
-        return [(e.KIND, e.t, event_json(e)) for e in session.events()]
+        return [(e.KIND, e.t, e) for e in session.events()]
     return [(kind, float(t), body) for _seq, t, kind, body, _p, _h in session.event_rows()]
+
+
+def _fields_differ(event: ev.Event, recorded: str | ev.Event) -> tuple[str, str] | None:
+    """(expected, recorded) canonical JSON when the fields differ, else None."""
+    if not isinstance(recorded, str):
+        if event == recorded:
+            return None
+        recorded = event_json(recorded)  # equal text despite ==: a NaN, say
+    mine = event_json(event)
+    return None if mine == recorded else (mine, recorded)
 
 
 def resimulate(
@@ -325,18 +336,18 @@ def resimulate(
                 Divergence(i, _describe(event.KIND, event.t), None, "the re-simulation goes on")
             )
             raise _Stop
-        kind, t, body = rows[i]
+        kind, t, fields = rows[i]
         if event.KIND != kind or event.t != t:
             found.append(Divergence(i, _describe(event.KIND, event.t), _describe(kind, t)))
             raise _Stop
-        mine = event_json(event)
-        if mine != body:
+        differ = _fields_differ(event, fields)
+        if differ is not None:
             found.append(
                 Divergence(
                     i,
                     _describe(event.KIND, event.t),
                     _describe(kind, t),
-                    f"fields differ: expected {mine}, recorded {body}",
+                    f"fields differ: expected {differ[0]}, recorded {differ[1]}",
                 )
             )
             raise _Stop

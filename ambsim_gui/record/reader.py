@@ -410,8 +410,10 @@ class SessionFile:
 
 
 def upgrade_session(path: str | os.PathLike[str]) -> int:
-    """Rewrite an older session in the current schema, in place (atomically); the old file is
-    kept beside it as ``<name>.schema<N>.bak``. Returns the schema it had."""
+    """Rewrite a session older than the schemas read as they are (schema 0) in the oldest of
+    those, in place (atomically); the old file is kept beside it as ``<name>.schema<N>.bak``.
+    Returns the schema it had. A schema-1 file is left as it is: rewriting its events in
+    blocks would replace the hash chains it was recorded with."""
     p = Path(path)
     with SessionFile.open(p) as old:
         if not old.migrated_now or old.migrated_from is None:

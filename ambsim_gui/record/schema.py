@@ -16,7 +16,8 @@ A session is one SQLite file in WAL mode. ``PRAGMA application_id`` marks it as 
     Every external command (trainee, instructor) at its simulation time, with the wall clock.
 ``event_blocks(seq, n, t_first, t_last, compression, data, prev_hash, hash)``
     Every event, in blocks: events ``seq`` to ``seq + n - 1``, their times from ``t_first`` to
-    ``t_last``; ``data`` is the block's body (``blocks``) compressed, chained block by block.
+    ``t_last``; ``data`` is the block's body (``blocks``), stored as ``compression`` says
+    (``none``: as it is), chained block by block over the body.
 ``feedback(call_id, seq, json)``
     ``CallFeedback`` records as they completed: derived data, checked by recomputation.
 ``annotations(id, t, call_id, author, text, created, supersedes, prev_hash, hash)``

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -635,7 +636,7 @@ class Engine:
     def dispatch_queue(self) -> list[Incident]:
         """Incidents waiting for a vehicle, most urgent first, then oldest."""
         queue = list(self._queued.values())
-        queue.sort(key=lambda i: (i.rank, i.t_queued, i.id))
+        queue.sort(key=_QUEUE_ORDER)
         return queue
 
     def free_vehicles(self, vtype: str | None = None) -> list[Vehicle]:
@@ -651,6 +652,11 @@ class Engine:
 
     def random_uniform(self, *key: int | str) -> float:
         return float(self.streams.get(*key).random())
+
+
+#: The dispatch queue's order: most urgent first, then longest waiting (C-level key, sorted
+#: at every policy step).
+_QUEUE_ORDER = attrgetter("rank", "t_queued", "id")
 
 
 def _distance(ax: float, ay: float, bx: float, by: float) -> float:

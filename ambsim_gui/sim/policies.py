@@ -122,7 +122,10 @@ class Policy:
     def my_queue(self) -> list[Incident]:
         """The dispatch queue of the sectors this policy's seats cover."""
         mine = set(self.dispatcher_seats)
-        return [i for i in self.e.dispatch_queue() if self.e.dispatcher_for(i) in mine]
+        queue = self.e.dispatch_queue()
+        if all(s.id in mine for s in self.e.seats.values() if s.dispatcher):
+            return queue  # every sector is ours (a headless run, or a trainee alone)
+        return [i for i in queue if self.e.dispatcher_for(i) in mine]
 
     def nearest(self, inc: Incident, pool: list[Vehicle]) -> tuple[Vehicle | None, float]:
         return self.e.fleet.nearest(inc.node, pool)

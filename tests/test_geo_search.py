@@ -113,7 +113,7 @@ def test_landmark_bounds_never_overestimate(router: Router, county: RoadNetwork)
         assert rows.size == search.ACTIVE_LANDMARKS
         true = router.times_to(int(target))[nodes]
         for a, row in enumerate(rows):
-            bound = np.maximum(lm.to_x[row, target] - to_c[a], from_c[a] - lm.from_x[row, target])
+            bound = np.maximum(lm.to_x[target, row] - to_c[a], from_c[a] - lm.from_x[target, row])
             assert np.all(bound <= true + 1e-9)
 
 

@@ -109,7 +109,8 @@ static void release(Buf *bufs, int n) {
  * An A* search backwards from `target` over the CSR graph (row u lists the nodes v with an
  * edge v -> u and its time). Its heuristic is a lower bound on the rest of the way, from the
  * nearest-looking candidate to the node, from landmarks (ALT: Goldberg and Harrelson, 2005):
- * lm_to_x and lm_from_x are (L, n) matrices of times from and to L landmarks; lm_rows picks
+ * lm_to_x and lm_from_x are (n, L) matrices of times from and to L landmarks (a node's
+ * landmarks side by side, so the heuristic reads one cache line per node); lm_rows picks
  * the A landmarks used; lm_to_c and lm_from_c are (A, k) matrices of those landmarks' times
  * from and to each candidate. With A = 0 it is Dijkstra's search.
  *
@@ -163,7 +164,7 @@ static PyObject *nearest_search(PyObject *self, PyObject *args) {
     Py_ssize_t n = bufs[5].view.len / 8;
     Py_ssize_t k = bufs[3].view.len / 8;
     Py_ssize_t m = bufs[1].view.len / 4;
-    Py_ssize_t n_lm = n ? bufs[7].view.len / 8 / n : 0;
+    Py_ssize_t n_lm = n ? bufs[7].view.len / 8 / n : 0; /* landmarks (columns) */
     Py_ssize_t a_count = bufs[9].view.len / 4;
 
     const char *bad = NULL;
@@ -178,7 +179,7 @@ static PyObject *nearest_search(PyObject *self, PyObject *args) {
     for (Py_ssize_t j = 0; !bad && j < k; j++)
         if (cnodes[j] < 0 || cnodes[j] >= n) bad = "a candidate node does not exist";
     for (Py_ssize_t a = 0; !bad && a < a_count; a++)
-        if (lrows[a] < 0 || lrows[a] >= n_lm) bad = "a landmark row does not exist";
+        if (lrows[a] < 0 || lrows[a] >= n_lm) bad = "a landmark column does not exist";
     if (bad) {
         release(bufs, NB);
         PyErr_SetString(PyExc_ValueError, bad);
@@ -236,8 +237,8 @@ static PyObject *nearest_search(PyObject *self, PyObject *args) {
                 double h = 0.0;
                 if (use_h) {
                     for (Py_ssize_t a = 0; a < a_count; a++) {
-                        hx[a] = lto[(Py_ssize_t)lrows[a] * n + v];
-                        hx[a_count + a] = lfrom[(Py_ssize_t)lrows[a] * n + v];
+                        hx[a] = lto[(Py_ssize_t)v * n_lm + lrows[a]];
+                        hx[a_count + a] = lfrom[(Py_ssize_t)v * n_lm + lrows[a]];
                     }
                     h = INFINITY;
                     for (Py_ssize_t j = 0; j < k; j++) {

@@ -345,8 +345,8 @@ class Router:
         if self._landmarks is None and self._fwd_pinned:
             nodes = sorted(self._fwd_pinned)
             self._landmarks = Landmarks(
-                np.stack([self._fwd_pinned[i].time_s for i in nodes]),
-                np.stack([self._tree(i, reverse=True).time_s for i in nodes]),
+                np.stack([self._fwd_pinned[i].time_s for i in nodes], axis=1),
+                np.stack([self._tree(i, reverse=True).time_s for i in nodes], axis=1),
             )
         return self._landmarks
 

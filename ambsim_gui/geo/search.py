@@ -47,11 +47,12 @@ class Landmarks:
     The bounds stay true when roads close, since closures only make times longer."""
 
     def __init__(self, to_x: np.ndarray, from_x: np.ndarray) -> None:
-        #: (L, n): seconds from landmark L to node x, and from node x to landmark L.
+        #: (n, L): seconds from landmark L to node x, and from node x to landmark L (a node's
+        #: landmarks side by side: the search reads them together).
         self.to_x = np.ascontiguousarray(to_x, dtype=np.float64)
         self.from_x = np.ascontiguousarray(from_x, dtype=np.float64)
         if self.to_x.shape != self.from_x.shape or self.to_x.ndim != 2:
-            raise ValueError("landmark matrices must both be (landmarks, nodes)")
+            raise ValueError("landmark matrices must both be (nodes, landmarks)")
         # On a map where every node reaches every landmark and back (any sound road map),
         # no bound is ever inf - inf, and `pick` can skip the checks.
         self.finite = bool(np.isfinite(self.to_x).all() and np.isfinite(self.from_x).all())
@@ -63,8 +64,8 @@ class Landmarks:
         (rows, to_c, from_c): their row numbers and their (count, k) times from and to each
         candidate. Landmarks that do not reach every candidate both ways are left out (their
         bounds would be inf - inf)."""
-        to_c = self.to_x[:, nodes]
-        from_c = self.from_x[:, nodes]
+        to_c = self.to_x[nodes].T  # (L, k)
+        from_c = self.from_x[nodes].T
         if self.finite:
             score = self._bounds(target, to_c, from_c)
         else:
@@ -78,8 +79,8 @@ class Landmarks:
 
     def _bounds(self, target: int, to_c: np.ndarray, from_c: np.ndarray) -> np.ndarray:
         """Each landmark's lower bound on the hardest candidate's time to ``target``."""
-        to_t = self.to_x[:, target, None]
-        from_t = self.from_x[:, target, None]
+        to_t = self.to_x[target, :, None]
+        from_t = self.from_x[target, :, None]
         return np.maximum(to_t - to_c, from_c - from_t).min(axis=1)
 
 
@@ -108,7 +109,7 @@ def nearest_search(
     nodes = np.ascontiguousarray(nodes, dtype=np.int64)
     extra = np.ascontiguousarray(extra, dtype=np.float64)
     n = reverse.shape[0]
-    lm = landmarks if landmarks is not None and landmarks.to_x.shape[1] == n else None
+    lm = landmarks if landmarks is not None and landmarks.to_x.shape[0] == n else None
     if lm is not None and 0 < nodes.size <= MAX_DIRECTED_CANDIDATES:
         rows, to_c, from_c = lm.pick(target, nodes)
     else:
@@ -181,15 +182,15 @@ def _nearest_search_py(
     for node, more in zip(cand_list, extra_list, strict=True):
         cand.setdefault(node, []).append(more)
     directed = bool(rows.size and nodes.size)
-    lm_to = [to_x[row] for row in rows.tolist()]
-    lm_from = [from_x[row] for row in rows.tolist()]
+    columns = rows.tolist()
     to_c_l, from_c_l = to_c.tolist(), from_c.tolist()
-    k_range, a_range = range(len(cand_list)), range(len(lm_to))
+    k_range, a_range = range(len(cand_list)), range(len(columns))
 
     def heuristic(v: int) -> float:
         # The C loop exactly: max and min are exact, and each difference and sum is the same.
-        to_v = [float(row[v]) for row in lm_to]
-        from_v = [float(row[v]) for row in lm_from]
+        to_row, from_row = to_x[v], from_x[v]
+        to_v = [float(to_row[c]) for c in columns]
+        from_v = [float(from_row[c]) for c in columns]
         h = math.inf
         for j in k_range:
             lb = 0.0

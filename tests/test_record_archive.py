@@ -17,6 +17,8 @@ SESSIONS = sorted(ARCHIVE.glob("*.ambsession"))
 
 def test_the_archive_holds_sessions_with_commands() -> None:
     assert len(SESSIONS) >= 2
+    # Recordings of every session-file schema so far: old files must keep verifying.
+    assert {p.name.split(".")[-2] for p in SESSIONS} >= {"schema1", "schema2"}
     for path in SESSIONS:
         with SessionFile.open(path) as session:
             assert session.command_count() > 0, path.name

@@ -1,6 +1,10 @@
 """Write the archived regression sessions in this folder (run from the project root:
 ``python tests/sessions/regenerate.py``).
 
+Each file's name ends in the session-file schema it was written with (``.schema2``); this
+script writes files of the current schema only and never touches older ones, which stay as
+the recordings older versions of ambsim made.
+
 Only regenerate on purpose: these files are the recordings old versions of ambsim made, and
 ``tests/test_record_archive.py`` checks that every one still opens and verifies identical with
 the program as it is now (FueSim MANV keeps its exported exercises for the same reason). If a
@@ -21,6 +25,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 from ambsim_gui.headless import build_from  # noqa: E402
 from ambsim_gui.paths import DEFAULT_SCENARIO  # noqa: E402
 from ambsim_gui.record.player import ExternalPlayer, play, record_played_shift  # noqa: E402
+from ambsim_gui.record.schema import SCHEMA_VERSION  # noqa: E402
 from ambsim_gui.record.session import SessionRecorder  # noqa: E402
 from ambsim_gui.scenario.loader import load_scenario  # noqa: E402
 from ambsim_gui.sim import commands as cmd  # noqa: E402
@@ -40,11 +45,11 @@ def main() -> None:
     loaded = load_scenario(DEFAULT_SCENARIO)
     world = build_from(loaded)
 
-    first = HERE / "default_1h_both_expert_desk.ambsession"
+    first = HERE / f"default_1h_both_expert_desk.schema{SCHEMA_VERSION}.ambsession"
     first.unlink(missing_ok=True)
     record_played_shift(first, loaded, world, player="expert", role="both", hours=1.0)
 
-    second = HERE / "default_1h_both_chaser_inject.ambsession"
+    second = HERE / f"default_1h_both_chaser_inject.schema{SCHEMA_VERSION}.ambsession"
     second.unlink(missing_ok=True)
     engine = Engine(world, policy="expert", trainee_policy=None, duration_s=3600.0, role="both")
     recorder = SessionRecorder.start(second, loaded, engine)
@@ -60,7 +65,7 @@ def main() -> None:
     recorder.add_annotation(1500.0, "Two vehicles to one RTC: was the second needed?")
     recorder.close()
 
-    third = HERE / "default_45m_handler_closed_early.ambsession"
+    third = HERE / f"default_45m_handler_closed_early.schema{SCHEMA_VERSION}.ambsession"
     third.unlink(missing_ok=True)
     record_played_shift(
         third, loaded, world, player="expert", role="call_handler", hours=1.0, stop_at_s=2700.0

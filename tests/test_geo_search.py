@@ -105,7 +105,7 @@ def test_the_search_explores_less_than_a_full_tree(router: Router, county: RoadN
 
 def test_landmark_bounds_never_overestimate(router: Router, county: RoadNetwork) -> None:
     lm = router.landmarks()
-    assert lm is not None and lm.finite
+    assert lm is not None
     rng = np.random.default_rng(3)
     for target in rng.choice(county.n_nodes, size=15, replace=False):
         nodes = rng.choice(county.n_nodes, size=8, replace=False)
@@ -144,17 +144,13 @@ def test_compiled_and_python_searches_are_bit_identical(router: Router, directed
         nodes = rng.integers(n, size=int(rng.integers(1, 10)))
         extra = rng.uniform(0, 300, size=nodes.size)
         limit = float(rng.choice([np.inf, rng.uniform(100, 2000)]))
-        if directed:
-            rows, to_c, from_c = lm.pick(target, nodes)
-        else:
-            rows, to_c, from_c = np.zeros(0, np.int32), np.zeros((0, 0)), np.zeros((0, 0))
+        active = search.ACTIVE_LANDMARKS if directed else 0
         out = []
         for fn in (search._compiled.nearest_search, search._nearest_search_py):  # noqa: SLF001
             times = np.full(n, np.inf)
             pred = np.full(n, search.NO_PRED, dtype=np.int32)
             args = (rev.indptr, rev.indices, rev.data, target, nodes.astype(np.int64), extra)
-            radius = fn(*args, limit, _TIE_EPS_S, times, pred, lm.to_x, lm.from_x, rows,
-                        np.ascontiguousarray(to_c), np.ascontiguousarray(from_c))  # fmt: skip
+            radius = fn(*args, limit, _TIE_EPS_S, times, pred, lm.to_x, lm.from_x, active)
             out.append((radius, times, pred))
         (r1, t1, p1), (r2, t2, p2) = out
         assert r1 == r2
@@ -167,17 +163,20 @@ def test_compiled_search_rejects_bad_arrays(router: Router) -> None:
     rev = router._reverse_csr  # noqa: SLF001
     n = rev.shape[0]
     times, pred = np.full(n, np.inf), np.full(n, -9999, dtype=np.int32)
-    none, empty = np.zeros(0, np.int32), np.zeros(0)
+    empty, no_lm = np.zeros(0), np.zeros((n, 0))
     common = (rev.indptr, rev.indices, rev.data)
     with pytest.raises(ValueError, match="does not exist"):
         search._compiled.nearest_search(  # noqa: SLF001
-            *common, n + 5, np.zeros(0, np.int64), empty, 1.0, 0.0, times, pred,
-            np.zeros((0, 0)), np.zeros((0, 0)), none, empty, empty,
-        )  # fmt: skip
+            *common, n + 5, np.zeros(0, np.int64), empty, 1.0, 0.0, times, pred, no_lm, no_lm, 0
+        )
     with pytest.raises(TypeError, match="contiguous array"):
         search._compiled.nearest_search(  # noqa: SLF001
-            *common, 0, np.zeros(1, np.float32), empty, 1.0, 0.0, times, pred,
-            np.zeros((0, 0)), np.zeros((0, 0)), none, empty, empty,
+            *common, 0, np.zeros(1, np.float32), empty, 1.0, 0.0, times, pred, no_lm, no_lm, 0
+        )
+    with pytest.raises(ValueError, match="landmark arrays"):
+        search._compiled.nearest_search(  # noqa: SLF001
+            *common, 0, np.zeros(0, np.int64), empty, 1.0, 0.0, times, pred,
+            np.zeros((3, 2)), np.zeros((3, 2)), 4,
         )  # fmt: skip
 
 

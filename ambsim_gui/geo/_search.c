@@ -101,7 +101,7 @@ static void release(Buf *bufs, int n) {
 
 /*
  * nearest_search(indptr, indices, weights, target, cand_nodes, cand_extra, limit, eps,
- *                dist, pred, lm_to_x, lm_from_x, lm_rows, lm_to_c, lm_from_c) -> radius
+ *                dist, pred, lm_to_x, lm_from_x, active) -> radius
  *
  * Which of some candidates reaches `target` first? Candidate j stands at node cand_nodes[j]
  * and needs cand_extra[j] seconds on top of its drive; nobody slower than `limit` is wanted.
@@ -110,9 +110,9 @@ static void release(Buf *bufs, int n) {
  * edge v -> u and its time). Its heuristic is a lower bound on the rest of the way, from the
  * nearest-looking candidate to the node, from landmarks (ALT: Goldberg and Harrelson, 2005):
  * lm_to_x and lm_from_x are (n, L) matrices of times from and to L landmarks (a node's
- * landmarks side by side, so the heuristic reads one cache line per node); lm_rows picks
- * the A landmarks used; lm_to_c and lm_from_c are (A, k) matrices of those landmarks' times
- * from and to each candidate. With A = 0 it is Dijkstra's search.
+ * landmarks side by side, so the heuristic reads one cache line per node). The search uses
+ * the `active` landmarks that bound the candidates' times to the target best (see
+ * pick_landmarks). With active = 0 it is Dijkstra's search.
  *
  * The search stops when nothing left can beat radius = min(limit, best candidate's time +
  * extra + eps). It writes the exact time to the target of every node it settled into `dist`,
@@ -123,15 +123,15 @@ static void release(Buf *bufs, int n) {
  */
 static PyObject *nearest_search(PyObject *self, PyObject *args) {
     PyObject *o_indptr, *o_indices, *o_weights, *o_cnodes, *o_cextra, *o_dist, *o_pred;
-    PyObject *o_lto, *o_lfrom, *o_lrows, *o_lto_c, *o_lfrom_c;
-    Py_ssize_t target;
+    PyObject *o_lto, *o_lfrom;
+    Py_ssize_t target, active;
     double limit, eps;
-    if (!PyArg_ParseTuple(args, "OOOnOOddOOOOOOO", &o_indptr, &o_indices, &o_weights, &target,
+    if (!PyArg_ParseTuple(args, "OOOnOOddOOOOn", &o_indptr, &o_indices, &o_weights, &target,
                           &o_cnodes, &o_cextra, &limit, &eps, &o_dist, &o_pred, &o_lto,
-                          &o_lfrom, &o_lrows, &o_lto_c, &o_lfrom_c))
+                          &o_lfrom, &active))
         return NULL;
 
-    enum { NB = 12 };
+    enum { NB = 9 };
     Buf bufs[NB];
     memset(bufs, 0, sizeof(bufs));
     if (get_buf(o_indptr, &bufs[0], "i", 4, 0, "indptr") < 0 ||
@@ -142,10 +142,7 @@ static PyObject *nearest_search(PyObject *self, PyObject *args) {
         get_buf(o_dist, &bufs[5], "d", 8, 1, "dist") < 0 ||
         get_buf(o_pred, &bufs[6], "i", 4, 1, "pred") < 0 ||
         get_buf(o_lto, &bufs[7], "d", 8, 0, "lm_to_x") < 0 ||
-        get_buf(o_lfrom, &bufs[8], "d", 8, 0, "lm_from_x") < 0 ||
-        get_buf(o_lrows, &bufs[9], "i", 4, 0, "lm_rows") < 0 ||
-        get_buf(o_lto_c, &bufs[10], "d", 8, 0, "lm_to_c") < 0 ||
-        get_buf(o_lfrom_c, &bufs[11], "d", 8, 0, "lm_from_c") < 0) {
+        get_buf(o_lfrom, &bufs[8], "d", 8, 0, "lm_from_x") < 0) {
         release(bufs, NB);
         return NULL;
     }
@@ -158,33 +155,78 @@ static PyObject *nearest_search(PyObject *self, PyObject *args) {
     int *pred = (int *)bufs[6].view.buf;
     const double *lto = (const double *)bufs[7].view.buf;
     const double *lfrom = (const double *)bufs[8].view.buf;
-    const int *lrows = (const int *)bufs[9].view.buf;
-    const double *lto_c = (const double *)bufs[10].view.buf;
-    const double *lfrom_c = (const double *)bufs[11].view.buf;
     Py_ssize_t n = bufs[5].view.len / 8;
     Py_ssize_t k = bufs[3].view.len / 8;
     Py_ssize_t m = bufs[1].view.len / 4;
     Py_ssize_t n_lm = n ? bufs[7].view.len / 8 / n : 0; /* landmarks (columns) */
-    Py_ssize_t a_count = bufs[9].view.len / 4;
 
     const char *bad = NULL;
     if (bufs[0].view.len / 4 != n + 1 || bufs[2].view.len / 8 != m ||
         bufs[6].view.len / 4 != n || bufs[4].view.len / 8 != k)
         bad = "array lengths do not match the graph";
-    else if (bufs[7].view.len != bufs[8].view.len || bufs[7].view.len != n_lm * n * 8 ||
-             bufs[10].view.len / 8 != a_count * k || bufs[11].view.len / 8 != a_count * k)
-        bad = "landmark arrays do not match the graph and the candidates";
+    else if (bufs[7].view.len != bufs[8].view.len || bufs[7].view.len != n_lm * n * 8)
+        bad = "landmark arrays do not match the graph";
     else if (target < 0 || target >= n)
         bad = "the target node does not exist";
+    else if (active < 0)
+        bad = "active landmarks must not be negative";
     for (Py_ssize_t j = 0; !bad && j < k; j++)
         if (cnodes[j] < 0 || cnodes[j] >= n) bad = "a candidate node does not exist";
-    for (Py_ssize_t a = 0; !bad && a < a_count; a++)
-        if (lrows[a] < 0 || lrows[a] >= n_lm) bad = "a landmark column does not exist";
     if (bad) {
         release(bufs, NB);
         PyErr_SetString(PyExc_ValueError, bad);
         return NULL;
     }
+
+    /* Pick the landmarks (pick_landmarks in search.py does the same in numpy). */
+    if (active > n_lm) active = n_lm;
+    if (k == 0) active = 0;
+    int *lrows = (int *)malloc(sizeof(int) * (size_t)(active > 0 ? active : 1));
+    double *lto_c = (double *)malloc(sizeof(double) * (size_t)(active * k > 0 ? active * k : 1));
+    double *lfrom_c = (double *)malloc(sizeof(double) * (size_t)(active * k > 0 ? active * k : 1));
+    double *score = (double *)malloc(sizeof(double) * (size_t)(n_lm > 0 ? n_lm : 1));
+    Py_ssize_t a_count = 0;
+    if (!lrows || !lto_c || !lfrom_c || !score) {
+        free(lrows);
+        free(lto_c);
+        free(lfrom_c);
+        free(score);
+        release(bufs, NB);
+        return PyErr_NoMemory();
+    }
+    if (active > 0) {
+        for (Py_ssize_t L = 0; L < n_lm; L++) {
+            double tt = lto[target * n_lm + L], ft = lfrom[target * n_lm + L];
+            double sc = INFINITY;
+            int usable = 1;
+            for (Py_ssize_t j = 0; j < k; j++) {
+                double tc = lto[cnodes[j] * n_lm + L], fc = lfrom[cnodes[j] * n_lm + L];
+                if (!isfinite(tc) || !isfinite(fc)) {
+                    usable = 0;
+                    break;
+                }
+                double x1 = tt - tc, x2 = fc - ft;
+                double lb = x2 > x1 ? x2 : x1;
+                if (lb < sc) sc = lb;
+            }
+            score[L] = (usable && isfinite(sc)) ? sc : -INFINITY;
+        }
+        /* The best bounds first; on a tie, the lower landmark (a stable sort's order). */
+        for (Py_ssize_t a = 0; a < active; a++) {
+            Py_ssize_t best = -1;
+            for (Py_ssize_t L = 0; L < n_lm; L++)
+                if (isfinite(score[L]) && (best < 0 || score[L] > score[best])) best = L;
+            if (best < 0) break;
+            lrows[a_count++] = (int)best;
+            score[best] = -INFINITY;
+        }
+        for (Py_ssize_t a = 0; a < a_count; a++)
+            for (Py_ssize_t j = 0; j < k; j++) {
+                lto_c[a * k + j] = lto[cnodes[j] * n_lm + lrows[a]];
+                lfrom_c[a * k + j] = lfrom[cnodes[j] * n_lm + lrows[a]];
+            }
+    }
+    free(score);
     int use_h = (a_count > 0 && k > 0);
 
     double radius = limit;
@@ -274,6 +316,9 @@ static PyObject *nearest_search(PyObject *self, PyObject *args) {
     free(settled);
     free(hx);
     free(touched);
+    free(lrows);
+    free(lto_c);
+    free(lfrom_c);
     release(bufs, NB);
     if (failed) return PyErr_NoMemory();
     return PyFloat_FromDouble(radius);

@@ -18,7 +18,7 @@ import os
 import numpy as np
 from scipy.sparse import csr_matrix
 
-__all__ = ["COMPILED", "NO_PRED", "Landmarks", "nearest_search", "walk"]
+__all__ = ["COMPILED", "NO_PRED", "Landmarks", "nearest_search", "pick_landmarks", "walk"]
 
 #: The predecessor of a node a tree does not reach (scipy's convention).
 NO_PRED = -9999
@@ -53,35 +53,32 @@ class Landmarks:
         self.from_x = np.ascontiguousarray(from_x, dtype=np.float64)
         if self.to_x.shape != self.from_x.shape or self.to_x.ndim != 2:
             raise ValueError("landmark matrices must both be (nodes, landmarks)")
-        # On a map where every node reaches every landmark and back (any sound road map),
-        # no bound is ever inf - inf, and `pick` can skip the checks.
-        self.finite = bool(np.isfinite(self.to_x).all() and np.isfinite(self.from_x).all())
 
     def pick(
         self, target: int, nodes: np.ndarray, count: int = ACTIVE_LANDMARKS
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ``count`` landmarks that bound the candidates' times to ``target`` best, as
-        (rows, to_c, from_c): their row numbers and their (count, k) times from and to each
-        candidate. Landmarks that do not reach every candidate both ways are left out (their
-        bounds would be inf - inf)."""
-        to_c = self.to_x[nodes].T  # (L, k)
-        from_c = self.from_x[nodes].T
-        if self.finite:
-            score = self._bounds(target, to_c, from_c)
-        else:
-            with np.errstate(invalid="ignore"):
-                score = self._bounds(target, to_c, from_c)
-            usable = np.isfinite(to_c).all(axis=1) & np.isfinite(from_c).all(axis=1)
-            score = np.where(usable & ~np.isnan(score), score, -np.inf)
-        rows = np.argsort(-score, kind="stable")[:count]
-        rows = rows[np.isfinite(score[rows])].astype(np.int32)
-        return rows, np.ascontiguousarray(to_c[rows]), np.ascontiguousarray(from_c[rows])
+        (columns, to_c, from_c): their column numbers and their (count, k) times from and to
+        each candidate. The compiled search picks the same ones itself."""
+        return pick_landmarks(self.to_x, self.from_x, target, nodes, count)
 
-    def _bounds(self, target: int, to_c: np.ndarray, from_c: np.ndarray) -> np.ndarray:
-        """Each landmark's lower bound on the hardest candidate's time to ``target``."""
-        to_t = self.to_x[target, :, None]
-        from_t = self.from_x[target, :, None]
-        return np.maximum(to_t - to_c, from_c - from_t).min(axis=1)
+
+def pick_landmarks(
+    to_x: np.ndarray, from_x: np.ndarray, target: int, nodes: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`Landmarks.pick` on the raw (n, L) matrices: the landmarks with the highest lower bound
+    on the hardest candidate's time to ``target`` (ties to the lower column). A landmark that
+    does not reach every candidate both ways, or whose bound is not finite, is left out."""
+    to_c = to_x[nodes].T  # (L, k)
+    from_c = from_x[nodes].T
+    with np.errstate(invalid="ignore"):
+        bounds = np.maximum(to_x[target, :, None] - to_c, from_c - from_x[target, :, None])
+        score = bounds.min(axis=1) if nodes.size else np.full(to_x.shape[1], -np.inf)
+    usable = np.isfinite(to_c).all(axis=1) & np.isfinite(from_c).all(axis=1)
+    score = np.where(usable & np.isfinite(score), score, -np.inf)
+    columns = np.argsort(-score, kind="stable")[:count]
+    columns = columns[np.isfinite(score[columns])].astype(np.int32)
+    return columns, np.ascontiguousarray(to_c[columns]), np.ascontiguousarray(from_c[columns])
 
 
 _NO_LANDMARKS = Landmarks(np.zeros((0, 0)), np.zeros((0, 0)))
@@ -110,12 +107,9 @@ def nearest_search(
     extra = np.ascontiguousarray(extra, dtype=np.float64)
     n = reverse.shape[0]
     lm = landmarks if landmarks is not None and landmarks.to_x.shape[0] == n else None
-    if lm is not None and 0 < nodes.size <= MAX_DIRECTED_CANDIDATES:
-        rows, to_c, from_c = lm.pick(target, nodes)
-    else:
-        lm = _NO_LANDMARKS
-        rows = np.zeros(0, dtype=np.int32)
-        to_c = from_c = np.zeros((0, nodes.size))
+    active = ACTIVE_LANDMARKS if nodes.size <= MAX_DIRECTED_CANDIDATES else 0
+    if lm is None:
+        lm, active = _NO_LANDMARKS, 0
     times = np.full(n, np.inf)
     pred = np.full(n, NO_PRED, dtype=np.int32)
     search = _compiled.nearest_search if _compiled is not None else _nearest_search_py
@@ -132,9 +126,7 @@ def nearest_search(
         pred,
         lm.to_x,
         lm.from_x,
-        rows,
-        to_c,
-        from_c,
+        active,
     )
     return float(radius), times, pred
 
@@ -169,12 +161,14 @@ def _nearest_search_py(
     pred: np.ndarray,
     to_x: np.ndarray,
     from_x: np.ndarray,
-    rows: np.ndarray,
-    to_c: np.ndarray,
-    from_c: np.ndarray,
+    active: int,
 ) -> float:
     """The compiled search, step for step and in the same floating-point operations (see
     ``_search.c``), for machines where it was not built."""
+    rows = np.zeros(0, dtype=np.int32)
+    to_c = from_c = np.zeros((0, nodes.size))
+    if active > 0 and nodes.size and to_x.shape[1]:
+        rows, to_c, from_c = pick_landmarks(to_x, from_x, target, nodes, active)
     starts, cols, w = _graph_lists(indptr, indices, weights)
     cand_list = nodes.tolist()
     extra_list = extra.tolist()

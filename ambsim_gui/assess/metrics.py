@@ -397,7 +397,8 @@ class ShiftMetrics:
 
     def feed(self, event: Event) -> None:
         """Fold one event in; O(1) apart from dictionary look-ups."""
-        self._last_t = max(self._last_t, event.t)
+        if event.t > self._last_t:
+            self._last_t = event.t
         self._events_fed += 1
         handler = self._handlers.get(type(event))
         if handler is not None:

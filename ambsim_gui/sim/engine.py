@@ -235,9 +235,11 @@ class Engine:
         self.events.append(event)
         for listener in self.listeners:
             listener(event)
+        wants = self._policy_wants
         for i, policy in enumerate(self.policies):
-            if policy.observe(event):
-                self._policy_wants[i] = True
+            # Already wanting: a drain is scheduled or running and will come to it.
+            if policy.observe(event) and not wants[i]:
+                wants[i] = True
                 self._schedule_drain()
 
     def subscribe(self, listener: Listener, replay: bool = True) -> None:
@@ -264,18 +266,21 @@ class Engine:
     def _drain(self, _event: Any = None) -> None:
         self._drain_scheduled = False
         self._draining = True
+        pending, wants = self._pending, self._policy_wants
         try:
             for _ in range(10_000):
-                if self._pending:
-                    self._apply(self._pending.popleft())
+                if pending:
+                    self._apply(pending.popleft())
                     continue
-                i = next((k for k, want in enumerate(self._policy_wants) if want), None)
-                if i is None:
+                if True not in wants:
                     break
-                self._policy_wants[i] = False
-                self._pending.extend(self.policies[i].act())
+                i = wants.index(True)  # the first policy that wants to act
+                wants[i] = False
+                pending.extend(self.policies[i].act())
         finally:
             self._draining = False
+        if any(wants):
+            self._schedule_drain()  # cut off by the step limit: carry on in a new step
 
     # --- the command door ----------------------------------------------------------------
 
@@ -640,7 +645,7 @@ class Engine:
         return queue
 
     def free_vehicles(self, vtype: str | None = None) -> list[Vehicle]:
-        free = sorted(self.free.values(), key=lambda v: v.id)
+        free = sorted(self.free.values(), key=_BY_ID)
         return free if vtype is None else [v for v in free if v.type == vtype]
 
     def vehicle_etas(self, incident: Incident, vehicles: Sequence[Vehicle]) -> np.ndarray:
@@ -657,6 +662,7 @@ class Engine:
 #: The dispatch queue's order: most urgent first, then longest waiting (C-level key, sorted
 #: at every policy step).
 _QUEUE_ORDER = attrgetter("rank", "t_queued", "id")
+_BY_ID = attrgetter("id")
 
 
 def _distance(ax: float, ay: float, bx: float, by: float) -> float:

@@ -26,8 +26,8 @@ from ambsim_gui.ui.replay_window import (
 )
 
 SESSIONS = Path(__file__).parent / "sessions"
-EXPERT = "default_1h_both_expert_desk.ambsession"
-CHASER = "default_1h_both_chaser_inject.ambsession"
+EXPERT = "default_1h_both_expert_desk.schema2.ambsession"
+CHASER = "default_1h_both_chaser_inject.schema2.ambsession"
 
 
 def copy_session(tmp_path: Path, name: str) -> Path:

@@ -167,7 +167,10 @@ class FeedbackProjection:
             self._emit(call_id, self._pending.pop(call_id))
 
     def _call(self, call_id: str) -> _Call:
-        return self._calls.setdefault(call_id, _Call())
+        call = self._calls.get(call_id)
+        if call is None:  # not setdefault: that would build a _Call for every event
+            call = self._calls[call_id] = _Call()
+        return call
 
     def _on_arrived(self, e: CallArrived) -> None:
         self._call(e.call_id).arrived_t = e.t

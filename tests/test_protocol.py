@@ -563,3 +563,17 @@ def test_round_trip_fallback_loads_the_same_protocol(monkeypatch: pytest.MonkeyP
     assert slow.complaints == fast.complaints
     assert slow.rules == fast.rules  # with their line numbers
     assert all(r.line is not None for r in slow.rules)
+
+
+def test_an_incident_categorised_before_what_happened_is_named_by_its_rule(
+    protocol: Protocol,
+) -> None:
+    # Not breathing: a C1 at once, before anyone asks what happened.
+    answers = {"breathing": "no"} if "breathing" in protocol.questions else {}
+    rule = protocol.rule_for(answers) if answers else protocol.rules[0]
+    assert rule is not None
+    assert protocol.describe("unknown", rule.code) == rule.label
+    some = next(iter(protocol.complaints))
+    assert protocol.describe(some, rule.code) == protocol.complaints[some]
+    assert protocol.describe("unknown") == "not yet known"
+    assert protocol.describe("bus_crash") == "bus crash"

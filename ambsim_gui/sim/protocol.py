@@ -508,6 +508,7 @@ class Protocol:
         self.questions = {q.id: q for q in [*nature, *specific]}
         self.complaints = dict(complaints)
         self.rules = tuple(rules)
+        self._labels = {r.code: r.label for r in reversed(self.rules)}  # first rule wins
         self.path = path
         order = {qid: i for i, qid in enumerate(self.questions)}
         for i, q in enumerate(self.questions.values()):
@@ -894,6 +895,17 @@ class Protocol:
                 self._assessments[key] = assessment
             triage.assessment = assessment
         return triage.assessment
+
+    def describe(self, complaint: str, code: str = "") -> str:
+        """What the room calls an incident: its complaint's name, or, where the call was
+        categorised before anyone asked what happened (a patient not breathing is a C1 at
+        once), the label of the rule that categorised it."""
+        if complaint in self.complaints:
+            return self.complaints[complaint]
+        label = self._labels.get(code) if code else None
+        if label:
+            return label
+        return "not yet known" if complaint in ("", "unknown") else complaint.replace("_", " ")
 
     def rule_for(self, answers: Mapping[str, str]) -> Rule | None:
         """The rule that fires for ``answers`` (for debriefs and tests)."""

@@ -204,7 +204,7 @@ class BoardsWidget(QTabWidget):
         ctx = self.ctx
         e = ctx.engine
         incidents = sorted(e.open_incidents(), key=lambda i: (i.rank, i.t_open, i.id))
-        complaints = ctx.protocol.complaints
+        protocol = ctx.protocol
         stacked = {i.id for i in e.hub.stack}
         standards = self._standard_cells()
         memo = self._incident_rows
@@ -226,7 +226,7 @@ class BoardsWidget(QTabWidget):
                 (
                     Cell(inc.id, bold=True),
                     category_cell,
-                    Cell(complaints.get(inc.complaint, inc.complaint)),
+                    Cell(protocol.describe(inc.complaint, inc.code)),
                     Cell(inc.area),
                     Cell(clock_text_, RAG_BACKGROUNDS[rag], align_right=True),
                     standard_cell,
@@ -288,7 +288,7 @@ class BoardsWidget(QTabWidget):
         e = ctx.engine
         start = e.scenario.start
         rows = []
-        complaints = ctx.protocol.complaints
+        protocol = ctx.protocol
         waiting = e.hub.waiting()
         for inc, breach_at in waiting:
             left = breach_at - now
@@ -299,7 +299,7 @@ class BoardsWidget(QTabWidget):
                     (
                         cell(inc.id, bold=True),
                         cell(inc.category, bold=True, foreground=_cat_colour(inc.category)),
-                        cell(complaints.get(inc.complaint, inc.complaint)),
+                        cell(protocol.describe(inc.complaint, inc.code)),
                         cell(mmss(now - inc.t_open), align_right=True),
                         cell(clock_text(start, breach_at)[:5]),
                         cell(
@@ -317,7 +317,7 @@ class BoardsWidget(QTabWidget):
                     (
                         cell(inc.id, bold=True),
                         cell(inc.category, bold=True, foreground=_cat_colour(inc.category)),
-                        cell(complaints.get(inc.complaint, inc.complaint)),
+                        cell(protocol.describe(inc.complaint, inc.code)),
                         cell(mmss(now - inc.t_open), align_right=True),
                         cell("-"),
                         cell("call-back", bold=True),

@@ -490,10 +490,10 @@ class CallPanel(QWidget):
         selected = self.nearby.currentItem()
         keep = selected.data(Qt.ItemDataRole.UserRole) if selected is not None else None
         self.nearby.clear()
-        complaints = self.ctx.protocol.complaints
+        protocol = self.ctx.protocol
         for d, iid in nearby:
             inc = e.incidents[iid]
-            complaint = complaints.get(inc.complaint, inc.complaint)
+            complaint = protocol.describe(inc.complaint, inc.code)
             age = mmss(now - inc.t_open)
             text = (
                 f"{iid}  {inc.category}  {complaint}  -  {distance_text(d)} away, opened {age} ago"

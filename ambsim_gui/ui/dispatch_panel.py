@@ -297,7 +297,7 @@ class DispatchPanel(QWidget):
         for waiting in queue:
             clock, _ = live.response_clock(waiting.id, waiting.category, now)
             rag = clock_rag(clock, self.ctx.regime.standard_for(waiting.category))
-            complaint = self.ctx.protocol.complaints.get(waiting.complaint, waiting.complaint)
+            complaint = self.ctx.protocol.describe(waiting.complaint, waiting.code)
             rows.append(
                 Row(
                     waiting.id,
@@ -335,7 +335,7 @@ class DispatchPanel(QWidget):
         live = self.ctx.live
         clock, stopped = live.response_clock(inc.id, inc.category, now)
         standard = self.ctx.regime.standard_for(inc.category)
-        complaint = self.ctx.protocol.complaints.get(inc.complaint, inc.complaint)
+        complaint = self.ctx.protocol.describe(inc.complaint, inc.code)
         colour = CATEGORY_CSS.get(inc.category, "#000000")
         state = _STATUS_WORDS.get(incident_status(self.ctx, inc), incident_status(self.ctx, inc))
         self.incident_label.setText(

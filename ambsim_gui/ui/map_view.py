@@ -635,9 +635,7 @@ class MapView(QGraphicsView):
 
     def _incident_tooltip(self, incident: Incident) -> str:
         """What the room knows: id, category, complaint, area and who is assigned."""
-        complaint = self._engine.world.protocol.complaints.get(
-            incident.complaint, incident.complaint
-        )
+        complaint = self._engine.world.protocol.describe(incident.complaint, incident.code)
         lines = [f"{incident.id}: {incident.category} \u2014 {complaint}", incident.area]
         if incident.vehicles:
             signs = [

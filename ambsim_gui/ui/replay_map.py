@@ -141,7 +141,8 @@ class ReplayMap(QGraphicsView):
                 self.scene_.addItem(tag)
                 self._incident_tags[inc.id] = tag
             item.setBrush(QBrush(st.category_colour(inc.category)))
-            item.setToolTip(f"{inc.id} {inc.category}: {inc.complaint} ({inc.area})")
+            what = self.world.protocol.describe(inc.complaint, inc.code)
+            item.setToolTip(f"{inc.id} {inc.category}: {what} ({inc.area})")
             tag = self._incident_tags[inc.id]
             tag.setText(f"  {inc.category}")
             item.setVisible(True)

@@ -433,7 +433,7 @@ class ReplayWindow(QMainWindow):
                 ),
                 _item(where),
                 _item(vehicles),
-                _item(inc.complaint.replace("_", " ")),
+                _item(self.rebuilt.world.protocol.describe(inc.complaint, inc.code)),
                 _item(inc.area),
             ]
             for c, cell in enumerate(cells):

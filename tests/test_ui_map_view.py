@@ -374,3 +374,21 @@ def test_screenshot_of_the_default_shift(qtbot: QtBot) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert view.grab().save(str(SCREENSHOTS / "map_default.png"))
     assert Path(SCREENSHOTS / "map_default.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("size", [(1200, 800), (560, 460), (900, 300)])
+def test_the_key_never_covers_the_fitted_map(qtbot: QtBot, size: tuple[int, int]) -> None:
+    view = _view(qtbot, _engine(until=600.0), size)
+    view.fit_all()
+    rect = view._base.rect  # noqa: SLF001 - the map's extent in scene units
+    on_screen = view.mapFromScene(rect).boundingRect()
+    key = view._legend.geometry()  # noqa: SLF001
+    assert view.viewport().rect().adjusted(-3, -3, 3, 3).contains(on_screen)
+    assert not key.intersects(on_screen.adjusted(2, 2, -2, -2)), (key, on_screen)
+    # Hiding the key (K at the desk) gives the map the whole view.
+    shown_width = on_screen.width()
+    view.toggle_legend()
+    assert view._legend.isHidden()  # noqa: SLF001
+    assert view.mapFromScene(rect).boundingRect().width() >= shown_width
+    view.toggle_legend()
+    assert not view._legend.isHidden()  # noqa: SLF001

@@ -335,6 +335,7 @@ class DeskWindow(QMainWindow):
             "next_incident": self.dispatch_panel.select_next_queued,
             "dispatch": self.dispatch_panel.dispatch_selected,
             "fit_map": self.map.fit_all,
+            "map_key": self.map.toggle_legend,
             "pause": self.clock.toggle_pause,
             "faster": self.clock.faster,
             "slower": self.clock.slower,

@@ -322,8 +322,36 @@ class MapView(QGraphicsView):
         if self._base is None:
             return
         self._auto_fit = True
-        self.fitInView(self._base.rect, Qt.AspectRatioMode.KeepAspectRatio)
+        rect = self._base.rect
+        vw, vh = max(1, self.viewport().width()), max(1, self.viewport().height())
+        free = self._room_beside_legend(rect, vw, vh)
+        scale = min(free.width() / max(rect.width(), 1.0), free.height() / max(rect.height(), 1.0))
+        # The viewport's whole extent in scene units, placed so the map's centre lands in the
+        # middle of the room the key leaves free; the scene must reach that far to scroll to it.
+        view = QRectF(
+            rect.center().x() - free.center().x() / scale,
+            rect.center().y() - free.center().y() / scale,
+            vw / scale,
+            vh / scale,
+        )
+        self._scene.setSceneRect(self._base.scene.sceneRect().united(view))
+        self.fitInView(view, Qt.AspectRatioMode.KeepAspectRatio)
         self._apply_lod()
+
+    def _room_beside_legend(self, rect: QRectF, vw: int, vh: int) -> QRectF:
+        """Where the whole map fits without the key covering any of it: right of the key or
+        above it, whichever shows the map larger (the whole viewport if the key is hidden)."""
+        if self._legend.isHidden():
+            return QRectF(0, 0, vw, vh)
+        self._legend.adjustSize()
+        gap = 8 + 8
+        lw, lh = self._legend.width() + gap, self._legend.height() + gap
+        rw, rh = max(rect.width(), 1.0), max(rect.height(), 1.0)
+        right = QRectF(lw, 0, max(1, vw - lw), vh)
+        above = QRectF(0, 0, vw, max(1, vh - lh))
+        fit_right = min(right.width() / rw, right.height() / rh)
+        fit_above = min(above.width() / rw, above.height() / rh)
+        return right if fit_right >= fit_above else above
 
     def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
         """Zoom by ``factor`` keeping the scene point under ``anchor`` (viewport pixels; default
@@ -348,6 +376,11 @@ class MapView(QGraphicsView):
 
     def set_legend_visible(self, visible: bool) -> None:
         self._legend.setVisible(visible)
+        if self._auto_fit:
+            self.fit_all()  # the map may take the room the key leaves, or give it back
+
+    def toggle_legend(self) -> None:
+        self.set_legend_visible(self._legend.isHidden())
 
     def vehicle_view_pos(self, vehicle_id: str) -> QPoint | None:
         """Where a vehicle's symbol is drawn, in viewport pixels (None if hidden or unknown)."""

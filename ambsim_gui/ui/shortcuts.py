@@ -47,6 +47,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         ("D",), "dispatch", "Dispatch the selected (else the top suggested) vehicle", "Dispatch"
     ),
     Shortcut(("F",), "fit_map", "Fit the whole map in view", "Dispatch"),
+    Shortcut(("K",), "map_key", "Show or hide the map's key", "Dispatch"),
     Shortcut(("P",), "pause", "Pause or resume the shift", "Time"),
     Shortcut(("+", "=", "]"), "faster", "Faster (1x to 64x)", "Time", "+ / ]"),
     Shortcut(("-", "["), "slower", "Slower", "Time", "- / ["),

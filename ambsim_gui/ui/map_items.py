@@ -483,7 +483,8 @@ def _swatch(colour: QColor, glyph: str = "\u25a0") -> str:
 
 
 def legend_html() -> str:
-    """The legend's text: vehicle statuses, incident categories and the other symbols."""
+    """The legend's text: vehicle statuses beside incident categories and the other symbols,
+    in two columns, so the key takes little height from the map."""
     rows = [
         ("available", [S.STATUS_COLOUR["available"]]),
         ("mobilising / to scene", [S.STATUS_COLOUR["mobilising"], S.STATUS_COLOUR["to_scene"]]),
@@ -491,17 +492,24 @@ def legend_html() -> str:
         ("to / at hospital", [S.STATUS_COLOUR["to_hospital"], S.STATUS_COLOUR["at_hospital"]]),
         ("clearing / returning", [S.STATUS_COLOUR["clearing"], S.STATUS_COLOUR["returning"]]),
     ]
-    parts = ["<b>Vehicles</b> &nbsp;\u25a0 DCA &nbsp;\u25c6 RRV"]
+    vehicles = ["<b>Vehicles</b> &nbsp;\u25a0 DCA &nbsp;\u25c6 RRV"]
     for text, colours in rows:
-        parts.append("".join(_swatch(c) for c in colours) + f" {text}")
+        vehicles.append("".join(_swatch(c) for c in colours) + f" {text}")
     cats = " ".join(f"{_swatch(S.CATEGORY_COLOUR[c], chr(0x25CF))} {c}" for c in S.CATEGORY_COLOUR)
-    parts.append(f"<b>Incidents</b> {cats}")
-    parts.append(f"{_swatch(S.CALL_COLOUR, chr(0x25CE))} caller and location uncertainty")
-    parts.append(
-        f"{_swatch(S.HOSPITAL_COLOUR)} hospital (badge: crews at handover) "
-        f"{_swatch(S.STATION_COLOUR)} station"
+    others = [
+        "<b>Incidents</b>",
+        cats,
+        f"{_swatch(S.CALL_COLOUR, chr(0x25CE))} caller, location uncertainty",
+        f"{_swatch(S.HOSPITAL_COLOUR)} hospital (badge: crews at handover)",
+        f"{_swatch(S.STATION_COLOUR)} station &nbsp; <i>K hides this key</i>",
+    ]
+    cell = '<td style="padding-right:10px; vertical-align:top">{}</td>'
+    return (
+        "<table cellspacing=0 cellpadding=0><tr>"
+        + cell.format("<br>".join(vehicles))
+        + cell.format("<br>".join(others))
+        + "</tr></table>"
     )
-    return "<br>".join(parts)
 
 
 class MapLegend(QLabel):

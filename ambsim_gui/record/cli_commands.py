@@ -1,9 +1,11 @@
 """Command-line entry points for sessions, for ``ambsim_gui/cli.py`` to wire in.
 
 Each returns an exit code and prints for people: 0 when all is well, 1 for bad input (a missing
-file, not a session, a schema this program cannot read, a failed verification), 3 for an
-internal error (a message, never a traceback). ``run_recorded`` is the recording twin of
-``headless.run_scenario`` for ``main.py run ... --record PATH``.
+file, not a session, a schema this program cannot read, a damaged or truncated file, a session
+that holds no events or was copied without its log, a failed verification), 3 for an internal
+error (a message, never a traceback). ``run_recorded`` is the recording twin of
+``headless.run_scenario`` for ``main.py run ... --record PATH``; ``salvage`` writes what is
+intact in a damaged session into a new one (``main.py replay PATH --salvage OUT``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ def _say(stream: TextIO, text: str) -> None:
     print(text, file=stream)
 
 
+def refusal(path: str | os.PathLike[str], doing: str) -> str | None:
+    """Why ``path`` cannot be verified or reported as it is (None: it can). Raises
+    SessionError for a file that does not open (not a session, damaged...)."""
+    from ambsim_gui.record.reader import SessionFile
+
+    with SessionFile.open(path) as session:
+        return session.incomplete(doing)
+
+
 def replay_verify(
     path: str | os.PathLike[str],
     *,
@@ -50,6 +61,10 @@ def replay_verify(
         print(f"  re-simulated {fraction:4.0%} of the shift", file=err)
 
     try:
+        refused = refusal(path, "verify")
+        if refused is not None:
+            _say(err, f"ambsim: {refused}")
+            return EXIT_INVALID
         result = verify(path, progress=show if progress else None)
     except SessionError as exc:
         _say(err, f"ambsim: {exc}")
@@ -78,6 +93,10 @@ def report(
     out = out or sys.stdout
     err = err or sys.stderr
     try:
+        refused = refusal(path, "report")
+        if refused is not None:
+            _say(err, f"ambsim: {refused}")
+            return EXIT_INVALID
         written = write_report(path, out_path, expert=expert)
     except (SessionError, ReportError) as exc:
         _say(err, f"ambsim: {exc}")
@@ -176,4 +195,31 @@ def annotate(
         _say(err, f"ambsim: {exc}")
         return EXIT_INVALID
     _say(out, f"annotation {note.id} saved at t={note.t:.0f} s")
+    return EXIT_OK
+
+
+def salvage(
+    path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``ambsim replay PATH --salvage OUT``: write what is intact in PATH (a damaged or
+    truncated session, or one copied without its log) into the new session file OUT."""
+    from ambsim_gui.record.reader import salvage_session
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        done = salvage_session(path, out_path)
+    except SessionError as exc:
+        _say(err, f"ambsim: {exc}")
+        return EXIT_INVALID
+    except Exception as exc:  # noqa: BLE001 - a message, not a traceback
+        _say(err, f"ambsim: internal error salvaging {path}: {type(exc).__name__}: {exc}")
+        return EXIT_INTERNAL
+    for line in done.lines():
+        _say(out, line)
+    _say(out, f"  check it: ambsim replay {out_path} --verify")
     return EXIT_OK

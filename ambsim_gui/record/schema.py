@@ -139,6 +139,16 @@ class SessionCorrupt(SessionError):
     """An ambsim session whose content cannot be read (a row that does not parse...)."""
 
 
+class SessionDamaged(SessionCorrupt):
+    """An ambsim session file that SQLite cannot read to the end: truncated (cut at some byte),
+    or a page overwritten; the message says what is still intact (``reader.scan_intact``)."""
+
+
+class SessionIncomplete(SessionError):
+    """An ambsim session that opens but cannot be verified or reported as it is: it holds no
+    events, or it was never closed and its log (the ``-wal`` file) was not copied with it."""
+
+
 def configure(conn: sqlite3.Connection) -> None:
     """WAL journal and the chosen sync level, on every connection that writes."""
     conn.execute("PRAGMA journal_mode=WAL")

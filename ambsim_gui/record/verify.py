@@ -11,7 +11,11 @@ against feedback recomputed from the recorded events.
 
 A recording that did not reach the end of the shift (the desk was closed early, or the process
 was killed) is verified as far as it goes: the re-simulation stops once every recorded event
-has been matched, which is at least "up to the last command".
+has been matched, which is at least "up to the last command". So is a salvaged session
+(``reader.salvage_session``), whose events may end before its last command. A session never
+closed whose log (``-wal``) was not copied with it is refused (``SessionIncomplete``): what it
+holds is only what had been checkpointed into the file, and would verify "identical" while
+missing the rest.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ambsim_gui.assess.feedback import FeedbackProjection
 from ambsim_gui.record import blocks, chain
@@ -29,9 +33,9 @@ from ambsim_gui.record.codec import (
     command_from_json,
     event_json,
 )
-from ambsim_gui.record.reader import SessionFile
+from ambsim_gui.record.reader import SessionFile, clock
 from ambsim_gui.record.replay import Rebuilt, new_engine, rebuild
-from ambsim_gui.record.schema import SessionError
+from ambsim_gui.record.schema import SessionError, SessionIncomplete
 from ambsim_gui.sim import events as ev
 
 Status = Literal["identical", "diverged", "tampered"]
@@ -82,6 +86,8 @@ class VerifyResult:
     divergence: Divergence | None = None
     notes: list[str] = field(default_factory=list)
     migrated_from: int | None = None
+    recovered: bool = False  # not closed, and read with the log (-wal) a killed recorder left
+    salvaged: dict[str, Any] | None = None  # a salvaged session: from what, how much was kept
 
     @property
     def ok(self) -> bool:
@@ -94,18 +100,29 @@ class VerifyResult:
         if self.divergence is not None:
             return self.divergence.describe()
         counts = f"{self.events} events, {self.commands} commands"
+        if self.salvaged is not None:
+            source = self.salvaged.get("from") or "another file"
+            whole = ", the whole shift" if self.complete else ""
+            return (
+                f"identical as far as the salvaged recording goes: {counts}{whole}, salvaged "
+                f"from {source}, ending at {_clock(self.last_t)} into the shift"
+            )
+        crash = " (not closed properly: crash recovered from its -wal log)"
         if self.complete:
-            return f"identical: {counts}, the whole shift"
-        why = "closed early" if self.closed else "cut short (the recorder did not close it)"
+            return f"identical: {counts}, the whole shift" + (crash if self.recovered else "")
+        if self.closed:
+            why = "closed early"
+        elif self.recovered:
+            why = "cut short" + crash
+        else:
+            why = "cut short (the recorder did not close it)"
         return (
             f"identical up to the last command: {counts}, recording {why} "
             f"at {_clock(self.last_t)} into the shift"
         )
 
 
-def _clock(seconds: float) -> str:
-    whole = max(0, round(seconds))
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+_clock = clock
 
 
 def _describe(kind: str, t: float) -> str:
@@ -259,7 +276,7 @@ def check_closed(session: SessionFile, events: int, commands: int) -> Tampered |
 def check_feedback(session: SessionFile) -> Tampered | None:
     """Stored feedback equals feedback recomputed from the recorded events."""
     stored = {}
-    for call_id, text in session.conn.execute("SELECT call_id, json FROM feedback"):
+    for call_id, text in session.feedback_rows():
         stored[call_id] = text
     mode = session.meta.get("feedback", "own")
     if not stored and (session.migrated_from == 0 or mode != "own"):
@@ -396,11 +413,15 @@ def verify(
 
 
 def _verify(session: SessionFile, progress: Callable[[float], None] | None) -> VerifyResult:
+    if session.log_missing:
+        raise SessionIncomplete(session.incomplete("verify") or f"{session.path}: not closed")
     events = session.event_count()
     commands = session.command_count()
     annotations = sum(1 for _ in session.annotation_rows())
-    last_command = session.conn.execute("SELECT max(t) FROM commands").fetchone()[0]
+    last_command = session.last_command_t()
     last = max((x for x in (session.last_event_t(), last_command) if x is not None), default=0.0)
+    closed = session.info.closed
+    salvaged = closed.get("salvaged") if closed is not None else None
     result = VerifyResult(
         path=str(session.path),
         status="identical",
@@ -411,7 +432,18 @@ def _verify(session: SessionFile, progress: Callable[[float], None] | None) -> V
         closed=session.info.closed is not None,
         last_t=float(last or 0.0),
         migrated_from=session.migrated_from,
+        recovered=not session.closed and session.wal_present,
+        salvaged=salvaged if isinstance(salvaged, dict) else None,
     )
+    if result.recovered:
+        result.notes.append(
+            "its recorder did not close it (it was killed, or a desk is still recording it): "
+            "SQLite read what it had written from the log beside it; keep the -wal file with it"
+        )
+    if result.salvaged is not None:
+        kept = result.salvaged
+        if kept.get("problem"):
+            result.notes.append(f"the file it was salvaged from: {kept['problem']}")
     if session.migrated_from is not None:
         result.notes.append(
             f"migrated from schema {session.migrated_from}: its hash chains were made by the "

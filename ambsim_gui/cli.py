@@ -83,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument(
         "--verify", action="store_true", help="re-simulate and compare: prints 'identical'"
     )
+    rp.add_argument(
+        "--salvage",
+        metavar="OUT",
+        help="write what is intact in a damaged, truncated or unclosed session into a new "
+        "session file OUT (then --verify checks OUT)",
+    )
     rp.add_argument("--screenshot", metavar="PATH", help="save the replay window and exit")
     rp.add_argument("--at", type=float, default=None, metavar="SIM_SECONDS", help="open here")
     rp.add_argument("--truth", action="store_true", help="start with the truth overlay on")
@@ -253,8 +259,11 @@ def _desk(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from ambsim_gui.record.cli_commands import replay_verify
+    from ambsim_gui.record.cli_commands import replay_verify, salvage
 
+    if args.salvage:
+        code = salvage(args.session, args.salvage)
+        return replay_verify(args.salvage) if code == EXIT_OK and args.verify else code
     if args.verify:
         return replay_verify(args.session)
     if not Path(args.session).is_file():

@@ -37,10 +37,15 @@ def _say(stream: TextIO, text: str) -> None:
 def refusal(path: str | os.PathLike[str], doing: str) -> str | None:
     """Why ``path`` cannot be verified or reported as it is (None: it can). Raises
     SessionError for a file that does not open (not a session, damaged...)."""
+    return _check(path, doing)[0]
+
+
+def _check(path: str | os.PathLike[str], doing: str) -> tuple[str | None, bool]:
+    """(why it is refused or None, whether it was read with a killed recorder's log)."""
     from ambsim_gui.record.reader import SessionFile
 
     with SessionFile.open(path) as session:
-        return session.incomplete(doing)
+        return session.incomplete(doing), session.wal_present and not session.closed
 
 
 def replay_verify(
@@ -93,7 +98,7 @@ def report(
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        refused = refusal(path, "report")
+        refused, recovered = _check(path, "report")
         if refused is not None:
             _say(err, f"ambsim: {refused}")
             return EXIT_INVALID
@@ -108,6 +113,12 @@ def report(
         _say(err, f"ambsim: internal error writing the report: {type(exc).__name__}: {exc}")
         return EXIT_INTERNAL
     _say(out, f"debrief report written to {written}")
+    if recovered:
+        _say(
+            out,
+            "  note: the session was not closed properly (crash recovered from its -wal log): "
+            "the report covers what was recorded up to the crash",
+        )
     return EXIT_OK
 
 

@@ -229,7 +229,7 @@ def _probe(path: Path) -> FileHeader:
     if not header.sqlite:
         if header.marker:
             return header  # a session whose first page is gone: damaged, not foreign
-        if len(header.head) < len(SQLITE_MAGIC) and SQLITE_MAGIC.startswith(header.head):
+        if _cut_magic(header.head):
             return header  # the start of an SQLite header, cut short
         raise NotASession(f"{path}: not an ambsim session file (not an SQLite database)")
     app_id = header.application_id
@@ -242,11 +242,16 @@ def _probe(path: Path) -> FileHeader:
     return header
 
 
+def _cut_magic(head: bytes) -> bool:
+    """The first bytes of SQLite's header, and nothing after them (a file cut very short)."""
+    return 6 <= len(head) < len(SQLITE_MAGIC) and SQLITE_MAGIC.startswith(head)
+
+
 def _header_problem(header: FileHeader) -> str | None:
     """What the header alone shows to be wrong with the file (None: nothing)."""
     size = header.size
     if not header.sqlite:
-        if len(header.head) < len(SQLITE_MAGIC) and SQLITE_MAGIC.startswith(header.head):
+        if _cut_magic(header.head):
             return f"only {_plural(size, 'byte')}, shorter than the SQLite header (100 bytes)"
         return "its first page is no longer an SQLite header (overwritten?)"
     if not header.complete:
@@ -503,7 +508,10 @@ class SessionFile:
                 try:
                     raw = zlib.decompress(data) if compression == "zlib" else bytes(data)
                 except zlib.error as exc:
-                    raise SessionCorrupt(f"{self.path}: stored {kind} {name}: {exc}") from None
+                    if self.migrated_now:
+                        raise SessionCorrupt(f"{self.path}: stored {kind} {name}: {exc}") from None
+                    problem = f"the stored {kind} {name} does not decompress ({exc})"
+                    raise SessionDamaged(damage_message(self.path, problem)) from None
             out.append(StoredFile(kind, name, sha, bool(shipped), raw))
         return out
 
@@ -711,7 +719,8 @@ def log_missing_message(session: SessionFile) -> str:
         "it: its recorder keeps what it wrote last in that -wal file until it closes the "
         "session, so the -wal file must be copied with it.",
         f"  This file alone holds {holds}.",
-        f"  Copy {wal} into the same folder (from where the session was recorded) and try again",
+        f"  Copy its -wal file (from the folder it was recorded in) beside it as {wal} and "
+        "try again",
     ]
     if commands or events:
         lines[-1] += f", or keep what this file holds: ambsim replay {session.path} --salvage "
@@ -927,6 +936,8 @@ def scan_intact(path: str | os.PathLike[str]) -> Intact:
     SchemaTooNew when it is plainly not a session this program reads."""
     p = Path(path)
     header = _probe(p)
+    if header.sqlite and header.application_id is not None and not header.ambsim:
+        raise NotASession(f"{p}: an SQLite database, but not an ambsim session")
     intact = Intact(p, problem=_header_problem(header))
     if header.sqlite and (not header.complete or header.size < header.page_size):
         intact.unreadable = "its first page is incomplete"
@@ -1049,12 +1060,13 @@ _ROW_ERRORS = (TypeError, ValueError, AttributeError, struct.error, CodecError, 
 
 def _chain_stop(label: str, first: bool, own: bool) -> str:
     """Why a chain stops at row ``label`` ("command 5", "events 100-149")."""
+    many = label.startswith("events ")
     if first and own:
         return (
-            f"{label} does not follow from the session's header (the meta table or the list of "
-            "stored files is damaged)"
+            f"{label} {'do' if many else 'does'} not follow from the session's header (the meta "
+            "table or the list of stored files is damaged)"
         )
-    return f"{label} does not match its hash"
+    return f"{label} {'do not match their' if many else 'does not match its'} hash"
 
 
 def _scan_commands(conn: sqlite3.Connection, genesis: bytes, intact: Intact) -> None:
@@ -1071,7 +1083,7 @@ def _scan_commands(conn: sqlite3.Connection, genesis: bytes, intact: Intact) -> 
             own = chain.command_hash(row_prev, seq, float(t), float(wall), body) == row_hash
             command_from_json(body)
         except _ROW_ERRORS:
-            intact.stops["commands"] = f"command {seq} cannot be read back"
+            intact.stops["commands"] = f"command {seq} cannot be read"
             break
         if row_prev != prev or not own:
             intact.stops["commands"] = _chain_stop(f"command {seq}", seq == 0, own)
@@ -1111,7 +1123,7 @@ def _scan_blocks(conn: sqlite3.Connection, genesis: bytes, intact: Intact) -> No
                 == row_hash
             )
         except _ROW_ERRORS:
-            intact.stops["events"] = f"events {seq}-{seq + max(int(n), 1) - 1} cannot be read back"
+            intact.stops["events"] = f"events {seq}-{seq + max(int(n), 1) - 1} cannot be read"
             break
         if row_prev != prev or not own:
             label = f"events {seq}-{seq + max(int(n), 1) - 1}"
@@ -1148,7 +1160,7 @@ def _scan_event_rows(conn: sqlite3.Connection, genesis: bytes, intact: Intact) -
             row_prev, row_hash = bytes(row_prev), bytes(row_hash)
             own = chain.event_hash(row_prev, seq, float(t), kind, body) == row_hash
         except _ROW_ERRORS:
-            intact.stops["events"] = f"event {seq} cannot be read back"
+            intact.stops["events"] = f"event {seq} cannot be read"
             break
         if row_prev != prev or not own:
             intact.stops["events"] = _chain_stop(f"event {seq}", seq == 0, own)
@@ -1181,7 +1193,7 @@ def _scan_annotations(conn: sqlite3.Connection, genesis: bytes, intact: Intact) 
                 == row_hash
             )
         except _ROW_ERRORS:
-            intact.stops["annotations"] = f"annotation {ident} cannot be read back"
+            intact.stops["annotations"] = f"annotation {ident} cannot be read"
             break
         if row_prev != prev or not own:
             intact.stops["annotations"] = _chain_stop(f"annotation {ident}", ident == 1, own)
@@ -1298,6 +1310,16 @@ def salvage_session(source: str | os.PathLike[str], target: str | os.PathLike[st
     if decoded_rows < len(kept):
         notes.append("events that this program cannot decode are left out")
         kept = kept[:decoded_rows]
+    if not commands and not events:
+        raise SessionIncomplete(
+            f"{src}: nothing to salvage: no command is intact, and the intact events cannot be "
+            "told apart from what the lost commands did"
+        )
+    if not events:
+        notes.append(
+            "no event is intact: the salvaged file keeps the commands, but holds nothing to "
+            "verify or report"
+        )
     records: list[CallFeedback] = []
     FeedbackProjection(on_record=records.append).feed_all(events)
     mode = intact.meta.get("feedback", "own")
@@ -1310,6 +1332,11 @@ def salvage_session(source: str | os.PathLike[str], target: str | os.PathLike[st
         feedback = []
     n_events = len(events)
     shift_ended = any(isinstance(e, ev.ShiftEnded) for e in reversed(events))
+    problem = intact.problem
+    if problem is None and intact.wal_missing:
+        problem = "never closed, and its log (-wal) is missing"
+    if problem is None and (intact.stops or intact.notes):
+        problem = "; ".join([f"{k}: {v}" for k, v in intact.stops.items()] + intact.notes)
     closed = {
         "wall": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "events": n_events,
@@ -1317,8 +1344,7 @@ def salvage_session(source: str | os.PathLike[str], target: str | os.PathLike[st
         "shift_ended": shift_ended,
         "salvaged": {
             "from": str(src),
-            "problem": intact.problem
-            or ("never closed, and its log (-wal) missing" if intact.wal_missing else None),
+            "problem": problem,
             "commands": len(commands),
             "events": n_events,
             "annotations": len(intact.annotations),
@@ -1329,8 +1355,7 @@ def salvage_session(source: str | os.PathLike[str], target: str | os.PathLike[st
     return Salvaged(
         source=src,
         target=out,
-        problem=intact.problem
-        or ("never closed, and its log (-wal) is missing" if intact.wal_missing else None),
+        problem=problem,
         commands=len(commands),
         events=n_events,
         annotations=len(intact.annotations),

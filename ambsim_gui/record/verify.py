@@ -86,6 +86,7 @@ class VerifyResult:
     divergence: Divergence | None = None
     notes: list[str] = field(default_factory=list)
     migrated_from: int | None = None
+    last_event_t: float | None = None  # time of the last recorded event
     recovered: bool = False  # not closed, and read with the log (-wal) a killed recorder left
     salvaged: dict[str, Any] | None = None  # a salvaged session: from what, how much was kept
 
@@ -103,9 +104,10 @@ class VerifyResult:
         if self.salvaged is not None:
             source = self.salvaged.get("from") or "another file"
             whole = ", the whole shift" if self.complete else ""
+            upto = "" if self.last_event_t is None else f" up to {_clock(self.last_event_t)}"
             return (
-                f"identical as far as the salvaged recording goes: {counts}{whole}, salvaged "
-                f"from {source}, ending at {_clock(self.last_t)} into the shift"
+                f"identical as far as the salvaged recording goes: {self.events} events{upto}, "
+                f"{self.commands} commands{whole}, salvaged from {source}"
             )
         crash = " (not closed properly: crash recovered from its -wal log)"
         if self.complete:
@@ -431,6 +433,7 @@ def _verify(session: SessionFile, progress: Callable[[float], None] | None) -> V
         complete=False,
         closed=session.info.closed is not None,
         last_t=float(last or 0.0),
+        last_event_t=session.last_event_t(),
         migrated_from=session.migrated_from,
         recovered=not session.closed and session.wal_present,
         salvaged=salvaged if isinstance(salvaged, dict) else None,

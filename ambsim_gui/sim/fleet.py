@@ -6,12 +6,22 @@ hospital, handover (its delay grows with the crews already waiting), clearing, a
 back to station. A vehicle on its way to a job or home can be interrupted: diverted to a more
 urgent incident, stood down, or given a new job; it re-routes from the next road junction.
 
+Interrupts: a vehicle's job (or drive home) process is interrupted only by ``_restart`` ("new
+orders": a dispatch, a diversion, a stand-down, sent home) and by a breakdown, and only while
+the vehicle is on its way to a job or home; both ways end the process at once. A crew with a
+patient (at scene, conveying, at hospital, clearing) is never interrupted: a breakdown then
+waits until the crew clears, and the waits of those phases (``_hold``) outlast an interrupt
+anyway. A repair is a process of its own that nothing interrupts: a second breakdown while
+repairing moves its end to the later of the two. No other process of the engine (shifts,
+callers, the clinical hub, injects) is ever interrupted.
+
 Vehicle positions are never ticked: a ``VehicleMoving`` event gives the route's ends and times,
 and views interpolate along the route.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +31,14 @@ import simpy
 from ambsim_gui.geo.routing import NoRoute
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
-from ambsim_gui.sim.state import EN_ROUTE_STATUSES, FREE_STATUSES, Incident, Patient, Vehicle
+from ambsim_gui.sim.state import (
+    EN_ROUTE_STATUSES,
+    FREE_STATUSES,
+    WITH_PATIENT_STATUSES,
+    Incident,
+    Patient,
+    Vehicle,
+)
 
 if TYPE_CHECKING:
     from ambsim_gui.geo.routing import Route
@@ -80,12 +97,15 @@ class Fleet:
                 return
             if v.broken:
                 yield e.env.timeout(max(0.0, end - e.now))
-                continue
-            v.on_duty = True
-            self._track_free(v)
-            if v.status == "off_duty":
-                self._status(v, "available")
-            yield e.env.timeout(max(0.0, end - e.now))
+                if not v.on_duty:
+                    continue
+                # repaired during this shift (``_repaired`` put it on duty): off duty now
+            else:
+                v.on_duty = True
+                self._track_free(v)
+                if v.status == "off_duty":
+                    self._status(v, "available")
+                yield e.env.timeout(max(0.0, end - e.now))
             v.on_duty = False
             self._track_free(v)
             if v.status == "available":
@@ -103,25 +123,65 @@ class Fleet:
         if v.status == "available":
             self._status(v, "off_duty")
 
-    def take_off_road(self, v: Vehicle, back_at: float | None) -> None:
-        """A breakdown: the vehicle stops where it is; its job goes back on the queue."""
+    def take_off_road(self, v: Vehicle, for_s: float | None) -> str:
+        """A breakdown, off the road for ``for_s`` seconds (None: for the rest of the shift).
+
+        Returns how it took effect: ``"now"`` (the vehicle stops where it is; a job it was on
+        its way to goes back on the queue), ``"again"`` (it was already broken down: the repair
+        ends at the later of the two ends), or ``"after_job"`` (its crew has a patient: the
+        vehicle stops when the crew clears, and is off the road for ``for_s`` from then; a
+        second breakdown meanwhile keeps the longer time)."""
+        e = self.e
+        if v.broken:
+            back_at = math.inf if for_s is None else e.now + for_s
+            v.back_at = max(v.back_at, back_at)
+            return "again"
+        if v.status in WITH_PATIENT_STATUSES:
+            due = math.inf if for_s is None else for_s
+            v.breakdown_due = due if v.breakdown_due is None else max(v.breakdown_due, due)
+            return "after_job"
+        self._stop(v, for_s)
+        return "now"
+
+    def _stop(self, v: Vehicle, for_s: float | None) -> None:
         e = self.e
         if v.incident_id is not None and v.status in EN_ROUTE_STATUSES:
             self._release(v, e.incidents[v.incident_id], "breakdown")
         node, _ = self.where_now(v)
         if v.process is not None and v.process.is_alive and v.process is not e.env.active_process:
-            v.process.interrupt("breakdown")
+            v.process.interrupt("breakdown")  # on its way to a job or home: it ends there
         v.node = node
         v.route = None
         v.broken = True
         v.on_duty = False
         self._status(v, "off_duty")
-        if back_at is not None:
-            v.process = e.env.process(self._repaired(v, back_at))
+        v.back_at = math.inf if for_s is None else e.now + for_s
+        if for_s is not None:
+            v.repair = e.env.process(self._repaired(v))
 
-    def _repaired(self, v: Vehicle, back_at: float) -> Any:
-        yield self.e.env.timeout(max(0.0, back_at - self.e.now))
+    def _breaks_down_now(self, v: Vehicle) -> bool:
+        """The crew has cleared: a breakdown met with the patient takes the vehicle off now."""
+        due = v.breakdown_due
+        if due is None:
+            return False
+        v.breakdown_due = None
+        self._stop(v, None if due == math.inf else due)
+        return True
+
+    def _repaired(self, v: Vehicle) -> Any:
+        e = self.e
+        while True:
+            back_at = v.back_at
+            if back_at == math.inf:
+                return  # broke down again meanwhile, for the rest of the shift
+            try:
+                yield e.env.timeout(max(0.0, back_at - e.now))
+            except simpy.Interrupt:
+                continue  # nothing interrupts a repair; were it to, the repair goes on
+            if v.back_at == back_at:
+                break  # else a second breakdown meanwhile moved the end later: wait on
         v.broken = False
+        v.back_at = math.inf
         if self.on_shift_now(v):
             v.on_duty = True
             self.send_home(v, v.node, 0.0)
@@ -321,12 +381,13 @@ class Fleet:
             return f"{v.callsign} is off duty"
         diverted_from: str | None = None
         if divert:
-            if v.status not in EN_ROUTE_STATUSES:
+            if v.status not in EN_ROUTE_STATUSES or v.incident_id is None:
                 return (
-                    f"{v.callsign} is {v.status.replace('_', ' ')}: "
-                    "only a vehicle on its way to a job can be diverted"
+                    f"{v.callsign} is {v.status.replace('_', ' ')}"
+                    + ("" if v.incident_id else " to no job")
+                    + ": only a vehicle on its way to a job can be diverted"
                 )
-            old = e.incidents[v.incident_id or ""]
+            old = e.incidents[v.incident_id]
             if inc.rank >= old.rank:
                 return (
                     f"{v.callsign} is on its way to a {old.category} job: it may only be diverted "
@@ -450,7 +511,7 @@ class Fleet:
             ev.VehicleArrived(t=e.now, vehicle_id=v.id, incident_id=inc.id, type=v.type, role=role)
         )
         if role == "surplus":
-            yield e.env.timeout(SURPLUS_ON_SCENE_S)
+            yield from self._hold(SURPLUS_ON_SCENE_S)
             if v.id in inc.vehicles:
                 inc.vehicles.remove(v.id)
             v.incident_id = None
@@ -462,7 +523,7 @@ class Fleet:
         if role == "backup":
             for rid in patient.waiting_rrvs:
                 rrv = e.vehicles[rid]
-                rrv.process = e.env.process(self._leave_scene(rrv, RRV_HANDOVER_S))
+                self._restart(rrv, self._leave_scene(rrv, RRV_HANDOVER_S))
             patient.waiting_rrvs.clear()
             self.e.set_queued(inc, False)
         yield from self._treat(v, inc, patient)
@@ -487,7 +548,7 @@ class Fleet:
                 if need == "hear_and_treat"
                 else jt.on_scene_see_and_treat_min
             )
-            yield e.env.timeout(self._on_scene_s(rng, lo, hi))
+            yield from self._hold(self._on_scene_s(rng, lo, hi))
             e.emit(
                 ev.PatientOutcome(
                     t=e.now,
@@ -504,7 +565,7 @@ class Fleet:
             yield from self._return(v, v.node, 0.0)
             return
         lo, hi = jt.on_scene_convey_min
-        yield e.env.timeout(self._on_scene_s(rng, lo, hi))
+        yield from self._hold(self._on_scene_s(rng, lo, hi))
         hospital = self.choose_hospital(v.node, need)
         e.emit(
             ev.PatientOutcome(
@@ -514,7 +575,7 @@ class Fleet:
         blue = inc.category in ("C1", "C2")
         route = self._drive(v, self.route(v.node, hospital.node, blue=blue), 0.0, blue=blue)
         self._status(v, "to_hospital")
-        yield e.env.timeout(float(route.duration_s))
+        yield from self._hold(float(route.duration_s))
         v.node = hospital.node
         v.route = None
         self._status(v, "at_hospital")
@@ -533,7 +594,7 @@ class Fleet:
         hospital.waiting += 1
         median = model.median_min + model.per_waiting_min * waiting
         wait_min = min(model.max_min, median * float(np.exp(model.sigma * hrng.standard_normal())))
-        yield e.env.timeout(wait_min * 60.0)
+        yield from self._hold(wait_min * 60.0)
         hospital.waiting -= 1
         e.emit(
             ev.HandoverCompleted(
@@ -549,8 +610,21 @@ class Fleet:
         if v.id in inc.vehicles:
             inc.vehicles.remove(v.id)
         self._status(v, "clearing")
-        yield e.env.timeout(jt.clearing_min * 60.0)
+        yield from self._hold(jt.clearing_min * 60.0)
         yield from self._return(v, v.node, 0.0)
+
+    def _hold(self, delay: float) -> Any:
+        """Wait ``delay`` seconds of a job with a patient (or at a scene). Nothing interrupts
+        these waits (a breakdown waits for the crew to clear, orders go only to vehicles on
+        their way); were one interrupted, the crew would finish with the patient all the same:
+        the wait goes on to its end, and the same timeout is waited for again."""
+        wake = self.e.env.timeout(delay)
+        while True:
+            try:
+                yield wake
+                return
+            except simpy.Interrupt:
+                continue
 
     def _on_scene_s(self, rng: np.random.Generator, lo: float, hi: float) -> float:
         if self.e.scenario.job_times.on_scene_distribution == "exponential":
@@ -586,7 +660,10 @@ class Fleet:
         patient.waiting_rrvs.clear()
 
     def _leave_scene(self, v: Vehicle, after_s: float) -> Any:
-        yield self.e.env.timeout(after_s)
+        try:
+            yield self.e.env.timeout(after_s)
+        except simpy.Interrupt:
+            return  # given other orders meanwhile: they stand
         if v.status == "on_scene":
             self._leave_now(v)
 
@@ -599,12 +676,17 @@ class Fleet:
         self.send_home(v, v.node, 0.0)
 
     def send_home(self, v: Vehicle, node: int, delay: float) -> None:
-        """Start the drive back to station now (status changes at once), as a new process."""
+        """Start the drive back to station now (status changes at once), as a new process;
+        or, for a crew that met a breakdown with its patient, stop here."""
+        if self._breaks_down_now(v):
+            return
         wait = self._set_off_home(v, node, delay)
         self._restart(v, self._homeward(v, wait))
 
     def _return(self, v: Vehicle, node: int, delay: float) -> Any:
         """The same, within the vehicle's running job process."""
+        if self._breaks_down_now(v):
+            return
         yield from self._homeward(v, self._set_off_home(v, node, delay))
 
     def _set_off_home(self, v: Vehicle, node: int, delay: float) -> float:
@@ -619,7 +701,9 @@ class Fleet:
             if wait > 0:
                 yield self.e.env.timeout(wait)
         except simpy.Interrupt:
-            return
+            return  # new orders, or a breakdown: whoever interrupted has taken over
+        if v.broken:
+            return  # broke down before this drive (of no length) began
         v.node = v.home_node
         v.route = None
         self._status(v, "available" if v.on_duty else "off_duty")

@@ -247,13 +247,19 @@ class Injects:
         v = self._vehicle(spec.vehicle)
         if v is None:
             return f"no vehicle {spec.vehicle!r}", ""
-        if v.status in ("on_scene", "to_hospital", "at_hospital", "clearing"):
-            return f"{v.callsign} is {v.status.replace('_', ' ')}: it can break down once free", ""
-        back = None if spec.duration_min is None else e.now + spec.duration_min * 60.0
-        e.fleet.take_off_road(v, back)
+        for_s = None if spec.duration_min is None else spec.duration_min * 60.0
+        how = e.fleet.take_off_road(v, for_s)
         until = (
             f" for {spec.duration_min:g} min" if spec.duration_min else " for the rest of the shift"
         )
+        if how == "again":  # the later of the two repairs' ends stands
+            left = v.back_at - e.now
+            again = f"{v.callsign} broke down again: "
+            if left == float("inf"):
+                return None, again + "off the road for the rest of the shift"
+            return None, again + f"back on the road in {left / 60:g} min"
+        if how == "after_job":
+            return None, f"{v.callsign} broke down{until}, from when its crew has handed over"
         return None, f"{v.callsign} broke down{until}"
 
     def _crews(self, spec: CrewChange) -> tuple[str | None, str]:

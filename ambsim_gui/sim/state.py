@@ -7,6 +7,7 @@ stream; these objects are the engine's working memory.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 CATEGORY_RANK = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
 FREE_STATUSES = ("available", "returning")
 EN_ROUTE_STATUSES = ("mobilising", "to_scene")
+# A crew with a patient (at scene, conveying, at hospital, clearing) finishes the job first.
+WITH_PATIENT_STATUSES = ("on_scene", "to_hospital", "at_hospital", "clearing")
 
 
 @dataclass
@@ -108,8 +111,13 @@ class Vehicle:
     depart_t: float = 0.0
     ready_t: float = 0.0  # end of mobilisation
     broken: bool = False  # broken down: off the road until repaired
+    back_at: float = math.inf  # while broken: when the repair ends (inf: not this shift)
+    # A breakdown met while the crew has a patient: seconds off the road once it clears
+    # (inf: for the rest of the shift); None when there is none.
+    breakdown_due: float | None = None
     retired: bool = False  # sent off duty early by an inject: no more shifts today
-    process: simpy.Process | None = None
+    process: simpy.Process | None = None  # the job (or drive home) the vehicle is on
+    repair: simpy.Process | None = None  # the repair, apart: nothing interrupts it
 
     @property
     def free(self) -> bool:

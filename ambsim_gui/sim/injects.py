@@ -121,6 +121,11 @@ class Injects:
         e = self.e
         if spec.card not in e.world.cards.cards:
             return f"no call card {spec.card!r}", ""
+        if spec.variant is not None:
+            try:
+                e.world.cards.cards[spec.card].variant(spec.variant)
+            except ValueError as exc:  # said now, not raised later by the calls' process
+                return str(exc), ""
         problem, node, area = self._place(spec)
         if problem:
             return problem, ""

@@ -114,7 +114,7 @@ def test_breakdown_with_a_patient_waits_for_the_crew_to_clear(status: str) -> No
     assert breakdown(e, v, 15)
     assert not v.broken and v.status == status  # the crew carries on with the patient
     assert summaries(e)[-1] == (
-        f"{v.callsign} broke down for 15 min, from when its crew has handed over"
+        f"{v.callsign} broke down for 15 min, once its crew is done with the patient"
     )
     assert not e.submit(cmd.DispatchVehicle(seat="D1", vehicle_id=v.id, incident_id="I00001"))
     e.run()

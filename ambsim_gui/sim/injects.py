@@ -264,7 +264,7 @@ class Injects:
                 return None, again + "off the road for the rest of the shift"
             return None, again + f"back on the road in {left / 60:g} min"
         if how == "after_job":
-            return None, f"{v.callsign} broke down{until}, from when its crew has handed over"
+            return None, f"{v.callsign} broke down{until}, once its crew is done with the patient"
         return None, f"{v.callsign} broke down{until}"
 
     def _crews(self, spec: CrewChange) -> tuple[str | None, str]:

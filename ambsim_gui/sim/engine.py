@@ -2,8 +2,15 @@
 
 ``Engine`` owns the simpy ``Environment`` and the shift's state. Commands from the desk,
 instructor injects and replayed logs come in through ``submit``; built-in policies playing seats
-of the room are asked to ``act`` after each simulation step and their commands go through the
-same door. Everything that changes is emitted as a typed event (``events.py``), in order.
+of the room are asked to ``act`` after each simulation step and their commands are applied
+by the same handlers. Everything that changes is emitted as a typed event (``events.py``), in order.
+
+The door is total: whatever ``submit`` is given (a command with a field of the wrong type, an
+inject holding a value no session can store, something that is not a command at all) ends in
+an accepted command or a ``CommandRejected`` event that says what was wrong, never in an
+exception, and the command log (what a session records) only ever holds plain data; see
+``commands.check``. The built-in policies' commands are the engine's own (``_drain``) and skip
+that check, which costs about a microsecond a command.
 
 Determinism: the same world, seed and timed external commands give the same event stream. The
 engine never reads the wall clock, never iterates over sets, and draws every random number
@@ -284,14 +291,22 @@ class Engine:
 
     # --- the command door ----------------------------------------------------------------
 
-    def submit(self, command: cmd.Command) -> bool:
-        """Apply an external command now; True when accepted (a rejection is an event)."""
-        timed = cmd.TimedCommand(self.now, command)
+    def submit(self, command: cmd.Command | object) -> bool:
+        """Apply an external command now; True when accepted (a rejection is an event).
+
+        Every field is first checked against its declared type (``commands.check``). A
+        command that fails is logged, passed to the ``on_command`` hooks and rejected as a
+        ``MalformedCommand`` stand-in naming the field and what was wrong, so a session
+        records it as plain data and its replay is rejected with the same reason."""
+        checked, problem = cmd.check(command)
+        if checked is None:
+            checked = cmd.stand_in(command, problem)
+        timed = cmd.TimedCommand(self.now, checked)
         self.command_log.append(timed)
         for hook in self.on_command:
             hook(timed)
         rejections_before = self.rejections
-        self._apply(command)
+        self._apply(checked)
         accepted = self.rejections == rejections_before
         self._drain()
         return accepted
@@ -306,9 +321,10 @@ class Engine:
 
     def reject(self, command: cmd.Command, reason: str) -> None:
         self.rejections += 1
-        self.emit(
-            ev.CommandRejected(t=self.now, command=command.KIND, seat=command.seat, reason=reason)
-        )
+        kind = command.KIND
+        if type(command) is cmd.MalformedCommand:
+            kind = command.given or kind  # the kind the trainee or instructor meant to give
+        self.emit(ev.CommandRejected(t=self.now, command=kind, seat=command.seat, reason=reason))
 
     def _apply(self, command: cmd.Command) -> None:
         handler = _HANDLERS.get(type(command))
@@ -529,6 +545,9 @@ class Engine:
     def _cmd_inject(self, c: cmd.Inject) -> str | None:
         return self.injects.live(c.spec)
 
+    def _cmd_malformed(self, c: cmd.MalformedCommand) -> str | None:
+        return c.reason or "a malformed command"
+
     # --- incidents -----------------------------------------------------------------------
 
     def open_incident(self, call: Call, disposition: str) -> Incident:
@@ -683,4 +702,5 @@ _HANDLERS: dict[type, Callable[[Engine, Any], str | None]] = {
     cmd.StandDown: Engine._cmd_stand_down,
     cmd.SetHospitalDiversion: Engine._cmd_diversion,
     cmd.Inject: Engine._cmd_inject,
+    cmd.MalformedCommand: Engine._cmd_malformed,
 }

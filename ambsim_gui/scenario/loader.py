@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import os
+import reprlib
 import types
 import warnings
 from collections.abc import Mapping
@@ -23,8 +25,10 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, overloa
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, ScalarEvent
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
@@ -35,6 +39,7 @@ from ambsim_gui.scenario.model import Scenario
 __all__ = [
     "LoadedScenario",
     "SCHEMA_ID",
+    "check_limits",
     "json_schema",
     "load_scenario",
     "load_yaml",
@@ -49,10 +54,30 @@ M = TypeVar("M", bound=BaseModel)
 FILE = "(file)"
 ROOT = "(root)"
 SCHEMA_ID = "https://ambsim.invalid/scenario.schema.json"
-MAX_BYTES = 16 * 1024 * 1024
-"""A scenario is a few kilobytes; anything this big is the wrong file."""
+
+# Limits on the file itself, checked before (and while) the YAML is read, so that no file can
+# make ``validate`` hang or run out of memory. The shipped London-scale day is 23 KB and about
+# 2,600 values; a scenario for the largest English trust, every station and vehicle group
+# written out, is a few times that. Every limit below is ten times or more beyond that.
+MAX_BYTES = 1024 * 1024
+"""1 MiB: forty-five London-scale days. Reading it with the round-trip parser takes < 1 s."""
+MAX_NODES = 25_000
+"""Keys, list items and values as written (an alias counts once): ten London-scale days; the
+round-trip parser needs about a second for this many, so a 100,000-key file is refused at
+once instead of taking half a minute."""
+MAX_DEPTH = 50
+"""Nesting of mappings and lists: a scenario goes six deep (``injects[].polygon[][]``)."""
+MAX_ALIASES = 1_000
+"""Uses of ``*alias``: enough to share one shift among every vehicle group of a big trust."""
 MAX_VALUES = 200_000
 """Values after alias expansion; stops a 'billion laughs' file from eating the memory."""
+MAX_TEXT = MAX_BYTES
+"""Characters of text after alias expansion: a long text aliased a hundred thousand times
+would otherwise be copied that many times (gigabytes) before any check could refuse it."""
+MAX_PROBLEMS = 100
+"""Problems listed per file; the rest are counted on one more line (fix the first ones)."""
+MAX_MESSAGE = 500
+"""Characters of one message: YAML errors quote values, which may be long."""
 
 RESOURCE_KINDS: dict[str, str] = {"maps": "map", "triage": "protocol", "cards": "cards"}
 """Resource kind -> the scenario key that refers to a resource of that kind."""
@@ -94,8 +119,11 @@ class LoadedScenario:
 
 
 def _problem(file: str, line0: int, col0: int, where: str, message: str) -> Problem:
-    """A Problem from a 0-based position, with the message kept on one line."""
-    return Problem(file, max(1, line0 + 1), max(1, col0 + 1), where, " ".join(message.split()))
+    """A Problem from a 0-based position, with the message kept on one line and short."""
+    text = " ".join(message.split())
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 3] + "..."
+    return Problem(file, max(1, line0 + 1), max(1, col0 + 1), where, text)
 
 
 def _fail(
@@ -123,7 +151,11 @@ def _read_bytes(path: Path, name: str) -> bytes:
     except ValueError as exc:  # e.g. a NUL byte in the name
         raise _fail(name, f"not a usable file name: {exc}") from None
     if len(data) > MAX_BYTES:
-        raise _fail(name, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB: not a scenario")
+        raise _fail(
+            name,
+            f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB: not a scenario "
+            "(the London-scale day is 23 KB)",
+        )
     return data
 
 
@@ -176,6 +208,165 @@ def _mark_position(mark: Any) -> tuple[int, int]:
     return int(getattr(mark, "line", 0) or 0), int(getattr(mark, "column", 0) or 0)
 
 
+# --------------------------------------------------------------------------- size limits
+
+
+def _too_many_nodes(name: str, mark: Any) -> ScenarioError:
+    return _fail(
+        name,
+        f"more than {MAX_NODES} keys, list items and values: a scenario has a few thousand "
+        "(the London-scale day about 2,600); is this the right file?",
+        *_mark_position(mark),
+    )
+
+
+def _too_deep(name: str, mark: Any) -> ScenarioError:
+    return _fail(
+        name,
+        f"nested more than {MAX_DEPTH} levels deep (a scenario needs six)",
+        *_mark_position(mark),
+    )
+
+
+def _too_many_aliases(name: str, mark: Any) -> ScenarioError:
+    return _fail(
+        name,
+        f"more than {MAX_ALIASES} aliases (*name): write the values out, or share fewer",
+        *_mark_position(mark),
+    )
+
+
+def _too_many_values(name: str) -> ScenarioError:
+    return _fail(name, f"more than {MAX_VALUES} values once aliases are expanded")
+
+
+def _too_much_text(name: str, line0: int = 0, col0: int = 0) -> ScenarioError:
+    return _fail(
+        name, f"more than {MAX_TEXT} characters of text once aliases are expanded", line0, col0
+    )
+
+
+class _Tally:
+    """Counts what a YAML event stream builds, aliases expanded, against the size limits.
+
+    Fed by the libyaml pre-scan (:func:`_prescan`) and by ruamel's composer (:class:`_Composer`)
+    alike, so both refuse the same files with the same messages, each at the event that goes
+    past a limit: the value, the nesting or the ``*alias`` (only the total of values once
+    aliases are expanded is reported at the top of the file).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.nodes = 0
+        self.aliases = 0
+        self.values = 0  # aliases expanded
+        self.chars = 0  # aliases expanded
+        self.sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, characters)
+        self.stack: list[list[Any]] = []  # open collections: [values, characters, anchor]
+
+    def _node(self, mark: Any) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _too_many_nodes(self.name, mark)
+
+    def _add(self, values: int, chars: int, mark: Any) -> None:
+        self.values += values
+        self.chars += chars
+        if self.stack:
+            self.stack[-1][0] += values
+            self.stack[-1][1] += chars
+        if self.values > MAX_VALUES:
+            raise _too_many_values(self.name)
+        if self.chars > MAX_TEXT:
+            raise _too_much_text(self.name, *_mark_position(mark))
+
+    def scalar(self, anchor: Any, text: str, mark: Any) -> None:
+        self._node(mark)
+        if anchor is not None:
+            self.sizes[str(anchor)] = (1, len(text))
+        self._add(1, len(text), mark)
+
+    def alias(self, anchor: Any, mark: Any) -> None:
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise _too_many_aliases(self.name, mark)
+        self._add(*self.sizes.get(str(anchor), (0, 0)), mark)  # undefined: the parser says so
+
+    def open(self, anchor: Any, mark: Any) -> None:
+        self._node(mark)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _too_deep(self.name, mark)
+        self._add(1, 0, mark)
+        self.stack.append([0, 0, anchor])
+
+    def close(self) -> None:
+        if not self.stack:
+            return
+        values, chars, anchor = self.stack.pop()
+        if anchor is not None:
+            self.sizes[str(anchor)] = (values + 1, chars)
+        if self.stack:
+            self.stack[-1][0] += values
+            self.stack[-1][1] += chars
+
+
+def _prescan(text: str, name: str) -> bool:
+    """Refuse, fast, a text that breaks a size limit, before the round-trip parser reads it.
+
+    libyaml (PyYAML's C parser) streams the events in a fraction of the time ruamel's pure-Python
+    round-trip parser takes, so a file of 100,000 keys or a 'billion laughs' is refused in
+    milliseconds. The same limits are enforced again while ruamel composes the document
+    (:class:`_Composer`), so this is only a shortcut: without libyaml, or when libyaml cannot
+    read the text (ruamel then says why), the verdict is the same, a little later. True when
+    libyaml read the whole text.
+    """
+    try:
+        from yaml import events
+        from yaml.cyaml import CParser
+    except ImportError:  # pragma: no cover - PyYAML is built with libyaml on every platform
+        return False
+    parser = CParser(text)
+    tally = _Tally(name)
+    try:
+        while True:
+            event = parser.get_event()
+            if isinstance(event, events.ScalarEvent):
+                tally.scalar(event.anchor, event.value, event.start_mark)
+            elif isinstance(event, events.AliasEvent):
+                tally.alias(event.anchor, event.start_mark)
+            elif isinstance(event, events.CollectionStartEvent):
+                tally.open(event.anchor, event.start_mark)
+            elif isinstance(event, events.CollectionEndEvent):
+                tally.close()
+            elif isinstance(event, events.StreamEndEvent):
+                return True
+    except ScenarioError:
+        raise
+    except Exception:  # noqa: BLE001 - libyaml cannot read it: ruamel reports the error
+        return False
+    finally:
+        parser.dispose()
+
+
+class _Composer(Composer):
+    """ruamel's composer, keeping a :class:`_Tally` of what it builds as it goes."""
+
+    tally: _Tally  # one for each file: :func:`_parse` makes a subclass that sets it
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            self.tally.alias(event.anchor, event.start_mark)
+        elif isinstance(event, ScalarEvent):
+            self.tally.scalar(event.anchor, event.value, event.start_mark)
+        else:
+            self.tally.open(event.anchor, event.start_mark)
+            node = super().compose_node(parent, index)
+            self.tally.close()
+            return node
+        return super().compose_node(parent, index)
+
+
 def _yaml_problem(exc: MarkedYAMLError, name: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line0, col0 = _mark_position(mark) if mark is not None else (0, 0)
@@ -190,12 +381,20 @@ def _yaml_problem(exc: MarkedYAMLError, name: str) -> Problem:
 
 def _parse(text: str, name: str) -> CommentedMap:
     """Text -> round-trip mapping, or ScenarioError; no ruamel exception gets out."""
+    _prescan(text, name)
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
+
+    class _FileComposer(_Composer):
+        tally = _Tally(name)
+
+    yaml.Composer = _FileComposer
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             data = yaml.load(text)
+    except ScenarioError:
+        raise
     except MarkedYAMLError as exc:
         raise ScenarioError([_yaml_problem(exc, name)]) from None
     except ReaderError as exc:
@@ -221,6 +420,20 @@ def _parse(text: str, name: str) -> CommentedMap:
             col0,
         )
     return data
+
+
+def check_limits(path: str | os.PathLike[str], name: str | None = None) -> None:
+    """Raise ScenarioError if a YAML data file breaks the loader's size limits.
+
+    For the files a scenario names besides itself (a triage protocol, call cards), which
+    other loaders read: the same limits as a scenario file (size, values, nesting, aliases and
+    their expansion), so that no file a scenario validates with can make a run hang. Syntax is
+    left to the loader of the file, except where libyaml is missing (then ruamel reads it here).
+    """
+    shown = os.fspath(path) if name is None else name
+    text = _decode(_read_bytes(Path(path), shown), shown)
+    if not _prescan(text, shown):  # no libyaml, or it cannot read the text: ruamel counts
+        _parse(text, shown)
 
 
 def load_yaml(path: str | os.PathLike[str]) -> CommentedMap:
@@ -296,10 +509,17 @@ def _child(node: Any, elem: str | int) -> tuple[bool, Any, Any]:
         for key in node:  # keys pydantic turned into strings, like a YAML complex key
             if not isinstance(key, (str, int, float)) and str(key) == str(elem):
                 return True, node[key], key
+            if isinstance(key, str) and isinstance(elem, str) and _lossy(key) == elem:
+                return True, node[key], key  # pydantic replaced its lone surrogates
     elif isinstance(node, list) and isinstance(elem, int) and not isinstance(elem, bool):
         if 0 <= elem < len(node):
             return True, node[elem], elem
     return False, None, None
+
+
+def _lossy(text: str) -> str:
+    """``text`` as pydantic gives it back in an error's ``loc``: lone surrogates replaced."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 @dataclass
@@ -340,7 +560,7 @@ def _locate(root: Any, loc: tuple[str | int, ...], err_type: str) -> _Located:
                 step = _value_position(node, key)
             else:
                 step = _item_position(node, key)
-            parts.append(_part(elem))
+            parts.append(_part(key if isinstance(key, str) else elem))
             parent, last_key, node = node, key, child
             position = step or position
             continue
@@ -440,12 +660,17 @@ def _join_alternatives(items: list[str]) -> str:
 
 @dataclass
 class _Finding:
-    """One pydantic error, located and worded."""
+    """One pydantic error, located; worded only when it is listed (wording can be slow)."""
 
     located: _Located
-    message: str
+    error: Mapping[str, Any]
+    model: type[BaseModel]
     got: str | None
     """The offending scalar input, rendered, when there is one."""
+
+    @functools.cached_property
+    def message(self) -> str:
+        return _message(self.error, self.model)
 
 
 def _message(error: Mapping[str, Any], model: type[BaseModel]) -> str:
@@ -520,18 +745,65 @@ def _problems_from_validation(
         got = None
         if not err_type.startswith("missing") and err_type not in _KEY_ERRORS:
             got = _show(error.get("input"))
-        findings.append(_Finding(_locate(data, loc, err_type), _message(error, model), got))
+        findings.append(_Finding(_locate(data, loc, err_type), error, model, got))
     groups: dict[tuple[str, ...], tuple[tuple[int, int], list[_Finding]]] = {}
     for parts, position, finding in _settle_unions(findings):
         groups.setdefault(tuple(parts), (position, []))[1].append(finding)
-    problems = []
-    for parts_key, (position, group) in groups.items():
-        where = ".".join(parts_key) or ROOT
-        problems.append(_problem(name, position[0], position[1], where, _combine(group)))
+    placed = sorted(
+        ((position, ".".join(parts_key) or ROOT, group)
+         for parts_key, (position, group) in groups.items()),
+        key=lambda item: (item[0], item[1]),
+    )  # fmt: skip
+    problems = [
+        _problem(name, position[0], position[1], where, _combine(group))
+        for position, where, group in placed[:MAX_PROBLEMS]
+    ]
+    if len(placed) > MAX_PROBLEMS:
+        problems.append(_more(name, placed[MAX_PROBLEMS][0], len(placed) - MAX_PROBLEMS))
     return problems
 
 
+@dataclass(frozen=True)
+class _Unlisted(Problem):
+    """The line that stands for problems not listed, at the first of them."""
+
+    count: int = 0
+
+
+def _more(name: str, position: tuple[int, int], count: int) -> _Unlisted:
+    problem = _problem(
+        name,
+        position[0],
+        position[1],
+        FILE,
+        f"{count} more problem{'' if count == 1 else 's'} from here on, not listed: "
+        "fix the ones above first",
+    )
+    return _Unlisted(problem.file, problem.line, problem.col, problem.where, problem.message, count)
+
+
+def _listed(name: str, problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by place: at most MAX_PROBLEMS of them, then one line counting the rest."""
+    hidden = [p for p in problems if isinstance(p, _Unlisted)]
+    kept = _sorted([p for p in problems if not isinstance(p, _Unlisted)])
+    count = sum(p.count for p in hidden)
+    first = min(((p.line, p.col) for p in hidden), default=None)
+    if len(kept) > MAX_PROBLEMS:
+        count += len(kept) - MAX_PROBLEMS
+        cut = kept[MAX_PROBLEMS]
+        first = min(first or (cut.line, cut.col), (cut.line, cut.col))
+        kept = kept[:MAX_PROBLEMS]
+    if count and first is not None:
+        kept.append(_more(name, (first[0] - 1, first[1] - 1), count))
+    return kept
+
+
 # --------------------------------------------------------------------------- plain python
+
+
+_SHORT_KEY = reprlib.Repr()
+_SHORT_KEY.maxlevel, _SHORT_KEY.maxtuple, _SHORT_KEY.maxlist = 3, 8, 8
+_SHORT_KEY.maxstring = _SHORT_KEY.maxother = 80
 
 
 class _Plain:
@@ -544,13 +816,20 @@ class _Plain:
     def __init__(self, name: str) -> None:
         self.name = name
         self.count = 0
+        self.chars = 0
         self.problems: list[Problem] = []
         self._active: set[int] = set()
+
+    def _text(self, text: str, position: tuple[int, int]) -> str:
+        self.chars += len(text)
+        if self.chars > MAX_TEXT:
+            raise _too_much_text(self.name, *position)
+        return str(text)
 
     def convert(self, value: Any, parts: tuple[str, ...], position: tuple[int, int]) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
-            raise _fail(self.name, f"more than {MAX_VALUES} values once aliases are expanded")
+            raise _too_many_values(self.name)
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, ScalarBoolean):  # an int subclass
@@ -560,7 +839,7 @@ class _Plain:
         if isinstance(value, float):
             return float(value)
         if isinstance(value, str):
-            return str(value)
+            return self._text(value, position)
         if isinstance(value, TaggedScalar):
             tag = str(getattr(value.tag, "value", value.tag))
             if not tag.startswith(_YAML_STANDARD_TAG):
@@ -569,7 +848,7 @@ class _Plain:
                 self.problems.append(
                     _problem(self.name, line0, col0, where, f"YAML tag {tag!r} is not supported")
                 )
-            return str(value.value)
+            return self._text(str(value.value), position)
         if isinstance(value, (Mapping, list, tuple, set, frozenset)):
             if id(value) in self._active:
                 line0, col0 = position
@@ -586,7 +865,7 @@ class _Plain:
             result: dict[Any, Any] = {}
             for key, item in value.items():
                 step = _value_position(value, key) or position
-                result[self._key(key)] = self.convert(item, (*parts, _part(key)), step)
+                result[self._key(key, step)] = self.convert(item, (*parts, _part(key)), step)
             return result
         items = list(value)
         return [
@@ -594,7 +873,7 @@ class _Plain:
             for i, item in enumerate(items)
         ]
 
-    def _key(self, key: Any) -> Any:
+    def _key(self, key: Any, position: tuple[int, int]) -> Any:
         if key is None or isinstance(key, bool):
             return key
         if isinstance(key, int):
@@ -602,8 +881,10 @@ class _Plain:
         if isinstance(key, float):
             return float(key)
         if isinstance(key, str):
-            return str(key)
-        return str(key)
+            return self._text(key, position)
+        # A complex key (``? [a, b]``): its text, unless that would be huge (aliases inside)
+        short = _SHORT_KEY.repr(key)
+        return self._text(short if "..." in short else str(key), position)
 
 
 # --------------------------------------------------------------------------- validation
@@ -639,7 +920,7 @@ def validate_data(
     else:
         if not problems:
             return result
-    raise ScenarioError(_sorted(problems))
+    raise ScenarioError(_listed(name, problems))
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -736,6 +1017,17 @@ def load_scenario(path: str | os.PathLike[str], *, semantic: bool = True) -> Loa
     semantic warnings come back in ``LoadedScenario.warnings``.
     """
     name = os.fspath(path)
+    loaded, data = _load_form(path, name)
+    if not semantic:
+        return loaded
+    errors, warned = _semantic_problems(loaded, data, name)
+    if errors:
+        raise ScenarioError(errors)
+    return dataclasses.replace(loaded, warnings=tuple(warned))
+
+
+def _load_form(path: str | os.PathLike[str], name: str) -> tuple[LoadedScenario, CommentedMap]:
+    """The file read, validated and its references resolved; with the YAML, for positions."""
     file_path = Path(path)
     raw = _read_bytes(file_path, name)
     text = _decode(raw, name)
@@ -749,8 +1041,8 @@ def load_scenario(path: str | os.PathLike[str], *, semantic: bool = True) -> Loa
     resolved: dict[str, Path] = {}
     for key, kind in REFERENCES:
         ref = data.get(key)
-        if not isinstance(ref, str):
-            continue  # absent, or a wrong type that validation has reported
+        if not isinstance(ref, str) or (scenario is None and not _usable_text(ref)):
+            continue  # absent, or a wrong value that validation has reported
         line0, col0 = _value_position(data, key) or (0, 0)
         try:
             resolved[key] = resolve_resource(
@@ -759,7 +1051,7 @@ def load_scenario(path: str | os.PathLike[str], *, semantic: bool = True) -> Loa
         except ScenarioError as exc:
             problems += exc.problems
     if problems or scenario is None:
-        raise ScenarioError(_sorted(problems))
+        raise ScenarioError(_listed(name, problems))
     loaded = LoadedScenario(
         scenario=scenario,
         path=file_path.resolve(),
@@ -769,24 +1061,25 @@ def load_scenario(path: str | os.PathLike[str], *, semantic: bool = True) -> Loa
         protocol_path=resolved.get("protocol"),
         cards_path=resolved.get("cards"),
     )
-    if not semantic:
-        return loaded
-    errors, warned = _semantic_problems(loaded, data, name)
-    if errors:
-        raise ScenarioError(errors)
-    return dataclasses.replace(loaded, warnings=tuple(warned))
+    return loaded, data
+
+
+def _usable_text(ref: str) -> bool:
+    """A reference worth resolving while the file has other problems: short, encodable text."""
+    return len(ref) <= 1000 and ref.isprintable()
 
 
 def _semantic_problems(
     loaded: LoadedScenario, data: CommentedMap, name: str
 ) -> tuple[list[Problem], list[Problem]]:
-    """Semantic (errors, warnings), reported under the file name the caller used."""
+    """Semantic (errors, warnings), reported under the file name the caller used; each list
+    at most MAX_PROBLEMS long, with one more line counting the rest."""
     from ambsim_gui.scenario.semantic import check_semantics  # it imports this module
 
     errors, warned = check_semantics(loaded, data)
     return (
-        [dataclasses.replace(p, file=name) for p in errors],
-        [dataclasses.replace(p, file=name) for p in warned],
+        _listed(name, [dataclasses.replace(p, file=name) for p in errors]),
+        _listed(name, [dataclasses.replace(p, file=name) for p in warned]),
     )
 
 
@@ -799,7 +1092,7 @@ def warning_line(problem: Problem) -> str:
 def validate_files(paths: list[str]) -> tuple[int, list[str]]:
     """Check scenario files for ``main.py validate``: (exit code, output lines).
 
-    Every file is checked and every problem of every file listed, one per line: schema and
+    Every file is checked and its problems listed (up to MAX_PROBLEMS), one per line: schema and
     semantic errors as ``file:line:col: where: message``, semantic warnings as
     ``file:line:col: where: warning: message``. The exit code is 1 when any file has an error;
     warnings alone leave it 0.
@@ -811,13 +1104,13 @@ def validate_files(paths: list[str]) -> tuple[int, list[str]]:
     warned_total = 0
     for name in paths:
         try:
-            loaded = load_scenario(name, semantic=False)
-            errors, warned = _semantic_problems(loaded, load_yaml(name), name)
+            loaded, data = _load_form(name, name)
+            errors, warned = _semantic_problems(loaded, data, name)
         except ScenarioError as exc:
             bad += 1
             lines += [str(problem) for problem in exc.problems]
             continue
-        warned_total += len(warned)
+        warned_total += sum(p.count if isinstance(p, _Unlisted) else 1 for p in warned)
         found = [(p, str(p)) for p in errors] + [(p, warning_line(p)) for p in warned]
         found.sort(key=lambda item: (item[0].line, item[0].col, item[1]))
         lines += [line for _, line in found]

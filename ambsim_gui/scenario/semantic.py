@@ -28,13 +28,16 @@ from ruamel.yaml.comments import CommentedMap
 from ambsim_gui import paths as project_paths
 from ambsim_gui.geo.mapfile import MapError
 from ambsim_gui.geo.network import RoadNetwork
-from ambsim_gui.scenario.errors import Problem
+from ambsim_gui.scenario.errors import Problem, ScenarioError
 from ambsim_gui.scenario.loader import (
+    MAX_MESSAGE,
+    MAX_PROBLEMS,
     LoadedScenario,
     _item_position,
     _key_position,
     _own_position,
     _value_position,
+    check_limits,
     load_yaml,
 )
 from ambsim_gui.scenario.model import (
@@ -76,6 +79,8 @@ class _Checker:
     data: CommentedMap
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)
+    """Figures several checks share (a map's road names, its largest strongly connected part)."""
 
     @property
     def scenario(self) -> Scenario:
@@ -114,7 +119,17 @@ class _Checker:
     def _problem(self, path: YamlPath, message: str, key: bool) -> Problem:
         line0, col0 = self.position(path, key=key)
         where = ".".join(str(part) for part in path) or "(root)"
-        return Problem(self.file, line0 + 1, col0 + 1, where, message)
+        text = " ".join(message.split())  # one line, whatever a loader's message held
+        if len(text) > MAX_MESSAGE:
+            text = text[: MAX_MESSAGE - 3] + "..."
+        return Problem(self.file, line0 + 1, col0 + 1, where, text)
+
+    def suggest(self, name: str, known: Iterable[str], what: str) -> str:
+        """``_suggest``, until the errors are more than ``validate`` lists (a file naming
+        thousands of unknown roads would otherwise spend a minute on 'did you mean')."""
+        if len(self.errors) >= MAX_PROBLEMS:
+            return ""
+        return _suggest(name, known, what)
 
     def error(self, path: YamlPath, message: str, *, key: bool = False) -> None:
         self.errors.append(self._problem(path, message, key))
@@ -229,6 +244,7 @@ def check_semantics(
     cards = _card_names(cards_folder)
     if not cards:
         check.error(("cards",) if "cards" in data else (), f"no call cards in {cards_folder}")
+    _check_triage(check)
     _check_places(check, network)
     _check_calls(check, network, cards_folder, cards)
     _check_injects(check, network, cards_folder, cards)
@@ -244,6 +260,55 @@ def _order(problem: Problem) -> tuple[int, int, str, str]:
     return problem.line, problem.col, problem.where, problem.message
 
 
+MAX_CARD_FILES = 1_000
+"""Call-card files in a folder (44 ship): more is the wrong folder."""
+
+
+def _check_triage(check: _Checker) -> None:
+    """A protocol or card folder of the scenario's own must load as the engine loads it.
+
+    The shipped ones are checked by their own tests; these are read here exactly as a run reads
+    them (``sim.world.build_world``), after the loader's size limits (a 'billion laughs' in a
+    protocol file would hang the run). Reported at the scenario's ``protocol`` or ``cards``.
+    """
+    from ambsim_gui.sim.cards import CardLibrary
+    from ambsim_gui.sim.protocol import Protocol
+
+    loaded = check.loaded
+    if loaded.protocol_path is None and loaded.cards_path is None:
+        return
+    files: list[tuple[str, Path]] = []
+    if loaded.protocol_path is not None:
+        files.append(("protocol", loaded.protocol_path))
+    if loaded.cards_path is not None:
+        if loaded.cards_path.is_dir():
+            cards = sorted(loaded.cards_path.glob("*.yaml"))
+            if len(cards) > MAX_CARD_FILES:
+                check.error(
+                    ("cards",), f"more than {MAX_CARD_FILES} call cards: is this the right folder?"
+                )
+                return
+            files += [("cards", card) for card in cards]
+    for key, file in files:
+        try:
+            check_limits(file)
+        except ScenarioError as exc:
+            check.error((key,), f"{file.name} cannot be used: {exc.problems[0]}")
+            return
+    try:
+        protocol = Protocol.load(loaded.protocol_path)
+    except Exception as exc:  # noqa: BLE001 - TriageDataError mostly; report, never crash
+        check.error(("protocol",), f"the triage protocol cannot be used: {exc}")
+        return
+    try:
+        CardLibrary.load(loaded.cards_path, protocol=protocol)
+    except Exception as exc:  # noqa: BLE001 - as above
+        if loaded.cards_path is None:
+            check.error(("protocol",), f"the shipped call cards do not fit this protocol: {exc}")
+        else:
+            check.error(("cards",), f"the call cards cannot be used: {exc}")
+
+
 def _load_network(check: _Checker) -> RoadNetwork | None:
     try:
         return RoadNetwork.load(check.loaded.map_path)
@@ -256,7 +321,8 @@ def _check_point(check: _Checker, network: RoadNetwork, path: YamlPath, name: st
     known = {p.name for p in network.points}
     if name not in known:
         check.error(
-            path, f"no point {name!r} on the map {network.name!r}" + _suggest(name, known, "points")
+            path,
+            f"no point {name!r} on the map {network.name!r}" + check.suggest(name, known, "points"),
         )
 
 
@@ -278,7 +344,7 @@ def _check_area(
     if name not in known:
         check.error(
             path,
-            f"no area {name!r} on the map {network.name!r}" + _suggest(name, known, "areas"),
+            f"no area {name!r} on the map {network.name!r}" + check.suggest(name, known, "areas"),
             key=key,
         )
 
@@ -319,7 +385,7 @@ def _check_card(
     if not cards:
         return  # reported once already
     if card not in cards:
-        check.error((*base, "card"), f"no call card {card!r}" + _suggest(card, cards, "cards"))
+        check.error((*base, "card"), f"no call card {card!r}" + check.suggest(card, cards, "cards"))
         return
     if variant is None:
         return
@@ -328,7 +394,7 @@ def _check_card(
         check.error(
             (*base, "variant"),
             f"call card {card!r} has no variant {variant!r}"
-            + _suggest(variant, variants, "variants"),
+            + check.suggest(variant, variants, "variants"),
         )
 
 
@@ -385,14 +451,14 @@ def _check_injects(
                 check.error(
                     (*base, "hospital"),
                     f"no hospital {inject.hospital!r} in this scenario"
-                    + _suggest(inject.hospital, hospitals, "hospitals"),
+                    + check.suggest(inject.hospital, hospitals, "hospitals"),
                 )
         elif isinstance(inject, CrewChange):
             if inject.station not in stations:
                 check.error(
                     (*base, "station"),
                     f"no station {inject.station!r} in this scenario"
-                    + _suggest(inject.station, stations, "stations"),
+                    + check.suggest(inject.station, stations, "stations"),
                 )
         elif isinstance(inject, Breakdown):
             if inject.vehicle not in callsigns:
@@ -400,7 +466,7 @@ def _check_injects(
                 check.error(
                     (*base, "vehicle"),
                     f"no vehicle with call sign {inject.vehicle!r}"
-                    + _suggest(inject.vehicle, signs, "call signs"),
+                    + check.suggest(inject.vehicle, signs, "call signs"),
                 )
         elif isinstance(inject, RoadClosure) and network is not None:
             _check_closure(check, network, base, inject)
@@ -411,7 +477,9 @@ def _check_closure(
 ) -> None:
     from shapely.geometry import Polygon
 
-    names = sorted({str(n) for n in network.edge_name.tolist() if n})
+    if "road_names" not in check.cache:
+        check.cache["road_names"] = sorted({str(n) for n in network.edge_name.tolist() if n})
+    names: list[str] = check.cache["road_names"]
     closed: list[np.ndarray] = []
     for j, road in enumerate(inject.roads):
         found = network.edges_named(road)
@@ -419,7 +487,7 @@ def _check_closure(
             check.error(
                 (*base, "roads", j),
                 f"no road called {road!r} on the map {network.name!r}"
-                + _suggest(road, names, "some roads"),
+                + check.suggest(road, names, "some roads"),
             )
         closed.append(np.asarray(found, dtype=np.int64))
     if inject.polygon is not None:
@@ -430,7 +498,13 @@ def _check_closure(
         elif len(inside) == 0:
             check.error((*base, "polygon"), "no road lies inside the closure polygon")
         closed.append(np.asarray(inside, dtype=np.int64))
-    cut = _cut_off(network, np.concatenate(closed) if closed else np.zeros(0, dtype=np.int64))
+    if "largest_scc" not in check.cache:
+        check.cache["largest_scc"] = _largest_scc(network.n_nodes, network.edge_u, network.edge_v)
+    cut = _cut_off(
+        network,
+        np.concatenate(closed) if closed else np.zeros(0, dtype=np.int64),
+        check.cache["largest_scc"],
+    )
     if cut:
         path: YamlPath = (*base, "roads") if inject.roads else (*base, "polygon")
         check.warn(
@@ -453,13 +527,13 @@ def _largest_scc(n: int, u: np.ndarray, v: np.ndarray) -> int:
     return int(np.bincount(labels).max())
 
 
-def _cut_off(network: RoadNetwork, closed: np.ndarray) -> int:
-    """How many more nodes fall outside the largest strongly connected part once closed."""
+def _cut_off(network: RoadNetwork, closed: np.ndarray, before: int) -> int:
+    """How many more nodes fall outside the largest strongly connected part once closed
+    (``before``: its size with every road open)."""
     if closed.size == 0:
         return 0
     keep = np.ones(network.n_edges, dtype=bool)
     keep[closed] = False
-    before = _largest_scc(network.n_nodes, network.edge_u, network.edge_v)
     after = _largest_scc(network.n_nodes, network.edge_u[keep], network.edge_v[keep])
     return max(0, before - after)
 
@@ -471,7 +545,7 @@ def _check_demand(check: _Checker, network: RoadNetwork | None, cards: list[str]
             if name not in cards:
                 check.error(
                     ("demand", "cards", name),
-                    f"no call card {name!r}" + _suggest(name, cards, "cards"),
+                    f"no call card {name!r}" + check.suggest(name, cards, "cards"),
                     key=True,
                 )
     if network is None:
@@ -529,18 +603,22 @@ def _check_hospitals(check: _Checker) -> None:
 # --------------------------------------------------------------------------- warnings
 
 
-def _vehicles_on_duty(scenario: Scenario, t: float) -> int:
-    count = 0
-    for station in scenario.stations:
-        for group in station.vehicles:
-            intervals = duty_intervals(group.shift, scenario.start, scenario.duration_s)
-            if any(lo <= t < hi for lo, hi in intervals):
-                count += group.count
+def _duty_table(scenario: Scenario) -> list[tuple[int, list[tuple[float, float]]]]:
+    """(vehicles, on-duty intervals) of each vehicle group and each crews inject that adds."""
+    table = [
+        (group.count, duty_intervals(group.shift, scenario.start, scenario.duration_s))
+        for station in scenario.stations
+        for group in station.vehicles
+    ]
     for inject in scenario.injects:
         if isinstance(inject, CrewChange) and inject.on_duty:
-            if _offset_min(scenario, inject.at, inject.at_min) * 60.0 <= t:
-                count += inject.count
-    return count
+            begin = _offset_min(scenario, inject.at, inject.at_min) * 60.0
+            table.append((inject.count, [(begin, math.inf)]))
+    return table
+
+
+def _vehicles_on_duty(table: list[tuple[int, list[tuple[float, float]]]], t: float) -> int:
+    return sum(count for count, intervals in table if any(lo <= t < hi for lo, hi in intervals))
 
 
 def _warn_load(check: _Checker) -> None:
@@ -555,9 +633,10 @@ def _warn_load(check: _Checker) -> None:
     scenario = check.scenario
     hours = max(1, math.ceil(scenario.duration_h))
     fewest: tuple[int, float] | None = None  # (vehicles, offset of that hour's middle, s)
+    table = _duty_table(scenario)
     for h in range(hours):
         t = (h * 3600.0 + min((h + 1) * 3600.0, scenario.duration_s)) / 2  # mid-hour
-        vehicles = _vehicles_on_duty(scenario, t)
+        vehicles = _vehicles_on_duty(table, t)
         if fewest is None or vehicles < fewest[0]:
             fewest = (vehicles, t)
     if fewest is None or fewest[0] == 0:

@@ -4,7 +4,8 @@ The pydantic models check each value on its own; this module checks a validated 
 the files it refers to and against itself: map points and areas exist, coordinates lie on the
 map, scripted calls and injects fall inside the shift, call cards and their variants exist, the
 hospitals, stations and call signs an inject names exist, some vehicle is on duty at every
-moment, and some emergency department is open at the start. Those are errors: the shift would
+moment, some emergency department is open at the start, and a protocol or call-card folder
+of the scenario's own loads as a run would load it. Those are errors: the shift would
 fail or silently lose a scripted event. Three things are only warnings: demand that looks more
 than the fleet can plausibly serve, a clinical hub without clinicians facing a mix rich in
 C3/C4 calls, and a road closure that cuts part of the network off. Positions come from the

@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ambsim_gui import __version__
+from ambsim_gui.display import display_problem
 from ambsim_gui.paths import DEFAULT_SCENARIO, SESSIONS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+EXIT_NO_DISPLAY = 4
+"""No screen to open a window on (``display.display_problem`` says what to do)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -233,6 +236,10 @@ def _desk(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)
         return EXIT_INVALID
 
+    problem = display_problem("the desk")
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     # Qt only now: headless commands must never load PySide6 (the import contract allows
     # exactly this one lazy import of the desk).
     from ambsim_gui.ui import app as desk_app
@@ -269,6 +276,10 @@ def _replay(args: argparse.Namespace) -> int:
     if not Path(args.session).is_file():
         print(f"ambsim: no session file {args.session}", file=sys.stderr)
         return EXIT_INVALID
+    problem = display_problem("the replay window")
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     from ambsim_gui.ui import replay_window
 
     return int(

@@ -9,13 +9,18 @@ The scenario is loaded by the caller (``cli.py``), so a bad file never reaches Q
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from ambsim_gui.record.schema import SessionError
 from ambsim_gui.record.session import SessionRecorder
 from ambsim_gui.scenario.loader import LoadedScenario
 from ambsim_gui.sim.engine import Engine
@@ -75,14 +80,17 @@ def run_desk(
 
     With ``options.record`` (and the ``loaded`` scenario) the session is recorded from its
     first event: each trainee command is committed the moment it is given, so a crash loses
-    nothing that was done.
+    nothing that was done. Every way out closes the recording, which folds its write-ahead
+    log into the one session file: the window's close button or Ctrl+Q (both ask while the
+    shift runs), the end of the shift, SIGINT (Ctrl+C in the terminal) and SIGTERM, and an
+    exception escaping the event loop.
     """
-    app = application()
+    application()  # the QApplication exists before the first widget
     engine = make_engine(world, options)
-    recorder: SessionRecorder | None = None
+    recording = Recording(None)
     if options.record is not None and loaded is not None:
         options.record.parent.mkdir(parents=True, exist_ok=True)
-        recorder = SessionRecorder.start(options.record, loaded, engine, feedback="own")
+        recording = Recording(SessionRecorder.start(options.record, loaded, engine, feedback="own"))
         print(f"recording the session to {options.record}", file=sys.stderr)
     window = DeskWindow(
         engine,
@@ -92,18 +100,17 @@ def run_desk(
         autopilot=options.autopilot,
         show_debrief=options.quit_after is None,
     )
+    window.confirm_quit = options.quit_after is None
     window.resize(1600, 1000)
     window.show()
     outcome = {"code": 0}
 
     # A local event loop, not app.exec()/app.quit(): quitting the application object would
     # leave it unable to run event loops again in the same process (tests, a later replay).
+    # It ends on the window's own ``closed`` signal: QGuiApplication emits lastWindowClosed
+    # only from inside app.exec(), never from a local loop.
     loop = QEventLoop()
-    app.lastWindowClosed.connect(loop.quit)
-
-    def finish() -> None:
-        window.close()
-        loop.quit()
+    window.closed.connect(loop.quit)
 
     def shoot() -> None:
         """The screenshot, taken while the clock still runs (the desk as the trainee sees it)."""
@@ -125,16 +132,85 @@ def run_desk(
                 done["yes"] = True
                 shoot()
                 window.clock.stop()
-                QTimer.singleShot(0, finish)
+                QTimer.singleShot(0, window.quit_now)
 
         window.clock.ticked.connect(check)
-    if recorder is not None:
-        rec = recorder
+    if recording.recorder is not None:
+        rec = recording.recorder
         window.clock.ticked.connect(lambda _now: rec.tick())
+        # the shift is over: the session is complete, so make it one file at once
+        window.clock.finished.connect(lambda: recording.close(window))
     window.start()
     try:
-        loop.exec()
+        with terminal_signals(window.quit_now) as received:
+            loop.exec()
     finally:
-        if recorder is not None:
-            recorder.close()
+        if not window.isHidden():
+            window.quit_now()
+        if not recording.close(window):
+            outcome["code"] = outcome["code"] or 1
+    if received:
+        print(f"ambsim: stopped by {signal.Signals(received[0]).name}", file=sys.stderr)
+        return 128 + received[0]
     return outcome["code"]
+
+
+class Recording:
+    """The desk's session recorder, closed exactly once, whichever way the desk ends."""
+
+    def __init__(self, recorder: SessionRecorder | None) -> None:
+        self.recorder = recorder
+        self._closed = recorder is None
+        self.ok = True
+
+    def close(self, window: DeskWindow | None = None) -> bool:
+        """Close the recording (idempotent); False when it had stopped on an error."""
+        if self._closed or self.recorder is None:
+            return self.ok
+        self._closed = True
+        rec = self.recorder
+        try:
+            rec.close()
+        except SessionError as exc:
+            self.ok = False
+            print(f"ambsim: {exc}", file=sys.stderr)
+            if window is not None and not window.isHidden():
+                window.show_message(f"The recording stopped: {exc}", "error")
+            return False
+        print(
+            f"session saved to {rec.path} ({rec.events_written} events, "
+            f"{rec.commands_written} commands)",
+            file=sys.stderr,
+        )
+        return True
+
+
+@contextlib.contextmanager
+def terminal_signals(on_signal: Callable[[], None]) -> Iterator[list[int]]:
+    """While inside, SIGINT (Ctrl+C) and SIGTERM call ``on_signal`` from the Qt loop.
+
+    Yields the list of signals received. Python runs signal handlers only between bytecodes,
+    and Qt waits for events inside C++: a timer hands control back to Python every 200 ms so
+    that the handler runs while the desk is idle (paused, or a dialog open).
+    """
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+        QTimer.singleShot(0, on_signal)
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except ValueError:  # not the main thread: leave the signals alone
+            pass
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        yield received
+    finally:
+        wake.stop()
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -22,6 +22,7 @@ from types import TracebackType
 from PySide6.QtCore import QElapsedTimer, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -115,6 +116,10 @@ class DeskWindow(QMainWindow):
         self._error_box: QMessageBox | None = None
         self._old_hook = None
         self._closed = False
+        self.confirm_quit = False
+        """Ask before closing while the shift runs: ``run_desk`` turns it on for a trainee;
+        off, a desk embedded in a test or a tool closes when told."""
+        self._quit_confirmed = False
 
         self.ctx = DeskContext(engine, assessment=assessment, autopilot=autopilot, parent=self)
         self.metrics = ShiftMetrics(self.ctx.regime, engine.scenario.costs)
@@ -340,6 +345,7 @@ class DeskWindow(QMainWindow):
             "faster": self.clock.faster,
             "slower": self.clock.slower,
             "help": self.toggle_help,
+            "quit": self.request_quit,
             "close_help": lambda: self.help.set_shown(False),
         }
         for i in range(10):
@@ -538,7 +544,50 @@ class DeskWindow(QMainWindow):
         if self._error_box is not None:
             self._error_box.close()
 
+    def shift_running(self) -> bool:
+        """The shift has started and not yet ended: closing now ends it early."""
+        return not self.engine.finished and not self._closed
+
+    def request_quit(self) -> bool:
+        """Ctrl+Q: close the desk, after a confirmation while the shift runs; True if closed."""
+        if not self._confirm_quit():
+            return False
+        self._quit_confirmed = True
+        return bool(self.close())
+
+    def quit_now(self) -> None:
+        """Close without asking (a signal from the terminal, the end of ``--quit-after``)."""
+        self._quit_confirmed = True
+        pending = QApplication.activeModalWidget()
+        if isinstance(pending, QMessageBox):  # a "Quit the desk?" still open: answered now
+            pending.done(int(QMessageBox.StandardButton.No))
+        self.close()
+
+    def _confirm_quit(self) -> bool:
+        if self._quit_confirmed or not self.confirm_quit or not self.shift_running():
+            return True
+        paused = self.clock.paused
+        self.clock.set_paused(True)  # the shift must not run on while the trainee decides
+        answer = QMessageBox.question(
+            self,
+            "Quit the desk?",
+            "The shift is still running. Quit now and end this session?\n"
+            "Everything done so far is saved in the session file.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if self._closed:  # closed meanwhile (a signal from the terminal): nothing to resume
+            return False
+        if answer != QMessageBox.StandardButton.Yes:
+            self.clock.set_paused(paused)
+            return False
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self._confirm_quit():
+            event.ignore()
+            return
+        self._quit_confirmed = True
         self.shutdown()
         super().closeEvent(event)
         self.closed.emit()

@@ -51,6 +51,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("P",), "pause", "Pause or resume the shift", "Time"),
     Shortcut(("+", "=", "]"), "faster", "Faster (1x to 64x)", "Time", "+ / ]"),
     Shortcut(("-", "["), "slower", "Slower", "Time", "- / ["),
+    Shortcut(("Ctrl+Q",), "quit", "Quit the desk (asks while the shift runs)", "Time"),
     Shortcut(("F1", "?"), "help", "Show or hide this help", "Help"),
     Shortcut(("Escape",), "close_help", "Close this help", "Help", "Esc"),
 )

@@ -156,7 +156,7 @@ def test_transcript_of_the_selected_call(open_window) -> None:  # noqa: ANN001
     window.call_table.selectRow(0)
     assert window.selected_call == call_id
     text = window.transcript.toPlainText()
-    opening = window.cursor.state.calls[call_id].opening
+    opening = window.replay_cursor.state.calls[call_id].opening
     assert opening in text
 
 
@@ -171,7 +171,7 @@ def test_annotation_saved_and_reloaded(qtbot, tmp_path: Path) -> None:  # noqa: 
     assert window.annotation_edit.text() == ""
     assert window.annotation_list.count() == 1
     window.seek(2000.0)
-    window.select_call(next(iter(window.cursor.state.calls)))
+    window.select_call(next(iter(window.replay_cursor.state.calls)))
     call_id = window.selected_call
     window.add_annotation("Good questioning")
     window.close()

@@ -121,17 +121,17 @@ class BaseMap(QObject):
             if len(segments) == 0:
                 continue
             colour, width, z = S.ROAD_STYLE.get(cname, S.ROAD_DEFAULT)
-            item = RoadLayer(segments, extent)
+            layer = RoadLayer(segments, extent)
             pen = S.cosmetic_pen(colour, width)
             if cname == "lane":
                 pen.setStyle(Qt.PenStyle.DashLine)
                 pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-            item.setPen(pen)
-            item.setBrush(Qt.BrushStyle.NoBrush)
-            item.setZValue(n_areas + 10.0 + z)
-            item.setToolTip(cname)
-            self.scene.addItem(item)
-            self.road_items[cname] = item
+            layer.setPen(pen)
+            layer.setBrush(Qt.BrushStyle.NoBrush)
+            layer.setZValue(n_areas + 10.0 + z)
+            layer.setToolTip(cname)
+            self.scene.addItem(layer)
+            self.road_items[cname] = layer
 
         x0, y0, x1, y1 = network.bounds
         for area in network.areas:

@@ -67,9 +67,6 @@ from ambsim_gui.ui.map_items import (
     VehicleGlyph,
     tag_of,
 )
-from ambsim_gui.ui.map_pyside_guard import guard_none_refcount
-
-guard_none_refcount()  # PySide6 6.12 on Python 3.11 would otherwise abort within seconds
 
 #: Resynchronise everything from the engine's state this often, whatever the events said.
 FULL_SYNC_FRAMES = 300
@@ -928,7 +925,7 @@ class MapView(QGraphicsView):
 
     # --- painting -----------------------------------------------------------------------------
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt)
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # noqa: N802 (Qt)
         """Paint the base map (cached by the view; called when zoom or pan exposes ground)."""
         if self._base is None:
             return

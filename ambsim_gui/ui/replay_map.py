@@ -125,31 +125,31 @@ class ReplayMap(QGraphicsView):
             if inc.status != "open":
                 continue
             open_ids.add(inc.id)
-            item = self._incidents.get(inc.id)
-            if item is None:
+            diamond = self._incidents.get(inc.id)
+            if diamond is None:
                 size = st.INCIDENT_SIZE
-                item = QGraphicsRectItem(-size / 2, -size / 2, size, size)
-                item.setRotation(45)
-                item.setPen(QPen(st.OUTLINE, 1.0))
-                item.setPos(st.scene_point(inc.x, inc.y))
-                self.scene_.addItem(_marker(item, st.Z_INCIDENT))
-                self._incidents[inc.id] = item
+                diamond = QGraphicsRectItem(-size / 2, -size / 2, size, size)
+                diamond.setRotation(45)
+                diamond.setPen(QPen(st.OUTLINE, 1.0))
+                diamond.setPos(st.scene_point(inc.x, inc.y))
+                self.scene_.addItem(_marker(diamond, st.Z_INCIDENT))
+                self._incidents[inc.id] = diamond
                 tag = QGraphicsSimpleTextItem(inc.category)
                 tag.setFont(st.font(11, bold=True))
                 tag.setPos(st.scene_point(inc.x, inc.y))
                 _marker(tag, st.Z_INCIDENT_TAG)
                 self.scene_.addItem(tag)
                 self._incident_tags[inc.id] = tag
-            item.setBrush(QBrush(st.category_colour(inc.category)))
+            diamond.setBrush(QBrush(st.category_colour(inc.category)))
             what = self.world.protocol.describe(inc.complaint, inc.code)
-            item.setToolTip(f"{inc.id} {inc.category}: {what} ({inc.area})")
+            diamond.setToolTip(f"{inc.id} {inc.category}: {what} ({inc.area})")
             tag = self._incident_tags[inc.id]
             tag.setText(f"  {inc.category}")
-            item.setVisible(True)
+            diamond.setVisible(True)
             tag.setVisible(inc.category in st.URGENT_CATEGORIES)  # labels only where it matters
-        for iid, item in self._incidents.items():
+        for iid, diamond in self._incidents.items():
             if iid not in open_ids:
-                item.setVisible(False)
+                diamond.setVisible(False)
                 self._incident_tags[iid].setVisible(False)
 
     def vehicle_items(self) -> dict[str, QGraphicsEllipseItem]:

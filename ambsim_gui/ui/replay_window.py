@@ -5,7 +5,7 @@
 shows the window, runs the event loop; ``screenshot=`` saves the window and exits).
 
 Everything shown is driven by the recording: ``SnapshotIndex`` gives the room at any moment
-(``cursor.advance`` while playing, ``cursor.seek`` on a jump), ``build_markers`` the debrief
+(``replay_cursor.advance`` while playing, ``seek`` on a jump), ``build_markers`` the debrief
 markers of the timeline, ``RouteCache`` the vehicles' positions. The truth overlay (key T)
 adds what the room could not know: each call's and incident's true category, need and ideal
 decision, the markers known only with the truth, and a red mark where the trainee's decision
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QKeySequence, QShortcut
@@ -111,7 +111,7 @@ class ReplayWindow(QMainWindow):
         self.rebuilt = rebuild(session)
         self.events = session.events()
         self.index = SnapshotIndex.from_session(session, self.rebuilt)
-        self.cursor = self.index.cursor(0.0)
+        self.replay_cursor = self.index.cursor(0.0)
         self.regime = self.rebuilt.regime
         self.markers = build_markers(self.events, self.regime)
         self.routes = RouteCache(self.rebuilt.world)
@@ -274,15 +274,15 @@ class ReplayWindow(QMainWindow):
 
     @property
     def t(self) -> float:
-        return self.cursor.t
+        return self.replay_cursor.t
 
     def seek(self, t: float) -> None:
         """Show the room at ``t`` (forward: apply the events; back: restore a snapshot)."""
         t = min(max(float(t), 0.0), self.end_t)
-        if t >= self.cursor.t:
-            self.cursor.advance(t)
+        if t >= self.replay_cursor.t:
+            self.replay_cursor.advance(t)
         else:
-            self.cursor.seek(t)
+            self.replay_cursor.seek(t)
         self.refresh()
 
     def set_speed(self, speed: int) -> None:
@@ -345,12 +345,12 @@ class ReplayWindow(QMainWindow):
         self.call_table.setColumnHidden(CALL_COLUMNS.index("Truth"), not self.truth_on)
 
     def _patient_of_call(self, call_id: str) -> Any:
-        truth = self.cursor.state.truth
+        truth = self.replay_cursor.state.truth
         pid = truth.call_patient.get(call_id)
         return truth.patients.get(pid) if pid is not None else None
 
     def _patient_of_incident(self, incident_id: str) -> Any:
-        truth = self.cursor.state.truth
+        truth = self.replay_cursor.state.truth
         pid = truth.incident_patient.get(incident_id)
         return truth.patients.get(pid) if pid is not None else None
 
@@ -364,7 +364,7 @@ class ReplayWindow(QMainWindow):
 
     def call_differs(self, call_id: str) -> bool:
         """Whether the decision on a closed call differed from the ideal one (truth overlay)."""
-        state = self.cursor.state
+        state = self.replay_cursor.state
         call = state.calls.get(call_id)
         if call is None or call.status != "closed":
             return False
@@ -379,7 +379,7 @@ class ReplayWindow(QMainWindow):
     # --- views -----------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        state = self.cursor.state
+        state = self.replay_cursor.state
         t = self.t
         self.clock_label.setText(
             f"{clock_text(self.start_clock, t)}   ({mmss(t)} / {mmss(self.end_t)})"
@@ -393,7 +393,7 @@ class ReplayWindow(QMainWindow):
         self._fill_transcript()
 
     def _fill_incidents(self) -> None:
-        state = self.cursor.state
+        state = self.replay_cursor.state
         table = self.incident_table
         keep = self._selected_id(table)
         rows = sorted(state.open_incidents(), key=lambda i: (i.rank, i.t_open, i.id))
@@ -445,7 +445,7 @@ class ReplayWindow(QMainWindow):
         self.tabs.setTabText(0, f"Open incidents ({len(rows)})")
 
     def _fill_vehicles(self) -> None:
-        state = self.cursor.state
+        state = self.replay_cursor.state
         table = self.vehicle_table
         order = list(st.STATUS_COLOUR)
         rows = sorted(
@@ -473,7 +473,7 @@ class ReplayWindow(QMainWindow):
         self.tabs.setTabText(1, f"Vehicles ({free} available)")
 
     def _fill_calls(self) -> None:
-        state = self.cursor.state
+        state = self.replay_cursor.state
         table = self.call_table
         rows = sorted(state.calls.values(), key=lambda c: (-c.t_arrive, c.id))
         table.blockSignals(True)
@@ -512,8 +512,8 @@ class ReplayWindow(QMainWindow):
         self.tabs.setTabText(2, f"Calls ({len(rows)})")
 
     def _fill_kpis(self) -> None:
-        report = self.cursor.report()
-        state = self.cursor.state
+        report = self.replay_cursor.report()
+        state = self.replay_cursor.state
         parts = [
             f"<b>Calls</b> {report.calls} (answered {report.calls_answered}, abandoned "
             f"{report.calls_abandoned}); answer mean {mmss(report.answer_time_mean_s)}",
@@ -603,7 +603,7 @@ class ReplayWindow(QMainWindow):
         ident = self._selected_id(self.incident_table)
         if ident is None:
             return
-        inc = self.cursor.state.incidents.get(ident)
+        inc = self.replay_cursor.state.incidents.get(ident)
         if inc is not None and inc.call_ids:
             self.select_call(inc.call_ids[0])
 
@@ -714,7 +714,8 @@ class ReplayWindow(QMainWindow):
         desk = DeskWindow(
             engine, title=f"{self.rebuilt.scenario.name} (branch at {t / 60:.0f} min)"
         )
-        desk.branch_recorder = recorder
+        # only a branch desk carries its recorder (DeskWindow declares no such attribute)
+        cast(Any, desk).branch_recorder = recorder
         if recorder is not None:
             desk.clock.ticked.connect(lambda _now: recorder.tick())
             desk.destroyed.connect(lambda *_: recorder.close())

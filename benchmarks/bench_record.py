@@ -38,7 +38,8 @@ from ambsim_gui.headless import build_from  # noqa: E402
 from ambsim_gui.record.reader import SessionFile  # noqa: E402
 from ambsim_gui.record.replay import rebuild  # noqa: E402
 from ambsim_gui.record.session import SessionRecorder  # noqa: E402
-from ambsim_gui.record.timeline import RouteCache, SnapshotIndex  # noqa: E402
+from ambsim_gui.record.snapshots import SnapshotIndex  # noqa: E402
+from ambsim_gui.record.vehicle_positions import RouteCache  # noqa: E402
 from ambsim_gui.record.verify import verify  # noqa: E402
 from ambsim_gui.scenario.loader import LoadedScenario, load_scenario  # noqa: E402
 from ambsim_gui.sim.engine import Engine  # noqa: E402

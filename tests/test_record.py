@@ -29,12 +29,15 @@ from ambsim_gui.record.codec import (
     event_json,
     feedback_json,
 )
+from ambsim_gui.record.debrief_markers import build_markers
 from ambsim_gui.record.expert import expert_shift
 from ambsim_gui.record.player import ExternalPlayer, play, record_played_shift
 from ambsim_gui.record.reader import SessionFile, upgrade_session
+from ambsim_gui.record.replay_state import ReplayState
 from ambsim_gui.record.schema import DDL_V1, SCHEMA_VERSION, NotASession, SchemaTooNew, SessionError
 from ambsim_gui.record.session import SessionRecorder
-from ambsim_gui.record.timeline import ReplayState, RouteCache, SnapshotIndex, build_markers
+from ambsim_gui.record.snapshots import SnapshotIndex
+from ambsim_gui.record.vehicle_positions import RouteCache
 from ambsim_gui.record.verify import verify
 from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
 from ambsim_gui.sim import commands as cmd
@@ -750,7 +753,7 @@ def test_markers_classify_dispatches_and_responses_as_the_metrics_do(played: tup
     assert kinds.count("dispatch") == report.dispatches
     assert kinds.count("inject") == 1
     assert [m.t for m in markers] == sorted(m.t for m in markers)
-    from ambsim_gui.record.timeline import response_times
+    from ambsim_gui.record.response_standards import response_times
 
     responses = response_times(live.incidents.values(), ARP)
     for category, block in report.categories.items():

@@ -9,7 +9,8 @@ import pytest
 
 from ambsim_gui.headless import RunResult, run_scenario
 from ambsim_gui.paths import DEFAULT_SCENARIO
-from ambsim_gui.record.timeline import ReplayState, response_times
+from ambsim_gui.record.replay_state import ReplayState
+from ambsim_gui.record.response_standards import response_times
 from ambsim_gui.sim.regimes import ARP_2017, CAT_AB_2008, REGIMES, ResponseClock, percentile90
 
 MIN = 60.0

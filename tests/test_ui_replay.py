@@ -13,8 +13,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
+from ambsim_gui.record.debrief_markers import MARKER_KINDS
 from ambsim_gui.record.reader import SessionFile
-from ambsim_gui.record.timeline import MARKER_KINDS
 from ambsim_gui.sim import events as ev
 from ambsim_gui.ui.replay_timeline import LANES
 from ambsim_gui.ui.replay_window import (

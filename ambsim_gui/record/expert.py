@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import Rebuilt, new_engine, rebuild
-from ambsim_gui.record.timeline import TRAINEE, ReplayState
+from ambsim_gui.record.replay_state import TRAINEE, ReplayState
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.events import event_log_sha256

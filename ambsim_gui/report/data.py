@@ -13,18 +13,13 @@ from typing import Any
 
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
 from ambsim_gui.assess.report_text import mmss
+from ambsim_gui.record.debrief_markers import Marker, build_markers
 from ambsim_gui.record.expert import ExpertComparison, expert_shift
 from ambsim_gui.record.reader import SessionFile, SessionInfo
 from ambsim_gui.record.replay import rebuild
+from ambsim_gui.record.replay_state import TRAINEE, ReplayState
+from ambsim_gui.record.response_standards import breach_limit, response_times
 from ambsim_gui.record.session import Annotation
-from ambsim_gui.record.timeline import (
-    TRAINEE,
-    Marker,
-    ReplayState,
-    breach_limit,
-    build_markers,
-    response_times,
-)
 from ambsim_gui.record.verify import VerifyResult
 from ambsim_gui.scenario.model import Scenario
 from ambsim_gui.sim import events as ev

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ambsim_gui.record.timeline import ReplayState, RouteCache
+from ambsim_gui.record.replay_state import ReplayState
+from ambsim_gui.record.vehicle_positions import RouteCache
 from ambsim_gui.sim.world import World
 from ambsim_gui.ui import map_style as st
 

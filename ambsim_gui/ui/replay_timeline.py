@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ambsim_gui.record.timeline import Marker
+from ambsim_gui.record.debrief_markers import Marker
 from ambsim_gui.ui.formatting import clock_text
 
 #: (lane title, marker kinds drawn in it)

@@ -46,10 +46,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ambsim_gui.record.debrief_markers import build_markers
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import rebuild
+from ambsim_gui.record.replay_state import CATEGORY_RANK
 from ambsim_gui.record.schema import SessionError
-from ambsim_gui.record.timeline import CATEGORY_RANK, RouteCache, SnapshotIndex, build_markers
+from ambsim_gui.record.snapshots import SnapshotIndex
+from ambsim_gui.record.vehicle_positions import RouteCache
 from ambsim_gui.ui import map_style as st
 from ambsim_gui.ui.formatting import (
     CATEGORY_CSS,

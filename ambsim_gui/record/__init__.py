@@ -8,9 +8,10 @@ from, every external command and every event, each table hash-chained. Where to 
 - ``blocks``: how a batch of events is stored (schema 2); ``chain``: what each hash covers.
 - ``replay``: rebuild a session's scenario and world, re-simulate it.
 - ``verify.verify``: hash chains intact and the replay identical, or where it is not.
-- ``timeline``: ``ReplayState`` (the room at a moment, a pure fold of events),
-  ``SnapshotIndex`` (seek anywhere), ``build_markers`` (the debrief's key moments),
-  ``RouteCache`` (vehicle positions).
+- ``replay_state.ReplayState``: the room at a moment, a pure fold of events;
+  ``snapshots.SnapshotIndex``: seek anywhere; ``debrief_markers.build_markers``: the
+  debrief's key moments; ``response_standards``: response times against the regime;
+  ``vehicle_positions.RouteCache``: where a vehicle is during a drive.
 - ``expert.expert_shift``: the expert's shift beside the trainee's, patient by patient.
 - ``cli_commands``: ``replay_verify``, ``report``, ``run_recorded``, ``annotate`` for cli.py.
 - ``player``: a built-in policy in the trainee's seat, through ``submit`` (tests, archives).

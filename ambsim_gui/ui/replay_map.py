@@ -1,6 +1,6 @@
 """The replay window's map: roads (one path item per class), hospitals, vehicles, incidents.
 
-One job: draw a ``record.timeline.ReplayState`` over the recorded world, read-only. Vehicles
+One job: draw a ``record.replay_state.ReplayState`` over the recorded world, read-only. Vehicles
 are placed with ``RouteCache.position`` and coloured by status; open incidents by category.
 """
 

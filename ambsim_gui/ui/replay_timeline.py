@@ -1,6 +1,6 @@
 """The replay window's timeline: the shift's span, its debrief markers in lanes, the time cursor.
 
-One job: paint ``record.timeline.Marker``s by kind over the recording's span and turn a click
+One job: paint ``record.debrief_markers.Marker``s by kind over the recording's span and turn a click
 into a seek (``seek_requested(t)``). Hidden markers (known only with the truth) show only when
 ``set_show_hidden(True)`` (the truth overlay).
 """

@@ -276,6 +276,17 @@ def _replay(args: argparse.Namespace) -> int:
     if not Path(args.session).is_file():
         print(f"ambsim: no session file {args.session}", file=sys.stderr)
         return EXIT_INVALID
+    from ambsim_gui.record.cli_commands import refusal
+    from ambsim_gui.record.schema import SessionError
+
+    try:  # the window would show an empty or cut shift as if it were the whole one
+        refused = refusal(args.session, "replay")
+    except SessionError as exc:
+        print(f"ambsim: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if refused is not None:
+        print(f"ambsim: {refused}", file=sys.stderr)
+        return EXIT_INVALID
     problem = display_problem("the replay window")
     if problem is not None:
         print(problem, file=sys.stderr)

@@ -187,7 +187,11 @@ def test_a_killed_session_copied_without_its_log_is_refused(
 ) -> None:
     alone = tmp_path / "alone.ambsession"
     shutil.copyfile(killed, alone)  # what an instructor copying only the .ambsession gets
-    for argv in (("replay", alone, "--verify"), ("report", alone, "-o", tmp_path / "d.html")):
+    for argv in (
+        ("replay", alone, "--verify"),
+        ("report", alone, "-o", tmp_path / "d.html"),
+        ("replay", alone),  # the window would show an empty shift as if it were the whole one
+    ):
         code, out, err = run_cli(capsys, *argv)
         assert code == 1, out
         assert "never closed" in err and "alone.ambsession-wal" in err
@@ -239,7 +243,11 @@ def test_a_session_without_events_is_refused(
 ) -> None:
     path = tmp_path / "empty.ambsession"
     SessionRecorder.create(path, _default()[0]).close()
-    for argv in (("replay", path, "--verify"), ("report", path, "-o", tmp_path / "d.html")):
+    for argv in (
+        ("replay", path, "--verify"),
+        ("report", path, "-o", tmp_path / "d.html"),
+        ("replay", path),
+    ):
         code, out, err = run_cli(capsys, *argv)
         assert code == 1
         assert "holds no events" in err and "identical" not in out + err

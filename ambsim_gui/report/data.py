@@ -1,9 +1,10 @@
-"""What a debrief report says, gathered once from a session, for the HTML and PDF writers.
+"""What a debrief report is made from, gathered once from a session.
 
 One job: ``gather(session)`` computes everything the report shows (the shift's figures from
 the recorded events, the expert's shift beside them, the trainee's decisions with their
-feedback, the key moments, the annotations and the chart series), as plain data. The writers
-only format; a figure printed in the HTML is the figure printed in the PDF.
+feedback, the key moments, the annotations and the chart series), as plain data. ``layout.py``
+words it into the one document the HTML and the PDF both render, so a figure printed in the
+HTML is the figure printed in the PDF.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
-from ambsim_gui.assess.report_text import mmss
 from ambsim_gui.record.debrief_markers import Marker, build_markers
 from ambsim_gui.record.expert import ExpertComparison, expert_shift
 from ambsim_gui.record.reader import SessionFile, SessionInfo
@@ -140,91 +140,3 @@ def gather(
 def _answered_by_trainee(state: ReplayState, call_id: Any) -> bool:
     call = state.calls.get(str(call_id))
     return call is not None and call.seat == TRAINEE
-
-
-# --- formatting shared by both writers ----------------------------------------------------------
-
-
-def fmt_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "s":
-        return mmss(value)
-    if unit == "share":
-        return f"{value:.1%}"
-    if unit == "gbp":
-        return f"GBP {value:,.0f}"
-    return f"{value:g}"
-
-
-def headline_rows(d: Debrief) -> list[tuple[str, str, str, str]]:
-    """(figure, value, standard or reference, verdict) for the headline table."""
-    m = d.metrics
-    rows: list[tuple[str, str, str, str]] = []
-    for c, block in m.categories.items():
-        verdict = "-" if block.met is None else ("met" if block.met else "MISSED")
-        value = f"mean {mmss(block.mean_response_s)}, 90th {mmss(block.p90_response_s)}"
-        if block.standard_within_s is not None:
-            share = "-" if block.share_within is None else f"{block.share_within:.1%}"
-            value += f", within {share}"
-        rows.append((f"{c} response ({block.count} incidents)", value, block.standard, verdict))
-    o = m.outcomes
-    u = m.unnecessary_dispatches
-    in_range = 0.093 <= o.hear_and_treat <= 0.208
-    rows += [
-        (
-            "Calls",
-            f"{m.calls} (answered {m.calls_answered}, abandoned {m.calls_abandoned})",
-            f"answer mean {mmss(m.answer_time_mean_s)}, 90th {mmss(m.answer_time_p90_s)}",
-            "",
-        ),
-        (
-            "Hear-and-treat share",
-            f"{o.hear_and_treat:.1%}",
-            "trusts 9.3%-20.8% (England 15.8%)",
-            "in range" if in_range else ("below range" if o.hear_and_treat < 0.093 else "above"),
-        ),
-        (
-            "Unnecessary dispatches",
-            f"{u.total} of {m.dispatches}",
-            f"duplicate {u.duplicate}, stood down {u.stood_down}, avoidable {u.avoidable}",
-            "",
-        ),
-        ("Unsafe advice", str(m.unsafe_advice), f"re-contacts {m.recontacts}", ""),
-        ("Harm events", str(m.harm_events), "patients who waited past the harm threshold", ""),
-        (
-            "Handover",
-            f"mean {mmss(m.handover.mean_s)}, over 15 min "
-            + ("-" if m.handover.over_15_min is None else f"{m.handover.over_15_min:.1%}"),
-            "standard 15 min",
-            "",
-        ),
-        (
-            "Cost",
-            f"GBP {m.cost_total:,.0f}",
-            "-" if m.cost_per_incident is None else f"GBP {m.cost_per_incident:,.0f} per incident",
-            "",
-        ),
-    ]
-    return rows
-
-
-def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
-    protocol = r.get("recommended") or "-"
-    if r.get("protocol_action"):
-        protocol += f" ({r['protocol_action']})"
-    truth = "-"
-    if r.get("true_category"):
-        truth = f"{r['true_category']}, {str(r.get('need') or '-').replace('_', ' ')}"
-    return (
-        d.clock(float(r.get("closed_t") or 0.0)),
-        str(r.get("call_id")),
-        str(r.get("category_set") or "-"),
-        str(r.get("disposition")),
-        protocol,
-        truth,
-        "; ".join(r.get("verdict") or ()),
-    )
-
-
-DECISION_HEADER = ("Closed", "Call", "Set", "Decision", "Protocol", "Truth", "Feedback")

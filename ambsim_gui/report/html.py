@@ -1,21 +1,29 @@
-"""The debrief as one self-contained HTML file: inline CSS, inline SVG charts, no scripts.
+"""The debrief document as one self-contained HTML file: inline CSS, inline SVG, no scripts.
 
-One job: format a ``Debrief`` for a browser. Long lists fold away in ``<details>`` so the page
-opens on the headline figures; nothing is fetched from the network.
+One job: render a ``Document`` (``document.py``) for a browser, block by block. Folds become
+``<details>`` so the page opens on the headline figures; page breaks are print's business and
+render as nothing; nothing is fetched from the network. HTML is UTF-8: every character shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
 
-from ambsim_gui.report import charts
-from ambsim_gui.report.data import (
-    DECISION_HEADER,
-    Debrief,
-    decision_row,
-    fmt_value,
-    headline_rows,
+from ambsim_gui.report.document import (
+    Block,
+    BulletList,
+    Callout,
+    Cell,
+    Chart,
+    Document,
+    Fold,
+    Heading,
+    PageBreak,
+    Paragraph,
+    Table,
+    Tone,
+    cell_text,
+    cell_tone,
 )
 from ambsim_gui.report.svg import to_svg
 
@@ -27,7 +35,7 @@ border-bottom:1px solid #ccc;padding-bottom:.2em}h3{font-size:1.05em}
 table{border-collapse:collapse;width:100%;margin:.5em 0 1em}
 th,td{border-bottom:1px solid #ddd;padding:.25em .45em;text-align:left;vertical-align:top;
 font-size:.92em}th{background:#eee}
-td.num{text-align:right;white-space:nowrap}
+th.num,td.num{text-align:right;white-space:nowrap}
 .missed{color:#b00020;font-weight:bold}.met{color:#1b7a2b}
 .good{background:#f0f8f0}.bad{background:#fdf0f0}
 .muted{color:#666}.note{color:#555;font-style:italic}
@@ -36,175 +44,72 @@ figure{margin:1em 0}figcaption{font-weight:bold;margin-bottom:.3em}
 details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}
 """
 
-
-def _table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], classes: Sequence[str] | None = None
-) -> str:
-    out = ["<table><thead><tr>"]
-    out += [f"<th>{escape(h)}</th>" for h in header]
-    out.append("</tr></thead><tbody>")
-    for i, row in enumerate(rows):
-        cls = f' class="{classes[i]}"' if classes and classes[i] else ""
-        out.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+PARAGRAPH_CLASS = {"body": "", "meta": "muted", "lead": "muted", "note": "note", "footnote": "note"}
+ROW_CLASS = {"good": "good", "bad": "bad", None: ""}
+CELL_CLASS = {"good": "met", "bad": "missed", None: ""}  # emphasis of a verdict
 
 
-def _verdict_cell(text: str) -> str:
-    if text == "MISSED":
-        return '<span class="missed">MISSED</span>'
-    if text == "met":
-        return '<span class="met">met</span>'
-    return escape(text)
-
-
-def render_html(d: Debrief) -> str:
-    s = d.scenario
-    title = f"Debrief: {s.name}"
+def render_html(doc: Document) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="muted">{escape(session_line(d))}</p>',
+        f"<title>{escape(doc.title)}</title><style>{CSS}</style></head><body>",
     ]
-    if d.verification is not None:
-        parts.append(f"<p><b>Recording check:</b> {escape(d.verification.message)}</p>")
-    for note in d.notes:
-        parts.append(f'<p class="note">{escape(note)}</p>')
-    if s.description:
-        parts.append(f"<p>{escape(s.description)}</p>")
-    if s.learning_objectives:
-        parts.append("<h3>Learning objectives</h3><ul>")
-        parts += [f"<li>{escape(o)}</li>" for o in s.learning_objectives]
-        parts.append("</ul>")
-
-    # headline figures against the standards
-    parts.append(f"<h2>Headline figures ({escape(d.metrics.regime_label)})</h2>")
-    parts.append(
-        "<table><thead><tr><th>Figure</th><th>This shift</th><th>Standard / reference</th>"
-        "<th>Result</th></tr></thead><tbody>"
-    )
-    for label, value, reference, verdict in headline_rows(d):
-        parts.append(
-            f"<tr><td>{escape(label)}</td><td>{escape(value)}</td><td>{escape(reference)}</td>"
-            f"<td>{_verdict_cell(verdict)}</td></tr>"
-        )
-    parts.append("</tbody></table>")
-
-    # against the expert
-    c = d.comparison
-    if c is not None:
-        parts.append("<h2>Against the expert</h2>")
-        parts.append(
-            '<p class="muted">The same scenario, seed and injects, played by the built-in expert '
-            "in every seat.</p>"
-        )
-        rows: list[tuple[str, ...]] = []
-        classes = []
-        for row in c.headline:
-            better = row.better()
-            rows.append(
-                (
-                    row.label,
-                    fmt_value(row.trainee, row.unit),
-                    fmt_value(row.expert, row.unit),
-                    {"trainee": "you", "expert": "expert", None: "="}[better],
-                )
-            )
-            classes.append({"trainee": "good", "expert": "bad", None: ""}[better])
-        parts.append(_table(("Figure", "You", "Expert", "Better"), rows, classes))
-        for note in c.notes:
-            parts.append(f'<p class="note">{escape(note)}</p>')
-
-    # charts
-    parts.append("<h2>The shift in charts</h2>")
-    for drawing in chart_drawings(d):
-        parts.append(f"<figure><figcaption>{escape(drawing.title)}</figcaption>")
-        parts.append(to_svg(drawing))
-        parts.append("</figure>")
-
-    # key moments
-    key = [m for m in d.markers if m.severity >= 2]
-    parts.append(f"<h2>Key moments ({len(key)})</h2>")
-    if key:
-        moments = [(d.clock(m.t), m.kind.replace("_", " "), m.label) for m in key]
-        parts.append(
-            f"<details{' open' if len(moments) <= 30 else ''}><summary>Standards breached, "
-            "unsafe advice and harm</summary>"
-            + _table(("Time", "What", "Detail"), moments)
-            + "</details>"
-        )
-    else:
-        parts.append("<p>No standard breached, no unsafe advice, no harm.</p>")
-
-    # decisions with feedback
-    parts.append(f"<h2>Your decisions ({d.trainee_calls} calls)</h2>")
-    if d.decisions:
-        calls = [decision_row(d, r) for r in d.decisions]
-        marks = ["good" if r.get("good") else "bad" for r in d.decisions]
-        good = sum(1 for r in d.decisions if r.get("good"))
-        parts.append(
-            f"<p>{good} of {len(d.decisions)} matched the ideal decision with no problem.</p>"
-        )
-        parts.append(
-            f"<details{' open' if len(calls) <= 60 else ''}><summary>Every call, with its "
-            "feedback</summary>" + _table(DECISION_HEADER, calls, marks) + "</details>"
-        )
-    else:
-        parts.append("<p>The trainee's seat closed no call in this recording.</p>")
-    if c is not None and c.differing:
-        patients = [
-            (
-                d.clock(x.trainee.t_created),
-                x.patient_id,
-                x.truth,
-                x.trainee.summary(),
-                x.expert.summary() if x.expert else "-",
-                "; ".join(x.differences),
-            )
-            for x in c.differing
-        ]
-        parts.append(
-            f"<details><summary>Patients the expert handled differently ({len(patients)})"
-            "</summary>"
-            + _table(("Arrived", "Patient", "Truth", "You", "Expert", "Differences"), patients)
-            + "</details>"
-        )
-
-    # annotations
-    parts.append(f"<h2>Instructor's notes ({len(d.annotations)})</h2>")
-    if d.annotations:
-        notes = [(d.clock(a.t), a.call_id or "-", a.author, a.text) for a in d.annotations]
-        parts.append(_table(("Time", "Call", "By", "Note"), notes))
-    else:
-        parts.append("<p>None.</p>")
-    if s.debrief_hint:
-        parts.append(f"<h3>Debrief hint</h3><p>{escape(s.debrief_hint)}</p>")
+    for block in doc.blocks:
+        parts += render_block(block)
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def session_line(d: Debrief) -> str:
-    info = d.info
-    who = f"autopilot {info.autopilot}" if info.autopilot else "played by a trainee"
-    span = (
-        "the whole shift"
-        if d.complete
-        else f"recording ends at {d.clock(d.end_t)} (shift not finished)"
-    )
-    return (
-        f"Session recorded {info.created} with ambsim {info.program_version}; scenario "
-        f"{info.scenario_stem} (sha256 {info.scenario_sha256[:12]}), seed {info.seed}, role "
-        f"{info.role or '-'}, {who}; starts {d.scenario.start}; {span}."
-    )
+def render_block(block: Block) -> list[str]:
+    """The HTML of one block, as lines."""
+    if isinstance(block, Heading):
+        level = min(max(block.level, 1), 6)
+        return [f"<h{level}>{escape(block.text)}</h{level}>"]
+    if isinstance(block, Paragraph):
+        return [f"<p{_class(PARAGRAPH_CLASS[block.style])}>{escape(block.text)}</p>"]
+    if isinstance(block, Callout):
+        return [f"<p><b>{escape(block.label)}:</b> {escape(block.text)}</p>"]
+    if isinstance(block, BulletList):
+        return ["<ul>", *(f"<li>{escape(item)}</li>" for item in block.items), "</ul>"]
+    if isinstance(block, Table):
+        return [table(block)]
+    if isinstance(block, Chart):
+        caption = escape(block.drawing.title)
+        return [f"<figure><figcaption>{caption}</figcaption>", to_svg(block.drawing), "</figure>"]
+    if isinstance(block, Fold):
+        inner = "".join("".join(render_block(b)) for b in block.blocks)
+        opened = " open" if block.open else ""
+        return [f"<details{opened}><summary>{escape(block.summary)}</summary>{inner}</details>"]
+    if isinstance(block, PageBreak):
+        return []
+    raise TypeError(f"no HTML for {type(block).__name__}")
 
 
-def chart_drawings(d: Debrief) -> list[charts.Drawing]:
-    duration = max(d.end_t, 1.0)
-    return [
-        charts.response_chart(d.response_points, d.standards, duration, d.start_min),
-        charts.queue_chart(d.queue_series, duration, d.start_min),
-        charts.status_chart(d.status_series, duration, d.start_min),
-    ]
+def table(block: Table) -> str:
+    out = ["<table><thead><tr>"]
+    out += [f"<th{_align(c.align)}>{escape(c.title)}</th>" for c in block.columns]
+    out.append("</tr></thead><tbody>")
+    for i, row in enumerate(block.rows):
+        tone: Tone = block.tones[i] if block.tones else None
+        out.append(f"<tr{_class(ROW_CLASS[tone])}>")
+        for cell, column in zip(row, block.columns, strict=True):
+            out.append(f"<td{_align(column.align)}>{_cell(cell)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _cell(cell: str | Cell) -> str:
+    cls = CELL_CLASS[cell_tone(cell)]
+    text = escape(cell_text(cell))
+    return f'<span class="{cls}">{text}</span>' if cls else text
+
+
+def _class(name: str) -> str:
+    return f' class="{name}"' if name else ""
+
+
+def _align(align: str) -> str:
+    return ' class="num"' if align == "right" else ""

@@ -5,15 +5,21 @@ A4 pages and write a valid PDF 1.4 file with the two standard fonts every reader
 (Helvetica and Helvetica-Bold, WinAnsi encoding), so the debrief renders without a browser and
 without adding reportlab or a browser engine to the install. Text is measured with the fonts'
 published widths (Adobe AFM) to wrap lines; page streams are Flate-compressed.
+
+The fonts have the Windows-1252 characters only: all text goes through a ``WinAnsi``
+converter (``winansi.py``) before it is measured and drawn, which keeps those, approximates or
+marks the others visibly, and records which (pass one to ``render`` to learn). The document
+title, in the file's metadata, is written in UTF-16 and keeps every character.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ambsim_gui.report.charts import Circle, Color, Drawing, Line, Polyline, Rect, Text
+from ambsim_gui.report.winansi import ENCODING, WinAnsi
 
 PAGE_W, PAGE_H = 595.28, 841.89  # A4 in points
 MARGIN = 48.0
@@ -34,11 +40,39 @@ _HELVETICA_BOLD = (
     "556 333 611 611 278 278 556 278 889 611 611 611 611 389 556 333 611 556 778 556 556 500 389 "
     "280 389 584"
 )
+# ... and of the Windows-1252 codes 128..255 (0: no character at that code), from URW's
+# metric-compatible Nimbus Sans AFM files, whose ASCII widths are the ones above.
+_HELVETICA_HIGH = (
+    "556 0 222 556 333 1000 556 556 333 1000 667 333 1000 0 611 0 0 222 222 333 333 350 556 1000 "
+    "333 1000 500 333 944 0 500 667 278 333 556 556 556 556 260 556 333 737 370 556 584 333 737 "
+    "333 400 584 333 333 333 556 537 278 333 333 365 556 834 834 834 611 667 667 667 667 667 667 "
+    "1000 722 667 667 667 667 278 278 278 278 722 722 778 778 778 778 778 584 778 722 722 722 722 "
+    "667 667 611 556 556 556 556 556 556 889 500 556 556 556 556 278 278 278 278 556 556 556 556 "
+    "556 556 556 584 611 556 556 556 556 500 556 500"
+)
+_HELVETICA_BOLD_HIGH = (
+    "556 0 278 556 500 1000 556 556 333 1000 667 333 1000 0 611 0 0 278 278 500 500 350 556 1000 "
+    "333 1000 556 333 944 0 500 667 278 333 556 556 556 556 280 556 333 737 370 556 584 333 737 "
+    "333 400 584 333 333 333 611 556 278 333 333 365 556 834 834 834 611 722 722 722 722 722 722 "
+    "1000 722 667 667 667 667 278 278 278 278 722 722 778 778 778 778 778 584 778 722 722 722 722 "
+    "667 667 611 556 556 556 556 556 556 889 556 556 556 556 556 278 278 278 278 611 611 611 611 "
+    "611 611 611 584 611 611 611 611 611 556 611 556"
+)
+
+
+def _width_table(ascii_widths: str, high_widths: str) -> dict[str, int]:
+    table = {chr(32 + i): int(w) for i, w in enumerate(ascii_widths.split())}
+    for i, w in enumerate(high_widths.split()):
+        if w != "0":
+            table[bytes([128 + i]).decode("cp1252")] = int(w)
+    return table
+
+
 _WIDTHS = {
-    False: {chr(32 + i): int(w) for i, w in enumerate(_HELVETICA.split())},
-    True: {chr(32 + i): int(w) for i, w in enumerate(_HELVETICA_BOLD.split())},
+    False: _width_table(_HELVETICA, _HELVETICA_HIGH),
+    True: _width_table(_HELVETICA_BOLD, _HELVETICA_BOLD_HIGH),
 }
-_WIDE = 1000  # em dash and the like; anything unknown is measured generously
+_WIDE = 1000  # a character outside the fonts (text measured unconverted) is measured generously
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -69,9 +103,18 @@ def wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
     return lines
 
 
-def _pdf_text(text: str) -> bytes:
-    data = text.encode("cp1252", errors="replace")
-    return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+def _pdf_string(data: bytes) -> str:
+    """The body of a PDF literal string, (...), holding ``data`` (WinAnsi bytes)."""
+    escaped = data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    return escaped.decode("latin-1")  # one character a byte: how the content stream is written
+
+
+def _info_string(text: str) -> bytes:
+    """A text string of the document information: ASCII as is, anything else in UTF-16."""
+    if text.isascii():
+        return b"(" + _pdf_string(text.encode("ascii")).encode("latin-1") + b")"
+    safe = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    return b"<FEFF" + safe.encode("utf-16-be").hex().upper().encode("ascii") + b">"
 
 
 def _rgb(color: Color) -> str:
@@ -83,6 +126,7 @@ def _num(v: float) -> str:
 
 
 # --- blocks -------------------------------------------------------------------------------------
+# The writer's own blocks, already sized and coloured (pdf_report.py maps a debrief's to these).
 
 
 @dataclass(frozen=True)
@@ -106,6 +150,7 @@ class Table:
     widths: tuple[float, ...]  # relative column widths
     size: float = 8.0
     shade: tuple[Color | None, ...] = ()  # one per row, or empty
+    align: tuple[str, ...] = ()  # "left" or "right", one per column, or empty (all left)
 
 
 @dataclass(frozen=True)
@@ -135,8 +180,9 @@ class _Page:
 
 
 class _Layout:
-    def __init__(self, footer: str) -> None:
+    def __init__(self, footer: str, charset: WinAnsi) -> None:
         self.footer = footer
+        self.shown = charset.shown  # every text is converted before it is measured
         self.pages: list[_Page] = []
         self.y = 0.0
         self._new_page()
@@ -157,16 +203,17 @@ class _Layout:
         self, x: float, y: float, text: str, size: float, bold: bool = False,
         color: Color = (34, 34, 34),
     ) -> None:  # fmt: skip
+        """Draw ``text``, already converted (``shown``)."""
         font = "F2" if bold else "F1"
         self.ops.append(
             f"BT {_rgb(color)} rg /{font} {_num(size)} Tf {_num(x)} {_num(y)} Td ("
-            + _pdf_text(text).decode("latin-1")
+            + _pdf_string(text.encode(ENCODING))
             + ") Tj ET"
         )
 
     def heading(self, block: Heading) -> None:
         size = {1: 16.0, 2: 12.5, 3: 10.5}.get(block.level, 10.0)
-        lines = wrap(block.text, size, CONTENT_W, bold=True)
+        lines = wrap(self.shown(block.text), size, CONTENT_W, bold=True)
         self.need(len(lines) * size * 1.3 + size * 2.5)  # keep a heading with what follows
         self.y -= size * 0.6
         for line in lines:
@@ -176,7 +223,7 @@ class _Layout:
 
     def paragraph(self, block: Paragraph) -> None:
         lead = block.size * 1.35
-        for line in wrap(block.text, block.size, CONTENT_W, block.bold):
+        for line in wrap(self.shown(block.text), block.size, CONTENT_W, block.bold):
             self.need(lead)
             self.y -= lead
             self.text(MARGIN, self.y, line, block.size, block.bold, block.color)
@@ -189,7 +236,12 @@ class _Layout:
         lead = size * 1.25
 
         def cells(row: Sequence[str], bold: bool) -> list[list[str]]:
-            return [wrap(str(c), size, w - 2 * pad, bold) for c, w in zip(row, widths, strict=True)]
+            return [
+                wrap(self.shown(str(c)), size, w - 2 * pad, bold)
+                for c, w in zip(row, widths, strict=True)
+            ]
+
+        right = [a == "right" for a in block.align] or [False] * len(widths)
 
         header = cells(block.header, True)
 
@@ -201,11 +253,12 @@ class _Layout:
                     f"{_num(CONTENT_W)} {_num(height)} re f"
                 )
             x = MARGIN
-            for lines, w in zip(wrapped, widths, strict=True):
+            for lines, w, flush in zip(wrapped, widths, right, strict=True):
                 y = self.y - pad
                 for line in lines:
                     y -= lead
-                    self.text(x + pad, y + size * 0.25, line, size, bold)
+                    at = x + w - pad - text_width(line, size, bold) if flush else x + pad
+                    self.text(at, y + size * 0.25, line, size, bold)
                 x += w
             self.y -= height
             self.ops.append(
@@ -235,12 +288,12 @@ class _Layout:
         self.need(height)
         if d.title:
             self.y -= 12
-            self.text(MARGIN, self.y, d.title, 9.5, bold=True)
+            self.text(MARGIN, self.y, self.shown(d.title), 9.5, bold=True)
         top = self.y - 4
         ops = self.ops
         ops.append(f"q {_num(scale)} 0 0 {_num(-scale)} {_num(MARGIN)} {_num(top)} cm")
         for s in d.shapes:
-            ops.extend(_shape_ops(s))
+            ops.extend(_shape_ops(s, self.shown))
         ops.append("Q")
         self.y = top - d.height * scale - 4
 
@@ -259,8 +312,9 @@ class _Layout:
             self._new_page()
 
 
-def _shape_ops(s: object) -> list[str]:
-    """PDF operators for one shape, in the drawing's own y-down space (the caller flips)."""
+def _shape_ops(s: object, shown: Callable[[str], str]) -> list[str]:
+    """PDF operators for one shape, in the drawing's own y-down space (the caller flips);
+    ``shown`` converts text for the fonts."""
     if isinstance(s, Line):
         dash = f"[{' '.join(_num(x) for x in s.dash)}] 0 d" if s.dash else "[] 0 d"
         return [
@@ -296,21 +350,35 @@ def _shape_ops(s: object) -> list[str]:
             f"{_num(x + k)} {_num(y - r)} {_num(x + r)} {_num(y - k)} {_num(x + r)} {_num(y)} c f"
         ]
     if isinstance(s, Text):
-        width = text_width(s.text, s.size, s.bold)
+        text = shown(s.text)
+        width = text_width(text, s.size, s.bold)
         x = s.x - (width / 2 if s.anchor == "middle" else width if s.anchor == "end" else 0)
         font = "F2" if s.bold else "F1"
         # text runs upwards: undo the page flip locally so glyphs stand upright
         return [
             f"BT {_rgb(s.color)} rg /{font} {_num(s.size)} Tf 1 0 0 -1 {_num(x)} {_num(s.y)} Tm ("
-            + _pdf_text(s.text).decode("latin-1")
+            + _pdf_string(text.encode(ENCODING))
             + ") Tj ET"
         ]
     return []
 
 
-def render(blocks: Iterable[Block], *, title: str, footer: str, compress: bool = True) -> bytes:
-    """The blocks laid out on A4 pages, as the bytes of a PDF file."""
-    layout = _Layout(footer)
+def render(
+    blocks: Iterable[Block],
+    *,
+    title: str,
+    footer: str,
+    compress: bool = True,
+    charset: WinAnsi | None = None,
+) -> bytes:
+    """The blocks laid out on A4 pages, as the bytes of a PDF file.
+
+    ``charset`` converts the text for the fonts and records what it did not keep as written
+    (a fresh one when not given).
+    """
+    if charset is None:
+        charset = WinAnsi()
+    layout = _Layout(footer, charset)
     for block in blocks:
         layout.add(block)
     pages = layout.pages
@@ -319,7 +387,7 @@ def render(blocks: Iterable[Block], *, title: str, footer: str, compress: bool =
         label = f"{footer}  -  page {i} of {n}"
         page.ops.append(
             f"BT 0.45 0.45 0.45 rg /F1 7 Tf {_num(MARGIN)} {_num(MARGIN - 20)} Td ("
-            + _pdf_text(label).decode("latin-1")
+            + _pdf_string(charset.encode(label))
             + ") Tj ET"
         )
 
@@ -337,7 +405,7 @@ def render(blocks: Iterable[Block], *, title: str, footer: str, compress: bool =
     font2 = add(
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
     )
-    info = add(b"<< /Title (" + _pdf_text(title) + b") /Producer (ambsim debrief report) >>")
+    info = add(b"<< /Title " + _info_string(title) + b" /Producer (ambsim debrief report) >>")
     kids = []
     for page in pages:
         content = "\n".join(page.ops).encode("latin-1")

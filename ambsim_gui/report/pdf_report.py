@@ -1,155 +1,95 @@
-"""The debrief as a PDF: the same sections and figures as the HTML, laid out by ``pdf.py``."""
+"""The debrief document as a PDF: each block of ``document.py`` in print styles, for ``pdf.py``.
+
+One job: map the blocks the HTML also renders to the PDF writer's own (sized, coloured
+headings, paragraphs and tables; charts; page breaks). When the writer's fonts cannot show
+some characters as written, a note at the end of the PDF lists them (``winansi.py``), and the
+``WinAnsi`` passed in records them for the caller to warn.
+"""
 
 from __future__ import annotations
 
-from ambsim_gui.report.data import (
-    DECISION_HEADER,
-    Debrief,
-    decision_row,
-    fmt_value,
-    headline_rows,
+from ambsim_gui.report import pdf
+from ambsim_gui.report.charts import Color
+from ambsim_gui.report.document import (
+    Block,
+    BulletList,
+    Callout,
+    Chart,
+    Document,
+    Fold,
+    Heading,
+    PageBreak,
+    Paragraph,
+    Table,
+    cell_text,
 )
-from ambsim_gui.report.html import chart_drawings, session_line
-from ambsim_gui.report.pdf import Block, Chart, Heading, PageBreak, Paragraph, Spacer, Table, render
+from ambsim_gui.report.winansi import WinAnsi
 
-GOOD = (236, 246, 236)
-BAD = (252, 236, 236)
+GOOD: Color = (236, 246, 236)
+BAD: Color = (252, 236, 236)
+TONE_SHADE: dict[str | None, Color | None] = {"good": GOOD, "bad": BAD, None: None}
+# paragraph style -> (size in points, colour)
+PARAGRAPH_STYLE: dict[str, tuple[float, Color]] = {
+    "body": (9.0, (34, 34, 34)),
+    "meta": (8.0, (100, 100, 100)),
+    "lead": (8.5, (100, 100, 100)),
+    "note": (8.5, (90, 90, 90)),
+    "footnote": (8.0, (90, 90, 90)),
+}
+CHART_SPACE = 6.0  # points below a chart
+UNSHOWN_TITLE = "Characters this PDF does not show as written"
 
 
-def blocks(d: Debrief) -> list[Block]:
-    s = d.scenario
-    out: list[Block] = [
-        Heading(f"Debrief: {s.name}", 1),
-        Paragraph(session_line(d), 8, color=(100, 100, 100)),
-    ]
-    if d.verification is not None:
-        out.append(Paragraph(f"Recording check: {d.verification.message}", 9, bold=True))
-    out += [Paragraph(note, 8.5, color=(90, 90, 90)) for note in d.notes]
-    if s.description:
-        out.append(Paragraph(s.description))
-    if s.learning_objectives:
-        out.append(Heading("Learning objectives", 3))
-        out += [Paragraph(f"- {o}") for o in s.learning_objectives]
+def render_pdf(doc: Document, charset: WinAnsi | None = None) -> bytes:
+    """The PDF file of ``doc``; ``charset`` (when given) holds afterwards what the fonts did not
+    show as written."""
+    flow = [b for block in doc.blocks for b in print_blocks(block)]
+    first = WinAnsi()
+    data = pdf.render(flow, title=doc.title, footer=doc.footer, charset=first)
+    if first.changed:  # lay it out again, with the note at the end
+        flow += [pdf.Heading(UNSHOWN_TITLE, 3), print_paragraph(Paragraph(first.note(), "note"))]
+        first = WinAnsi()
+        data = pdf.render(flow, title=doc.title, footer=doc.footer, charset=first)
+    if charset is not None:
+        charset.approximated.update(first.approximated)
+        charset.unshown.update(first.unshown)
+    return data
 
-    out.append(Heading(f"Headline figures ({d.metrics.regime_label})", 2))
-    rows = headline_rows(d)
-    out.append(
-        Table(
-            ("Figure", "This shift", "Standard / reference", "Result"),
-            tuple(rows),
-            (2.2, 2.6, 2.6, 1.0),
-            shade=tuple(BAD if r[3] == "MISSED" else None for r in rows),
-        )
+
+def print_blocks(block: Block) -> list[pdf.Block]:
+    """The PDF writer's blocks for one document block."""
+    if isinstance(block, Heading):
+        return [pdf.Heading(block.text, block.level)]
+    if isinstance(block, Paragraph):
+        return [print_paragraph(block)]
+    if isinstance(block, Callout):
+        return [pdf.Paragraph(f"{block.label}: {block.text}", 9, bold=True)]
+    if isinstance(block, BulletList):
+        return [pdf.Paragraph(f"- {item}") for item in block.items]
+    if isinstance(block, Table):
+        return [print_table(block)]
+    if isinstance(block, Chart):
+        return [pdf.Chart(block.drawing), pdf.Spacer(CHART_SPACE)]
+    if isinstance(block, Fold):
+        title: list[pdf.Block] = [pdf.Heading(block.summary, 3)] if block.heading else []
+        return title + [b for inner in block.blocks for b in print_blocks(inner)]
+    if isinstance(block, PageBreak):
+        return [pdf.PageBreak()]
+    raise TypeError(f"no PDF for {type(block).__name__}")
+
+
+def print_paragraph(block: Paragraph) -> pdf.Paragraph:
+    size, color = PARAGRAPH_STYLE[block.style]
+    return pdf.Paragraph(block.text, size, color=color)
+
+
+def print_table(block: Table) -> pdf.Table:
+    """Cells' emphasis is the HTML's; print shows the rows' shading only."""
+    return pdf.Table(
+        tuple(c.title for c in block.columns),
+        tuple(tuple(cell_text(c) for c in row) for row in block.rows),
+        tuple(c.width for c in block.columns),
+        size=block.print_size,
+        shade=tuple(TONE_SHADE[t] for t in block.tones),
+        align=tuple(c.align for c in block.columns),
     )
-
-    c = d.comparison
-    if c is not None:
-        out.append(Heading("Against the expert", 2))
-        out.append(
-            Paragraph(
-                "The same scenario, seed and injects, played by the built-in expert in every seat.",
-                8.5,
-                color=(100, 100, 100),
-            )
-        )
-        rows2 = []
-        shade = []
-        for row in c.headline:
-            better = row.better()
-            rows2.append(
-                (
-                    row.label,
-                    fmt_value(row.trainee, row.unit),
-                    fmt_value(row.expert, row.unit),
-                    {"trainee": "you", "expert": "expert", None: "="}[better],
-                )
-            )
-            shade.append({"trainee": GOOD, "expert": BAD, None: None}[better])
-        out.append(
-            Table(
-                ("Figure", "You", "Expert", "Better"),
-                tuple(rows2),
-                (3, 2, 2, 1),
-                shade=tuple(shade),
-            )
-        )
-        out += [Paragraph(note, 8, color=(90, 90, 90)) for note in c.notes]
-
-    out.append(PageBreak())
-    out.append(Heading("The shift in charts", 2))
-    for drawing in chart_drawings(d):
-        out.append(Chart(drawing))
-        out.append(Spacer(6))
-
-    key = [m for m in d.markers if m.severity >= 2]
-    out.append(Heading(f"Key moments ({len(key)})", 2))
-    if key:
-        out.append(
-            Table(
-                ("Time", "What", "Detail"),
-                tuple((d.clock(m.t), m.kind.replace("_", " "), m.label) for m in key),
-                (1, 1.4, 6),
-            )
-        )
-    else:
-        out.append(Paragraph("No standard breached, no unsafe advice, no harm."))
-
-    out.append(Heading(f"Your decisions ({d.trainee_calls} calls)", 2))
-    if d.decisions:
-        good = sum(1 for r in d.decisions if r.get("good"))
-        out.append(
-            Paragraph(f"{good} of {len(d.decisions)} matched the ideal decision with no problem.")
-        )
-        out.append(
-            Table(
-                DECISION_HEADER,
-                tuple(decision_row(d, r) for r in d.decisions),
-                (0.9, 0.9, 0.5, 0.9, 1.2, 1.2, 4.4),
-                size=7.0,
-                shade=tuple(GOOD if r.get("good") else BAD for r in d.decisions),
-            )
-        )
-    else:
-        out.append(Paragraph("The trainee's seat closed no call in this recording."))
-    if c is not None and c.differing:
-        out.append(Heading(f"Patients the expert handled differently ({len(c.differing)})", 3))
-        out.append(
-            Table(
-                ("Arrived", "Patient", "Truth", "You", "Expert", "Differences"),
-                tuple(
-                    (
-                        d.clock(x.trainee.t_created),
-                        x.patient_id,
-                        x.truth,
-                        x.trainee.summary(),
-                        x.expert.summary() if x.expert else "-",
-                        "; ".join(x.differences),
-                    )
-                    for x in c.differing
-                ),
-                (0.8, 0.9, 2, 2, 2, 2.6),
-                size=6.8,
-            )
-        )
-
-    out.append(Heading(f"Instructor's notes ({len(d.annotations)})", 2))
-    if d.annotations:
-        out.append(
-            Table(
-                ("Time", "Call", "By", "Note"),
-                tuple((d.clock(a.t), a.call_id or "-", a.author, a.text) for a in d.annotations),
-                (1, 1, 1.2, 6),
-            )
-        )
-    else:
-        out.append(Paragraph("None."))
-    if s.debrief_hint:
-        out.append(Heading("Debrief hint", 3))
-        out.append(Paragraph(s.debrief_hint))
-    return out
-
-
-def render_pdf(d: Debrief) -> bytes:
-    title = f"Debrief: {d.scenario.name}"
-    footer = f"ambsim debrief - {d.scenario.name} - seed {d.info.seed}"
-    return render(blocks(d), title=title, footer=footer)

@@ -1,0 +1,323 @@
+"""What the debrief says and in what order: one ``Document`` built from the report's data.
+
+One job: ``debrief_document(debrief)`` lays the debrief out once, section by section (the
+session, the headline figures against the standards, the expert's shift beside the trainee's,
+the charts, the key moments, the trainee's decisions with their feedback, the instructor's
+notes), with every figure already worded. The HTML and the PDF render this same document, so
+a section, its title and its figures are defined here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ambsim_gui.assess.report_text import mmss
+from ambsim_gui.report import charts
+from ambsim_gui.report.data import Debrief
+from ambsim_gui.report.document import (
+    Block,
+    BulletList,
+    Callout,
+    Cell,
+    Chart,
+    Column,
+    Document,
+    Fold,
+    Heading,
+    PageBreak,
+    Paragraph,
+    Table,
+    Tone,
+)
+
+KEY_MOMENTS_OPEN_UP_TO = 30  # rows; a longer table starts folded in the HTML
+DECISIONS_OPEN_UP_TO = 60
+
+
+def debrief_document(d: Debrief) -> Document:
+    s = d.scenario
+    title = f"Debrief: {s.name}"
+    blocks: list[Block] = [Heading(title, 1), Paragraph(session_line(d), "meta")]
+    if d.verification is not None:
+        blocks.append(Callout("Recording check", d.verification.message))
+    blocks += [Paragraph(note, "note") for note in d.notes]
+    if s.description:
+        blocks.append(Paragraph(s.description))
+    if s.learning_objectives:
+        blocks += [Heading("Learning objectives", 3), BulletList(tuple(s.learning_objectives))]
+    blocks += headline_section(d)
+    blocks += expert_section(d)
+    blocks.append(PageBreak())
+    blocks += chart_section(d)
+    blocks += key_moments_section(d)
+    blocks += decisions_section(d)
+    blocks += notes_section(d)
+    return Document(
+        title=title,
+        footer=f"ambsim debrief - {s.name} - seed {d.info.seed}",
+        blocks=tuple(blocks),
+    )
+
+
+def session_line(d: Debrief) -> str:
+    info = d.info
+    who = f"autopilot {info.autopilot}" if info.autopilot else "played by a trainee"
+    span = (
+        "the whole shift"
+        if d.complete
+        else f"recording ends at {d.clock(d.end_t)} (shift not finished)"
+    )
+    return (
+        f"Session recorded {info.created} with ambsim {info.program_version}; scenario "
+        f"{info.scenario_stem} (sha256 {info.scenario_sha256[:12]}), seed {info.seed}, role "
+        f"{info.role or '-'}, {who}; starts {d.scenario.start}; {span}."
+    )
+
+
+# --- the sections -------------------------------------------------------------------------------
+
+
+def headline_section(d: Debrief) -> list[Block]:
+    rows = headline_rows(d)
+    verdict: dict[str, Tone] = {"MISSED": "bad", "met": "good"}
+    return [
+        Heading(f"Headline figures ({d.metrics.regime_label})"),
+        Table(
+            (
+                Column("Figure", 2.2),
+                Column("This shift", 2.6),
+                Column("Standard / reference", 2.6),
+                Column("Result", 1.0),
+            ),
+            tuple((*r[:3], Cell(r[3], verdict.get(r[3]))) for r in rows),
+            tones=tuple("bad" if r[3] == "MISSED" else None for r in rows),
+        ),
+    ]
+
+
+def expert_section(d: Debrief) -> list[Block]:
+    c = d.comparison
+    if c is None:
+        return []
+    rows: list[tuple[str, ...]] = []
+    tones: list[Tone] = []
+    for row in c.headline:
+        better = row.better()
+        rows.append(
+            (
+                row.label,
+                fmt_value(row.trainee, row.unit),
+                fmt_value(row.expert, row.unit),
+                {"trainee": "you", "expert": "expert", None: "="}[better],
+            )
+        )
+        tones.append({"trainee": "good", "expert": "bad", None: None}[better])
+    return [
+        Heading("Against the expert"),
+        Paragraph(
+            "The same scenario, seed and injects, played by the built-in expert in every seat.",
+            "lead",
+        ),
+        Table(
+            (Column("Figure", 3), Column("You", 2), Column("Expert", 2), Column("Better", 1)),
+            tuple(rows),
+            tones=tuple(tones),
+        ),
+        *(Paragraph(note, "footnote") for note in c.notes),
+    ]
+
+
+def chart_section(d: Debrief) -> list[Block]:
+    return [Heading("The shift in charts"), *(Chart(drawing) for drawing in chart_drawings(d))]
+
+
+def chart_drawings(d: Debrief) -> list[charts.Drawing]:
+    duration = max(d.end_t, 1.0)
+    return [
+        charts.response_chart(d.response_points, d.standards, duration, d.start_min),
+        charts.queue_chart(d.queue_series, duration, d.start_min),
+        charts.status_chart(d.status_series, duration, d.start_min),
+    ]
+
+
+def key_moments_section(d: Debrief) -> list[Block]:
+    key = [m for m in d.markers if m.severity >= 2]
+    out: list[Block] = [Heading(f"Key moments ({len(key)})")]
+    if not key:
+        return [*out, Paragraph("No standard breached, no unsafe advice, no harm.")]
+    table = Table(
+        (Column("Time", 1), Column("What", 1.4), Column("Detail", 6)),
+        tuple((d.clock(m.t), m.kind.replace("_", " "), m.label) for m in key),
+    )
+    out.append(
+        Fold(
+            "Standards breached, unsafe advice and harm",
+            (table,),
+            open=len(key) <= KEY_MOMENTS_OPEN_UP_TO,
+        )
+    )
+    return out
+
+
+def decisions_section(d: Debrief) -> list[Block]:
+    out: list[Block] = [Heading(f"Your decisions ({d.trainee_calls} calls)")]
+    if d.decisions:
+        good = sum(1 for r in d.decisions if r.get("good"))
+        table = Table(
+            tuple(
+                Column(title, width)
+                for title, width in zip(
+                    DECISION_HEADER, (0.9, 0.9, 0.5, 0.9, 1.2, 1.2, 4.4), strict=True
+                )
+            ),
+            tuple(decision_row(d, r) for r in d.decisions),
+            tones=tuple("good" if r.get("good") else "bad" for r in d.decisions),
+            print_size=7.0,
+        )
+        out += [
+            Paragraph(f"{good} of {len(d.decisions)} matched the ideal decision with no problem."),
+            Fold(
+                "Every call, with its feedback",
+                (table,),
+                open=len(d.decisions) <= DECISIONS_OPEN_UP_TO,
+            ),
+        ]
+    else:
+        out.append(Paragraph("The trainee's seat closed no call in this recording."))
+    c = d.comparison
+    if c is not None and c.differing:
+        table = Table(
+            (
+                Column("Arrived", 0.8),
+                Column("Patient", 0.9),
+                Column("Truth", 2),
+                Column("You", 2),
+                Column("Expert", 2),
+                Column("Differences", 2.6),
+            ),
+            tuple(
+                (
+                    d.clock(x.trainee.t_created),
+                    x.patient_id,
+                    x.truth,
+                    x.trainee.summary(),
+                    x.expert.summary() if x.expert else "-",
+                    "; ".join(x.differences),
+                )
+                for x in c.differing
+            ),
+            print_size=6.8,
+        )
+        out.append(
+            Fold(
+                f"Patients the expert handled differently ({len(c.differing)})",
+                (table,),
+                heading=True,
+            )
+        )
+    return out
+
+
+def notes_section(d: Debrief) -> list[Block]:
+    out: list[Block] = [Heading(f"Instructor's notes ({len(d.annotations)})")]
+    if d.annotations:
+        out.append(
+            Table(
+                (Column("Time", 1), Column("Call", 1), Column("By", 1.2), Column("Note", 6)),
+                tuple((d.clock(a.t), a.call_id or "-", a.author, a.text) for a in d.annotations),
+            )
+        )
+    else:
+        out.append(Paragraph("None."))
+    hint = d.scenario.debrief_hint
+    if hint:
+        out += [Heading("Debrief hint", 3), Paragraph(hint)]
+    return out
+
+
+# --- the wording of figures ---------------------------------------------------------------------
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        return mmss(value)
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "gbp":
+        return f"GBP {value:,.0f}"
+    return f"{value:g}"
+
+
+def headline_rows(d: Debrief) -> list[tuple[str, str, str, str]]:
+    """(figure, value, standard or reference, verdict) for the headline table."""
+    m = d.metrics
+    rows: list[tuple[str, str, str, str]] = []
+    for c, block in m.categories.items():
+        verdict = "-" if block.met is None else ("met" if block.met else "MISSED")
+        value = f"mean {mmss(block.mean_response_s)}, 90th {mmss(block.p90_response_s)}"
+        if block.standard_within_s is not None:
+            share = "-" if block.share_within is None else f"{block.share_within:.1%}"
+            value += f", within {share}"
+        rows.append((f"{c} response ({block.count} incidents)", value, block.standard, verdict))
+    o = m.outcomes
+    u = m.unnecessary_dispatches
+    in_range = 0.093 <= o.hear_and_treat <= 0.208
+    rows += [
+        (
+            "Calls",
+            f"{m.calls} (answered {m.calls_answered}, abandoned {m.calls_abandoned})",
+            f"answer mean {mmss(m.answer_time_mean_s)}, 90th {mmss(m.answer_time_p90_s)}",
+            "",
+        ),
+        (
+            "Hear-and-treat share",
+            f"{o.hear_and_treat:.1%}",
+            "trusts 9.3%-20.8% (England 15.8%)",
+            "in range" if in_range else ("below range" if o.hear_and_treat < 0.093 else "above"),
+        ),
+        (
+            "Unnecessary dispatches",
+            f"{u.total} of {m.dispatches}",
+            f"duplicate {u.duplicate}, stood down {u.stood_down}, avoidable {u.avoidable}",
+            "",
+        ),
+        ("Unsafe advice", str(m.unsafe_advice), f"re-contacts {m.recontacts}", ""),
+        ("Harm events", str(m.harm_events), "patients who waited past the harm threshold", ""),
+        (
+            "Handover",
+            f"mean {mmss(m.handover.mean_s)}, over 15 min "
+            + ("-" if m.handover.over_15_min is None else f"{m.handover.over_15_min:.1%}"),
+            "standard 15 min",
+            "",
+        ),
+        (
+            "Cost",
+            f"GBP {m.cost_total:,.0f}",
+            "-" if m.cost_per_incident is None else f"GBP {m.cost_per_incident:,.0f} per incident",
+            "",
+        ),
+    ]
+    return rows
+
+
+DECISION_HEADER = ("Closed", "Call", "Set", "Decision", "Protocol", "Truth", "Feedback")
+
+
+def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
+    protocol = r.get("recommended") or "-"
+    if r.get("protocol_action"):
+        protocol += f" ({r['protocol_action']})"
+    truth = "-"
+    if r.get("true_category"):
+        truth = f"{r['true_category']}, {str(r.get('need') or '-').replace('_', ' ')}"
+    return (
+        d.clock(float(r.get("closed_t") or 0.0)),
+        str(r.get("call_id")),
+        str(r.get("category_set") or "-"),
+        str(r.get("disposition")),
+        protocol,
+        truth,
+        "; ".join(r.get("verdict") or ()),
+    )

@@ -48,7 +48,7 @@ def test_road_closure_is_avoided_and_reopens() -> None:
             assert not closed & set(np.asarray(v.route.edges).tolist())
     e.run_until(600 + 3601)
     assert any(isinstance(x, ev.RoadReopened) for x in e.events)
-    assert e.router is e.world.router
+    assert e.router is e.base_router  # the shift's own, as before the closure
 
 
 def test_diverted_hospital_receives_no_conveyance() -> None:

@@ -10,12 +10,15 @@ none could win (`ambsim_gui.geo.search`, compiled); then `route(vehicle_node, sc
 that same search's tree (no second search).
 
 Where several routes tie on time, which one is returned depends on which cached tree answers,
-and so on the order of earlier queries; that order is part of a deterministic run, so runs
-replay identically.
+and so on the order of earlier queries. A run's own questions come in a deterministic order;
+so that nothing else can change what they get, each run asks a router of its own
+(`Router.for_run`: the same roads and pinned trees, empty caches), and onlookers (a desk
+listing candidates, a player outside the engine) ask another one, never the run's.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -256,6 +259,24 @@ class Router:
         other._pinned_nodes = set(self._pinned_nodes)
         # Times with fewer roads are never shorter, so these bounds hold there too.
         other._landmarks = self.landmarks()
+        return other
+
+    def for_run(self) -> Router:
+        """A router on the same roads with the same pinned trees, but caches of its own.
+
+        What it answers then depends only on the questions asked of it, never on those asked
+        of this router or of another copy: an engine takes one per shift (so a second shift
+        on the same world replays like the first), and onlookers another (so their questions
+        cannot change the engine's answers). Costs no search: the arrays are shared.
+        """
+        other = copy.copy(self)
+        other._landmarks = self.landmarks()  # computed once, shared: it depends on roads only
+        other._fwd_cache = OrderedDict()
+        other._rev_cache = OrderedDict()
+        other._bounded = OrderedDict()
+        other._pinned_nodes = set(self._pinned_nodes)
+        other._fwd_pinned = dict(self._fwd_pinned)
+        other._rev_pinned = dict(self._rev_pinned)
         return other
 
     # ----------------------------------------------------------------------------------------

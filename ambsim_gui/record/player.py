@@ -32,6 +32,7 @@ class ExternalPlayer:
             raise ValueError("the engine already plays the trainee's seat itself")
         self.engine = engine
         self.policy = make_policy(policy, engine, ["trainee"])
+        self.policy.onlooker = True  # like a trainee at a desk: it asks, the run is not changed
         self.wants = False
         self.commands = 0
         engine.subscribe(self._observe, replay=True)

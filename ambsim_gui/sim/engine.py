@@ -115,10 +115,14 @@ class Engine:
                 h.name, h.kind, site.node, site.x, site.y, h.handover, diverted=h.diverted
             )
 
-        # Routers are the engine's own references: a road closure swaps them for this shift
-        # only, never for another engine built from the same world.
-        self.router = world.router
-        self.router_normal = world.router_normal
+        # Routers of this shift's own (the world's roads and pinned trees, empty caches): which
+        # cached tree answers a query, and so which of two equally fast routes is driven,
+        # depends on earlier queries, and those of another shift on the same world must not
+        # count. A road closure swaps them for this shift only.
+        self.base_router = world.router.for_run()
+        self.base_router_normal = world.router_normal.for_run()
+        self.router = self.base_router
+        self.router_normal = self.base_router_normal
         self.callers = Callers(self)
         self.fleet = Fleet(self)
         self.hub = ClinicalHub(self)
@@ -667,9 +671,14 @@ class Engine:
         free = sorted(self.free.values(), key=_BY_ID)
         return free if vtype is None else [v for v in free if v.type == vtype]
 
-    def vehicle_etas(self, incident: Incident, vehicles: Sequence[Vehicle]) -> np.ndarray:
-        """Seconds until each vehicle could reach the incident, mobilisation included."""
-        return self.fleet.etas(incident.node, vehicles)
+    def vehicle_etas(
+        self, incident: Incident, vehicles: Sequence[Vehicle], *, onlooker: bool = False
+    ) -> np.ndarray:
+        """Seconds until each vehicle could reach the incident, mobilisation included.
+
+        ``onlooker``: asked from outside the run (a desk, a player submitting commands), so
+        answered by a router of its own that leaves the run's routing caches untouched."""
+        return self.fleet.etas(incident.node, vehicles, onlooker=onlooker)
 
     def vehicle_position(self, vehicle: Vehicle, t: float | None = None) -> tuple[float, float]:
         return self.fleet.position(vehicle, self.now if t is None else t)

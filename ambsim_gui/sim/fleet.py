@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from ambsim_gui.geo.routing import NoRoute
+from ambsim_gui.geo.routing import NoRoute, Router
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.state import (
@@ -53,6 +53,7 @@ class Fleet:
 
     def __init__(self, engine: Engine) -> None:
         self.e = engine
+        self._onlooker: tuple[Router, Router] | None = None
         self.rebuild_station_times()
 
     def rebuild_station_times(self) -> None:
@@ -237,14 +238,31 @@ class Fleet:
             return v.node, max(0.0, v.ready_t - now)
         return v.node, 0.0
 
-    def etas(self, target: int, vehicles: Sequence[Vehicle], bound: bool = False) -> np.ndarray:
+    def onlooker_router(self) -> Router:
+        """The router that answers questions from outside the run (``onlooker=True``): the
+        run's roads as they are now (closures included), with caches of its own."""
+        router = self.e.router
+        if self._onlooker is None or self._onlooker[0] is not router:
+            self._onlooker = (router, router.for_run())
+        return self._onlooker[1]
+
+    def etas(
+        self,
+        target: int,
+        vehicles: Sequence[Vehicle],
+        bound: bool = False,
+        *,
+        onlooker: bool = False,
+    ) -> np.ndarray:
         """Seconds for each vehicle to reach ``target``, mobilisation included.
 
         Vehicles standing at their station are answered from the station's precomputed tree.
         The others (driving home, on their way to a job) need one reverse search from the
         target. With ``bound`` only the nearest matters: the search stops once nobody left
         could beat the best vehicle found (a station vehicle, a crew finishing its drive home,
-        or one reached on the way), and those it did not reach get ``inf``.
+        or one reached on the way), and those it did not reach get ``inf``. An ``onlooker``
+        (the desk, a player outside the engine) is answered by ``onlooker_router``: asking
+        never changes what the run's own router answers next.
         """
         out = np.empty(len(vehicles))
         if not vehicles:
@@ -264,7 +282,7 @@ class Fleet:
                 nodes[k], delay[k] = self.where_now(v)
                 if v.status == "available":
                     delay[k] += mobilise
-            router = self.e.router
+            router = self.onlooker_router() if onlooker else self.e.router
             if bound:
                 limit = float(out[at_home].min()) if at_home.any() else np.inf
                 limit = min(limit, self._via_home_bound(target, vehicles, at_home))
@@ -290,11 +308,13 @@ class Fleet:
                     best = min(best, max(0.0, home_in) + float(self._from_home[row, target]))
         return best
 
-    def nearest(self, target: int, vehicles: Sequence[Vehicle]) -> tuple[Vehicle | None, float]:
+    def nearest(
+        self, target: int, vehicles: Sequence[Vehicle], *, onlooker: bool = False
+    ) -> tuple[Vehicle | None, float]:
         """The vehicle that can reach ``target`` soonest (lowest index on a tie)."""
         if not vehicles:
             return None, np.inf
-        etas = self.etas(target, vehicles, bound=True)
+        etas = self.etas(target, vehicles, bound=True, onlooker=onlooker)
         i = int(np.argmin(etas))
         return vehicles[i], float(etas[i])
 
@@ -330,7 +350,7 @@ class Fleet:
         try:
             return router.route(source, target)
         except NoRoute:
-            base = self.e.world.router if blue else self.e.world.router_normal
+            base = self.e.base_router if blue else self.e.base_router_normal
             return base.route(source, target)
 
     def _drive(self, v: Vehicle, route: Route, delay: float, blue: bool) -> Route:

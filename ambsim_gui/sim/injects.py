@@ -233,10 +233,10 @@ class Injects:
             else np.zeros(0, dtype=np.int64)
         )
         if active.size:
-            e.router = e.world.router.with_closures(active.tolist())
-            e.router_normal = e.world.router_normal.with_closures(active.tolist())
+            e.router = e.base_router.with_closures(active.tolist())
+            e.router_normal = e.base_router_normal.with_closures(active.tolist())
         else:
-            e.router, e.router_normal = e.world.router, e.world.router_normal
+            e.router, e.router_normal = e.base_router, e.base_router_normal
         e.fleet.rebuild_station_times()
 
     # --- vehicles and crews --------------------------------------------------------------

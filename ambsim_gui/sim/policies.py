@@ -51,6 +51,9 @@ class Policy:
         self._answer_due = False
         self._triage_due: dict[str, None] = {}  # call ids whose handler has a next step
         self._mine = set(self.handler_seats)
+        self.onlooker = False
+        """Played from outside the engine (commands through ``submit``): its questions go to
+        the onlookers' router, so that asking them cannot change the run."""
 
     # --- the engine's interface ----------------------------------------------------------
 
@@ -128,7 +131,7 @@ class Policy:
         return [i for i in queue if self.e.dispatcher_for(i) in mine]
 
     def nearest(self, inc: Incident, pool: list[Vehicle]) -> tuple[Vehicle | None, float]:
-        return self.e.fleet.nearest(inc.node, pool)
+        return self.e.fleet.nearest(inc.node, pool, onlooker=self.onlooker)
 
 
 class ExpertPolicy(Policy):
@@ -265,7 +268,7 @@ class TargetChaserPolicy(Policy):
             ]
             if len(en_route) != len(inc.vehicles) or not en_route:
                 continue  # someone is already there
-            best_now = float(np.min(e.vehicle_etas(inc, en_route)))
+            best_now = float(np.min(e.vehicle_etas(inc, en_route, onlooker=self.onlooker)))
             target = _clock_target(regime, inc.category)
             if e.now - inc.t_open + best_now <= target:
                 continue

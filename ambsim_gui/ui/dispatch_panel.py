@@ -274,7 +274,7 @@ class DispatchPanel(QWidget):
                     pool.append(v)
         if not pool:
             return []
-        etas = e.fleet.etas(inc.node, pool)
+        etas = e.fleet.etas(inc.node, pool, onlooker=True)  # never changes the shift's routing
         return [(v, float(t)) for v, t in zip(pool, etas, strict=True)]
 
     def refresh(self) -> None:

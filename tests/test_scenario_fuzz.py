@@ -38,10 +38,11 @@ MUTANTS_PER_SCENARIO = 24
 RUN_HOURS = 0.5
 """Simulated time each accepted mutant runs for (the London-scale day: 10 minutes)."""
 METRO_RUN_HOURS = 1 / 6
-MAX_ENGINE_EVENTS = 200_000
-"""Far more than half an hour of any shift the limits allow emits (a London-scale day: ~120,000
-events in 24 hours)."""
-MAX_SIMPY_STEPS = 2_000_000
+MAX_ENGINE_EVENTS = 2_000_000
+"""More than any shift the limits allow can emit in half an hour (a London-scale day emits about
+120,000 events in 24 hours; 50,000 incidents, the most a shift may expect, about 1.3 million):
+past it, the run would not have ended."""
+MAX_SIMPY_STEPS = 20_000_000
 
 # --------------------------------------------------------------------------- YAML out
 

@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "replay":
             return _replay(args)
         if command == "report":
-            from ambsim_gui.record.cli_commands import report
+            from ambsim_gui.session_commands import report
 
             return report(args.session, args.out, expert=not args.no_expert)
         if command == "import-osm":
@@ -175,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         if args.record:
-            from ambsim_gui.record.cli_commands import run_recorded
+            from ambsim_gui.session_commands import run_recorded
 
             result = run_recorded(
                 args.scenario,
@@ -266,7 +266,7 @@ def _desk(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from ambsim_gui.record.cli_commands import replay_verify, salvage
+    from ambsim_gui.session_commands import replay_verify, salvage
 
     if args.salvage:
         code = salvage(args.session, args.salvage)
@@ -276,8 +276,8 @@ def _replay(args: argparse.Namespace) -> int:
     if not Path(args.session).is_file():
         print(f"ambsim: no session file {args.session}", file=sys.stderr)
         return EXIT_INVALID
-    from ambsim_gui.record.cli_commands import refusal
     from ambsim_gui.record.schema import SessionError
+    from ambsim_gui.session_commands import refusal
 
     try:  # the window would show an empty or cut shift as if it were the whole one
         refused = refusal(args.session, "replay")

@@ -76,7 +76,7 @@ def run_scenario(
     """Run a whole shift with ``policy`` in every seat (the trainee's included).
 
     ``on_engine`` is called with the engine once it is built, before it runs (a session
-    recorder attaches itself there: ``ambsim_gui.record.cli_commands.run_recorded``)."""
+    recorder attaches itself there: ``ambsim_gui.session_commands.run_recorded``)."""
     t0 = time.perf_counter()
     if loaded is None:
         loaded = load_scenario(Path(path))

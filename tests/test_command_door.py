@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 
 from ambsim_gui.headless import build_from
 from ambsim_gui.paths import DEFAULT_SCENARIO
-from ambsim_gui.record.cli_commands import replay_verify
 from ambsim_gui.record.codec import command_from_json, command_json
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.session import SessionRecorder
 from ambsim_gui.record.verify import verify
 from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
+from ambsim_gui.session_commands import replay_verify
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.engine import Engine

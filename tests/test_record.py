@@ -20,7 +20,6 @@ from ambsim_gui.assess.metrics import ShiftMetrics
 from ambsim_gui.headless import build_from, run_scenario
 from ambsim_gui.paths import DEFAULT_SCENARIO
 from ambsim_gui.record import blocks, chain
-from ambsim_gui.record.cli_commands import RecordError, annotate, replay_verify, run_recorded
 from ambsim_gui.record.codec import (
     _ENCODE,
     CodecError,
@@ -40,6 +39,7 @@ from ambsim_gui.record.snapshots import SnapshotIndex
 from ambsim_gui.record.vehicle_positions import RouteCache
 from ambsim_gui.record.verify import verify
 from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
+from ambsim_gui.session_commands import RecordError, annotate, replay_verify, run_recorded
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.engine import Engine

@@ -20,13 +20,13 @@ import pytest
 from ambsim_gui.cli import main
 from ambsim_gui.headless import build_from
 from ambsim_gui.paths import DEFAULT_SCENARIO
-from ambsim_gui.record.cli_commands import annotate
 from ambsim_gui.record.player import record_played_shift
 from ambsim_gui.record.reader import SessionFile, scan_intact
 from ambsim_gui.record.schema import NotASession, SessionDamaged, SessionError, SessionIncomplete
 from ambsim_gui.record.session import SessionRecorder
 from ambsim_gui.record.verify import verify
 from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
+from ambsim_gui.session_commands import annotate
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.world import World

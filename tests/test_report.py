@@ -13,12 +13,12 @@ from ambsim_gui.assess.metrics import ShiftMetrics
 from ambsim_gui.assess.report_text import mmss
 from ambsim_gui.headless import build_from
 from ambsim_gui.paths import DEFAULT_SCENARIO
-from ambsim_gui.record.cli_commands import report
 from ambsim_gui.record.player import record_played_shift
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.report import ReportError, write_report
 from ambsim_gui.report.pdf import text_width, wrap
 from ambsim_gui.scenario.loader import load_scenario
+from ambsim_gui.session_commands import report
 from ambsim_gui.sim.regimes import REGIMES
 
 

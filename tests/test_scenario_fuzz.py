@@ -299,7 +299,7 @@ def exercise(path: Path, *, hours: float | None, policy: str, record: Path | Non
     if record is None:
         result = run_scenario(path, policy=policy, hours=hours, on_engine=bounded)
     else:
-        from ambsim_gui.record.cli_commands import run_recorded
+        from ambsim_gui.session_commands import run_recorded
 
         result = run_recorded(path, record, policy=policy, hours=hours)  # unbounded: use a timeout
     report = result.to_json()

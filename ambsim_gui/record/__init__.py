@@ -13,7 +13,6 @@ from, every external command and every event, each table hash-chained. Where to 
   debrief's key moments; ``response_standards``: response times against the regime;
   ``vehicle_positions.RouteCache``: where a vehicle is during a drive.
 - ``expert.expert_shift``: the expert's shift beside the trainee's, patient by patient.
-- ``cli_commands``: ``replay_verify``, ``report``, ``run_recorded``, ``annotate`` for cli.py.
 - ``player``: a built-in policy in the trainee's seat, through ``submit`` (tests, archives).
 
 Nothing here imports Qt.

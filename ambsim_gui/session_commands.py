@@ -1,5 +1,8 @@
 """Command-line entry points for sessions, for ``ambsim_gui/cli.py`` to wire in.
 
+It sits with the command line, above ``record`` and ``report``, because it uses both: the
+report imports the session reader, so the reader's package must not import the report.
+
 Each returns an exit code and prints for people: 0 when all is well, 1 for bad input (a missing
 file, not a session, a schema this program cannot read, a damaged or truncated file, a session
 that holds no events or was copied without its log, a failed verification), 3 for an internal

@@ -21,7 +21,8 @@ from ambsim_gui.sim.cards import PatientTruth
 from ambsim_gui.sim.state import Call, Patient, Seat
 
 if TYPE_CHECKING:
-    from ambsim_gui.sim.engine import Engine
+    from ambsim_gui.sim.kernel import Kernel
+    from ambsim_gui.sim.room import RoomState
 
 UPGRADE = {"C1": "C1", "C2": "C1", "C3": "C2", "C4": "C3"}
 # patient id prefix and the block of random-stream indices of each source of patients
@@ -42,35 +43,36 @@ _UNCERTAINTY = R.WeightedChoice([0.35, 0.3, 0.25, 0.1])
 class Callers:
     """The public's side of the phone line."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.e = engine
+    def __init__(self, kernel: Kernel, room: RoomState) -> None:
+        self.k = kernel
+        self.room = room
         self.patients: dict[str, Patient] = {}
         # Each source of patients numbers its own, so that what a trainee does (advice that
         # brings a re-contact) or an instructor injects never renumbers the random arrivals:
         # patient P00042 is the same person in the trainee's shift and the expert's.
         self._numbers: dict[str, int] = {}
         self._n_calls = 0
-        sc = engine.scenario
+        sc = room.scenario
         mix = sc.demand.category_mix
         self._mix_cats: list[Category] = [c for c in CATEGORIES if mix.get(c, 0.0) > 0]
         weights = np.array([float(mix[c]) for c in self._mix_cats], dtype=float)
         self._mix_p = weights / weights.sum()
         self._mix_choice = R.WeightedChoice(self._mix_p)
-        self._area_choice = R.WeightedChoice(engine.world.area_weights)
+        self._area_choice = R.WeightedChoice(room.world.area_weights)
 
     # --- arrivals ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.e.env.process(self._arrivals())
-        for i, sc in enumerate(self.e.scenario.scripted_calls):
+        self.k.env.process(self._arrivals())
+        for i, sc in enumerate(self.room.scenario.scripted_calls):
             at = sc.at_min * 60.0 if sc.at_min is not None else self._clock_offset(sc.at or "")
-            if 0 <= at < self.e.end_s:
-                self.e.env.process(self._scripted(i, at))
+            if 0 <= at < self.k.end_s:
+                self.k.env.process(self._scripted(i, at))
 
     def _clock_offset(self, clock: str) -> float:
         from ambsim_gui.scenario.model import clock_to_minutes
 
-        return ((clock_to_minutes(clock) - self.e.scenario.start_min) % 1440) * 60.0
+        return ((clock_to_minutes(clock) - self.room.scenario.start_min) % 1440) * 60.0
 
     def arrival_times(
         self,
@@ -80,13 +82,13 @@ class Callers:
         factor: float = 1.0,
     ) -> list[float]:
         """Random incident times (thinning of the hourly, piecewise-constant rate x factor)."""
-        sc = self.e.scenario
-        end = self.e.end_s if end is None else min(end, self.e.end_s)
+        sc = self.room.scenario
+        end = self.k.end_s if end is None else min(end, self.k.end_s)
         profile = np.asarray(sc.demand.profile, dtype=float)
         profile = profile / profile.mean()
         base = sc.demand.incidents_per_hour * factor / 3600.0
         rate_max = base * profile.max()
-        rng = self.e.streams.get(R.ARRIVALS) if rng is None else rng
+        rng = self.k.streams.get(R.ARRIVALS) if rng is None else rng
         times: list[float] = []
         t = start
         start_min = sc.start_min
@@ -100,31 +102,31 @@ class Callers:
 
     def _arrivals(self) -> Any:
         for t in self.arrival_times():
-            yield self.e.env.timeout(t - self.e.now)
+            yield self.k.env.timeout(t - self.k.now)
             patient = self.new_patient()
             self.first_calls(patient)
 
     def extra_arrivals(self, index: int, factor: float, duration_s: float, area: int | None) -> Any:
         """A surge: an extra Poisson stream of ``factor`` x normal demand for a while."""
-        rng = self.e.streams.get(R.ARRIVALS, "surge", index)
-        for t in self.arrival_times(rng, self.e.now, self.e.now + duration_s, factor):
-            yield self.e.env.timeout(t - self.e.now)
+        rng = self.k.streams.get(R.ARRIVALS, "surge", index)
+        for t in self.arrival_times(rng, self.k.now, self.k.now + duration_s, factor):
+            yield self.k.env.timeout(t - self.k.now)
             self.first_calls(self.new_patient(area=area, source="surge"))
 
     def _scripted(self, index: int, at: float) -> Any:
-        yield self.e.env.timeout(at)
-        sc = self.e.scenario.scripted_calls[index]
-        rng = self.e.streams.get(R.SCRIPTED, index)
-        truth = self.e.world.cards.draw_variant(rng, sc.card, sc.variant)
+        yield self.k.env.timeout(at)
+        sc = self.room.scenario.scripted_calls[index]
+        rng = self.k.streams.get(R.SCRIPTED, index)
+        truth = self.room.world.cards.draw_variant(rng, sc.card, sc.variant)
         node: int | None = None
         if sc.point is not None:
-            p = self.e.world.network.point(sc.point)
-            node = int(self.e.world.network.snap(p.x, p.y))
+            p = self.room.world.network.point(sc.point)
+            node = int(self.room.world.network.snap(p.x, p.y))
         elif sc.xy is not None:
-            node = int(self.e.world.network.snap(sc.xy[0], sc.xy[1]))
+            node = int(self.room.world.network.snap(sc.xy[0], sc.xy[1]))
         elif sc.area is not None:
-            area = self.e.world.area_names.index(sc.area)
-            node = int(self.e.world.network.random_node_in_area(area, rng))
+            area = self.room.world.area_names.index(sc.area)
+            node = int(self.room.world.network.random_node_in_area(area, rng))
         patient = self.new_patient(truth=truth, node=node, scripted=True, source="scripted")
         self.first_calls(patient, extra=sc.callers - 1)
 
@@ -145,22 +147,22 @@ class Callers:
         ``source`` (arrival | recontact | scripted | inject | surge) picks the numbering:
         ids P, R, S, J, U and random streams keyed apart, one block of indices per source.
         """
-        e = self.e
+        k, room = self.k, self.room
         if recontact_of is not None:
             source = "recontact"
         number = self._numbers.get(source, 0) + 1
         self._numbers[source] = number
         prefix, block = _SOURCES[source]
         index = block + number
-        rng = e.streams.get(R.PATIENT, index, R.PATIENT_TRUTH)
+        rng = k.streams.get(R.PATIENT, index, R.PATIENT_TRUTH)
         if truth is None:
             category = str(self._mix_cats[self._mix_choice.draw(rng)])
             truth = self._draw(rng, category)
         if node is None:
             if area is None:
                 area = self._area_choice.draw(rng)
-            node = int(e.world.network.random_node_in_area(area, rng))
-        x, y = (float(v) for v in e.world.network.xy[node])
+            node = int(room.world.network.random_node_in_area(area, rng))
+        x, y = (float(v) for v in room.world.network.xy[node])
         patient = Patient(
             id=f"{prefix}{number:05d}",
             index=index,
@@ -168,14 +170,14 @@ class Callers:
             x=x,
             y=y,
             node=node,
-            area=e.world.area_name_at_node(node),
-            t_first_call=e.now,
+            area=room.world.area_name_at_node(node),
+            t_first_call=k.now,
             recontact_of=recontact_of.id if recontact_of else None,
         )
         self.patients[patient.id] = patient
-        e.emit(
+        k.emit(
             ev.PatientCreated(
-                t=e.now,
+                t=k.now,
                 patient_id=patient.id,
                 card=truth.card,
                 variant=truth.variant,
@@ -190,15 +192,15 @@ class Callers:
                 scripted=scripted,
             )
         )
-        limit = e.scenario.harm.threshold_min[cast(Category, truth.true_category)] * 60.0
-        e.after(limit, self._harm_check, patient, limit)
+        limit = room.scenario.harm.threshold_min[cast(Category, truth.true_category)] * 60.0
+        k.after(limit, self._harm_check, patient, limit)
         return patient
 
     def _draw(
         self, rng: np.random.Generator, category: str, card: str | None = None
     ) -> PatientTruth:
-        cards = self.e.world.cards
-        weights = self.e.scenario.demand.cards
+        cards = self.room.world.cards
+        weights = self.room.scenario.demand.cards
         if card is not None:
             weights = {card: 1.0}
         # An author's card selection may have no card of this category: widen step by step.
@@ -216,28 +218,28 @@ class Callers:
         raise ValueError("the call-card library is empty")
 
     def first_calls(self, patient: Patient, extra: int | None = None) -> None:
-        e = self.e
+        k, room = self.k, self.room
         self.ring(patient, "first")
-        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
         if extra is None:
-            mean = patient.truth.extra_callers_mean * e.scenario.callers.duplicate_factor
+            mean = patient.truth.extra_callers_mean * room.scenario.callers.duplicate_factor
             extra = int(rng.poisson(mean)) if mean > 0 else 0
-        window = e.scenario.callers.duplicate_window_s
+        window = room.scenario.callers.duplicate_window_s
         for _ in range(extra):
             delay = float(rng.uniform(20.0, max(30.0, window)))
-            e.after(delay, self._later_call, patient, "duplicate")
+            k.after(delay, self._later_call, patient, "duplicate")
 
     def _later_call(self, patient: Patient, reason: str) -> None:
-        if self.e.now < self.e.end_s:
+        if self.k.now < self.k.end_s:
             self.ring(patient, reason)
 
     # --- calls ---------------------------------------------------------------------------
 
     def ring(self, patient: Patient, reason: str) -> Call:
-        e = self.e
+        k, room = self.k, self.room
         self._n_calls += 1
         patient.calls += 1
-        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
         # Mobile callers are placed less precisely than landlines; duplicate callers are
         # passers-by a little way off.
         uncertainty = _UNCERTAINTY_M[_UNCERTAINTY.draw(rng)]
@@ -250,18 +252,18 @@ class Callers:
         call = Call(
             id=f"C{self._n_calls:05d}",
             truth_patient=patient,
-            t_arrive=e.now,
+            t_arrive=k.now,
             x=round(x, 1),
             y=round(y, 1),
             uncertainty_m=uncertainty,
             area=patient.area,
             opening=opening,
         )
-        e.calls[call.id] = call
-        e.ringing.append(call.id)
-        e.emit(
+        room.calls[call.id] = call
+        room.ringing.append(call.id)
+        k.emit(
             ev.CallArrived(
-                t=e.now,
+                t=k.now,
                 call_id=call.id,
                 x=call.x,
                 y=call.y,
@@ -270,14 +272,14 @@ class Callers:
                 opening=opening,
             )
         )
-        e.emit(ev.CallTruth(t=e.now, call_id=call.id, patient_id=patient.id, reason=reason))
-        patience = max(10.0, float(rng.exponential(e.scenario.callers.patience_s)))
-        e.after(patience, self._patience_ran_out, call)
+        k.emit(ev.CallTruth(t=k.now, call_id=call.id, patient_id=patient.id, reason=reason))
+        patience = max(10.0, float(rng.exponential(room.scenario.callers.patience_s)))
+        k.after(patience, self._patience_ran_out, call)
         return call
 
     def _another_opening(self, patient: Patient, rng: np.random.Generator, reason: str) -> str:
         truth = patient.truth
-        openings = self.e.world.cards.openings(truth.card, truth.variant) or (truth.opening,)
+        openings = self.room.world.cards.openings(truth.card, truth.variant) or (truth.opening,)
         text = str(openings[int(rng.integers(len(openings)))])
         if reason == "still_waiting":
             return "I called before and nobody has come. " + text
@@ -288,68 +290,68 @@ class Callers:
     def _patience_ran_out(self, call: Call) -> None:
         if call.status != "ringing":  # answered meanwhile
             return
-        e = self.e
-        e.ringing.remove(call.id)
+        k, room = self.k, self.room
+        room.ringing.remove(call.id)
         call.status = "closed"
         call.disposition = "abandoned"
-        e.emit(ev.CallAbandoned(t=e.now, call_id=call.id))
-        e.emit(
+        k.emit(ev.CallAbandoned(t=k.now, call_id=call.id))
+        k.emit(
             ev.CallClosed(
-                t=e.now, call_id=call.id, disposition="abandoned", incident_id=None, seat=None
+                t=k.now, call_id=call.id, disposition="abandoned", incident_id=None, seat=None
             )
         )
         patient = call.truth_patient
         if patient.calls <= MAX_REDIALS + 1:
-            rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
-            delay = max(5.0, float(rng.exponential(e.scenario.callers.redial_s)))
-            e.after(delay, self._later_call, patient, "redial")
+            rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+            delay = max(5.0, float(rng.exponential(room.scenario.callers.redial_s)))
+            k.after(delay, self._later_call, patient, "redial")
 
     def answered(self, call: Call, seat: Seat) -> None:
-        e = self.e
-        e.ringing.remove(call.id)
+        k, room = self.k, self.room
+        room.ringing.remove(call.id)
         call.status = "answered"
         call.seat = seat.id
-        call.t_answered = e.now
+        call.t_answered = k.now
         seat.call_id = call.id
-        e.emit(ev.CallAnswered(t=e.now, call_id=call.id, seat=seat.id))
+        k.emit(ev.CallAnswered(t=k.now, call_id=call.id, seat=seat.id))
 
     def ask(self, call: Call, question_id: str) -> None:
-        e = self.e
-        q = e.world.protocol.questions[question_id]
+        k, room = self.k, self.room
+        q = room.world.protocol.questions[question_id]
         call.pending_question = question_id
         call.asked.append(question_id)
-        e.emit(
+        k.emit(
             ev.QuestionAsked(
-                t=e.now, call_id=call.id, question_id=question_id, text=q.text, seat=call.seat or ""
+                t=k.now, call_id=call.id, question_id=question_id, text=q.text, seat=call.seat or ""
             )
         )
-        rng = e.streams.get(R.PATIENT, call.truth_patient.index, R.PATIENT_CALLER)
+        rng = k.streams.get(R.PATIENT, call.truth_patient.index, R.PATIENT_CALLER)
         lo, hi = q.answer_time_s
-        delay = e.scenario.control_room.ask_s + float(rng.uniform(lo, hi))
-        e.after(delay, self._answer, call, question_id)
+        delay = room.scenario.control_room.ask_s + float(rng.uniform(lo, hi))
+        k.after(delay, self._answer, call, question_id)
 
     def _answer(self, call: Call, question_id: str) -> None:
-        e = self.e
+        k, room = self.k, self.room
         if call.status != "answered" or call.pending_question != question_id:
             return
         answer = call.truth_patient.truth.answers[question_id]
         call.pending_question = None
         call.answers[question_id] = answer.value
         call.answer_texts[question_id] = answer.text
-        e.emit(
+        k.emit(
             ev.QuestionAnswered(
-                t=e.now,
+                t=k.now,
                 call_id=call.id,
                 question_id=question_id,
                 value=answer.value,
                 text=answer.text,
             )
         )
-        a = e.world.protocol.assess(call.answers)
+        a = room.world.protocol.assess(call.answers)
         call.assessment = a
-        e.emit(
+        k.emit(
             ev.TriageAssessed(
-                t=e.now,
+                t=k.now,
                 call_id=call.id,
                 category=a.category,
                 code=a.code,
@@ -361,47 +363,47 @@ class Callers:
         )
 
     def close(self, call: Call, disposition: str, incident_id: str | None) -> None:
-        e = self.e
+        k, room = self.k, self.room
         call.status = "closed"
         call.disposition = disposition
         call.incident_id = incident_id
         call.pending_question = None
-        e.emit(
+        k.emit(
             ev.CallClosed(
-                t=e.now,
+                t=k.now,
                 call_id=call.id,
                 disposition=disposition,
                 incident_id=incident_id,
                 seat=call.seat,
             )
         )
-        seat = e.seats.get(call.seat or "")
+        seat = room.seats.get(call.seat or "")
         if seat is not None and seat.call_id == call.id:
             seat.call_id = None
             seat.wrapping_up = True
-            e.after(e.scenario.control_room.wrap_up_s, self._wrapped_up, seat)
+            k.after(room.scenario.control_room.wrap_up_s, self._wrapped_up, seat)
 
     def _wrapped_up(self, seat: Seat) -> None:
-        e = self.e
+        k = self.k
         seat.wrapping_up = False
-        e.emit(ev.SeatFree(t=e.now, seat=seat.id))
+        k.emit(ev.SeatFree(t=k.now, seat=seat.id))
 
     # --- consequences --------------------------------------------------------------------
 
     def schedule_recontact(self, patient: Patient) -> None:
-        e = self.e
-        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
-        lo, hi = e.scenario.recontact.delay_min
+        k, room = self.k, self.room
+        rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        lo, hi = room.scenario.recontact.delay_min
         delay = float(rng.uniform(min(lo, hi), max(lo, hi))) * 60.0
-        e.after(delay, self._recontact, patient)
+        k.after(delay, self._recontact, patient)
 
     def _recontact(self, patient: Patient) -> None:
-        e = self.e
-        if e.now >= e.end_s:
+        k, room = self.k, self.room
+        if k.now >= k.end_s:
             return
-        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_TRUTH)
+        rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_TRUTH)
         category = patient.truth.true_category
-        if e.scenario.recontact.upgrade:
+        if room.scenario.recontact.upgrade:
             category = UPGRADE[category]
         truth = self._draw(rng, category, card=patient.truth.card)
         worse = self.new_patient(truth=truth, node=patient.node, recontact_of=patient)
@@ -409,18 +411,20 @@ class Callers:
 
     def wrongly_linked(self, patient: Patient) -> None:
         """A call linked to someone else's incident: nobody is coming, so they ring again."""
-        e = self.e
-        if patient.responded or any(e.incidents[i].status == "open" for i in patient.incident_ids):
+        k, room = self.k, self.room
+        if patient.responded or any(
+            room.incidents[i].status == "open" for i in patient.incident_ids
+        ):
             return
-        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
-        e.after(float(rng.uniform(15.0, 40.0)) * 60.0, self._later_call, patient, "still_waiting")
+        rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
+        k.after(float(rng.uniform(15.0, 40.0)) * 60.0, self._later_call, patient, "still_waiting")
 
     def _harm_check(self, patient: Patient, limit: float) -> None:
-        e = self.e
+        k = self.k
         if not patient.responded:
-            e.emit(
+            k.emit(
                 ev.HarmOccurred(
-                    t=e.now,
+                    t=k.now,
                     patient_id=patient.id,
                     true_category=patient.truth.true_category,
                     waited_s=limit,

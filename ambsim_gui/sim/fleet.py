@@ -22,13 +22,14 @@ and views interpolate along the route.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
 from ambsim_gui.geo.routing import NoRoute, Router
+from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.state import (
@@ -42,7 +43,10 @@ from ambsim_gui.sim.state import (
 
 if TYPE_CHECKING:
     from ambsim_gui.geo.routing import Route
-    from ambsim_gui.sim.engine import Engine
+    from ambsim_gui.sim.control import ControlRoom
+    from ambsim_gui.sim.hub import ClinicalHub
+    from ambsim_gui.sim.kernel import Kernel
+    from ambsim_gui.sim.room import RoomState
 
 SURPLUS_ON_SCENE_S = 5 * 60.0  # a crew that finds another already there hands over and leaves
 RRV_HANDOVER_S = 5 * 60.0  # an RRV leaves this long after the conveying DCA arrives
@@ -51,17 +55,60 @@ RRV_HANDOVER_S = 5 * 60.0  # an RRV leaves this long after the conveying DCA arr
 class Fleet:
     """Every vehicle's job cycle and every hospital's handover queue."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.e = engine
-        self._onlooker: tuple[Router, Router] | None = None
+    def __init__(self, kernel: Kernel, room: RoomState) -> None:
+        self.k = kernel
+        self.room = room
+        self.hub: ClinicalHub  # connected once they exist (``connect``)
+        self.control: ControlRoom
+        for spec in room.world.vehicles:
+            room.vehicles[spec.vehicle_id] = Vehicle(
+                id=spec.vehicle_id,
+                callsign=spec.callsign,
+                type=spec.type,
+                station=spec.station,
+                home_node=spec.home_node,
+                duty=spec.duty,
+                node=spec.home_node,
+            )
         self.rebuild_station_times()
+
+    def connect(self, hub: ClinicalHub, control: ControlRoom) -> None:
+        """The clinical hub (a vehicle sent takes its incident off the stack) and the control
+        room (the end of an episode of care closes its incidents), built after the fleet."""
+        self.hub = hub
+        self.control = control
+
+    def handlers(self) -> dict[type[cmd.Command], Callable[[Any], str | None]]:
+        return {
+            cmd.DispatchVehicle: self.cmd_dispatch,
+            cmd.DivertVehicle: self.cmd_divert,
+            cmd.StandDown: self.cmd_stand_down,
+        }
+
+    def cmd_dispatch(self, c: cmd.DispatchVehicle) -> str | None:
+        seat, why = self.room.seat_for(c, handler=False)
+        if seat is None:
+            return why
+        return self.dispatch(c.vehicle_id, c.incident_id, c.seat, divert=False)
+
+    def cmd_divert(self, c: cmd.DivertVehicle) -> str | None:
+        seat, why = self.room.seat_for(c, handler=False)
+        if seat is None:
+            return why
+        return self.dispatch(c.vehicle_id, c.incident_id, c.seat, divert=True)
+
+    def cmd_stand_down(self, c: cmd.StandDown) -> str | None:
+        seat, why = self.room.seat_for(c, handler=False)
+        if seat is None:
+            return why
+        return self.stand_down(c.vehicle_id)
 
     def rebuild_station_times(self) -> None:
         """Travel times from every station to every node, one row a station: the ETA of a
         vehicle standing at its station is a lookup, not a search. Rebuilt when roads close."""
-        homes = sorted({s.node for s in self.e.world.stations.values()})
+        homes = sorted({s.node for s in self.room.world.stations.values()})
         self._home_row = {node: i for i, node in enumerate(homes)}
-        router = self.e.router
+        router = self.room.router
         self._from_home = (
             np.vstack([router.times_from(n) for n in homes]) if homes else np.zeros((0, 0))
         )
@@ -69,11 +116,11 @@ class Fleet:
     # --- shifts --------------------------------------------------------------------------
 
     def start(self) -> None:
-        e = self.e
-        for v in e.vehicles.values():
+        k, room = self.k, self.room
+        for v in room.vehicles.values():
             x, y = self._xy(v.node)
-            first = v.duty[0] if v.duty else (e.end_s, e.end_s)
-            e.emit(
+            first = v.duty[0] if v.duty else (k.end_s, k.end_s)
+            k.emit(
                 ev.VehicleCreated(
                     t=0.0,
                     vehicle_id=v.id,
@@ -83,21 +130,21 @@ class Fleet:
                     x=x,
                     y=y,
                     shift_start_s=first[0],
-                    shift_end_s=v.duty[-1][1] if v.duty else e.end_s,
+                    shift_end_s=v.duty[-1][1] if v.duty else k.end_s,
                 )
             )
-        for v in e.vehicles.values():
-            e.env.process(self._shift(v))
+        for v in room.vehicles.values():
+            k.env.process(self._shift(v))
 
     def _shift(self, v: Vehicle) -> Any:
-        e = self.e
+        k = self.k
         for begin, end in v.duty:
-            if begin > e.now:
-                yield e.env.timeout(begin - e.now)
+            if begin > k.now:
+                yield k.env.timeout(begin - k.now)
             if v.retired:
                 return
             if v.broken:
-                yield e.env.timeout(max(0.0, end - e.now))
+                yield k.env.timeout(max(0.0, end - k.now))
                 if not v.on_duty:
                     continue
                 # repaired during this shift (``_repaired`` put it on duty): off duty now
@@ -106,7 +153,7 @@ class Fleet:
                 self._track_free(v)
                 if v.status == "off_duty":
                     self._status(v, "available")
-                yield e.env.timeout(max(0.0, end - e.now))
+                yield k.env.timeout(max(0.0, end - k.now))
             v.on_duty = False
             self._track_free(v)
             if v.status == "available":
@@ -114,7 +161,7 @@ class Fleet:
             # a vehicle on a job or on its way home goes off duty when it gets back
 
     def on_shift_now(self, v: Vehicle) -> bool:
-        return not v.retired and any(a <= self.e.now < b for a, b in v.duty)
+        return not v.retired and any(a <= self.k.now < b for a, b in v.duty)
 
     def end_duty(self, v: Vehicle) -> None:
         """Off duty now if free, else when back at station; no further shifts today."""
@@ -132,9 +179,9 @@ class Fleet:
         ends at the later of the two ends), or ``"after_job"`` (its crew has a patient: the
         vehicle stops when the crew clears, and is off the road for ``for_s`` from then; a
         second breakdown meanwhile keeps the longer time)."""
-        e = self.e
+        k = self.k
         if v.broken:
-            back_at = math.inf if for_s is None else e.now + for_s
+            back_at = math.inf if for_s is None else k.now + for_s
             v.back_at = max(v.back_at, back_at)
             return "again"
         if v.status in WITH_PATIENT_STATUSES:
@@ -145,20 +192,20 @@ class Fleet:
         return "now"
 
     def _stop(self, v: Vehicle, for_s: float | None) -> None:
-        e = self.e
+        k, room = self.k, self.room
         if v.incident_id is not None and v.status in EN_ROUTE_STATUSES:
-            self._release(v, e.incidents[v.incident_id], "breakdown")
+            self._release(v, room.incidents[v.incident_id], "breakdown")
         node, _ = self.where_now(v)
-        if v.process is not None and v.process.is_alive and v.process is not e.env.active_process:
+        if v.process is not None and v.process.is_alive and v.process is not k.env.active_process:
             v.process.interrupt("breakdown")  # on its way to a job or home: it ends there
         v.node = node
         v.route = None
         v.broken = True
         v.on_duty = False
         self._status(v, "off_duty")
-        v.back_at = math.inf if for_s is None else e.now + for_s
+        v.back_at = math.inf if for_s is None else k.now + for_s
         if for_s is not None:
-            v.repair = e.env.process(self._repaired(v))
+            v.repair = k.env.process(self._repaired(v))
 
     def _breaks_down_now(self, v: Vehicle) -> bool:
         """The crew has cleared: a breakdown met with the patient takes the vehicle off now."""
@@ -170,13 +217,13 @@ class Fleet:
         return True
 
     def _repaired(self, v: Vehicle) -> Any:
-        e = self.e
+        k = self.k
         while True:
             back_at = v.back_at
             if back_at == math.inf:
                 return  # broke down again meanwhile, for the rest of the shift
             try:
-                yield e.env.timeout(max(0.0, back_at - e.now))
+                yield k.env.timeout(max(0.0, back_at - k.now))
             except simpy.Interrupt:
                 continue  # nothing interrupts a repair; were it to, the repair goes on
             if v.back_at == back_at:
@@ -191,33 +238,33 @@ class Fleet:
 
     def add_crews(self, station: str, vtype: str, count: int) -> list[str]:
         """Extra vehicles on duty now at a station until the shift's end."""
-        e = self.e
-        site = e.world.stations[station]
+        k, room = self.k, self.room
+        site = room.world.stations[station]
         added: list[str] = []
         for _ in range(count):
-            n = len(e.vehicles) + 1
+            n = len(room.vehicles) + 1
             prefix = "".join(ch for ch in station.upper() if ch.isalpha())[:3] or "STN"
             callsign = f"{prefix}-X{n:02d}"
             v = Vehicle(
                 id=f"V{n:03d}", callsign=callsign, type=vtype, station=station,
-                home_node=site.node, duty=((e.now, e.end_s),), node=site.node,
+                home_node=site.node, duty=((k.now, k.end_s),), node=site.node,
             )  # fmt: skip
-            e.vehicles[v.id] = v
+            room.vehicles[v.id] = v
             x, y = self._xy(v.node)
-            e.emit(
+            k.emit(
                 ev.VehicleCreated(
-                    t=e.now, vehicle_id=v.id, callsign=callsign, type=vtype, station=station,
-                    x=x, y=y, shift_start_s=e.now, shift_end_s=e.end_s,
+                    t=k.now, vehicle_id=v.id, callsign=callsign, type=vtype, station=station,
+                    x=x, y=y, shift_start_s=k.now, shift_end_s=k.end_s,
                 )
             )  # fmt: skip
-            e.env.process(self._shift(v))
+            k.env.process(self._shift(v))
             added.append(callsign)
         return added
 
     # --- geometry ------------------------------------------------------------------------
 
     def _xy(self, node: int) -> tuple[float, float]:
-        x, y = self.e.world.network.xy[node]
+        x, y = self.room.world.network.xy[node]
         return float(x), float(y)
 
     def position(self, v: Vehicle, t: float) -> tuple[float, float]:
@@ -227,7 +274,7 @@ class Fleet:
 
     def where_now(self, v: Vehicle) -> tuple[int, float]:
         """The node a vehicle can turn at, and the seconds until it gets there."""
-        now = self.e.now
+        now = self.k.now
         if v.route is not None and v.status in ("to_scene", "to_hospital", "returning"):
             elapsed = now - v.depart_t
             if elapsed < 0:
@@ -241,10 +288,7 @@ class Fleet:
     def onlooker_router(self) -> Router:
         """The router that answers questions from outside the run (``onlooker=True``): the
         run's roads as they are now (closures included), with caches of its own."""
-        router = self.e.router
-        if self._onlooker is None or self._onlooker[0] is not router:
-            self._onlooker = (router, router.for_run())
-        return self._onlooker[1]
+        return self.room.onlooker_router()
 
     def etas(
         self,
@@ -267,7 +311,7 @@ class Fleet:
         out = np.empty(len(vehicles))
         if not vehicles:
             return out
-        mobilise = self.e.scenario.job_times.mobilise_s
+        mobilise = self.room.scenario.job_times.mobilise_s
         at_home = np.array([v.status == "available" and v.node == v.home_node for v in vehicles])
         if at_home.any():
             pairs = zip(vehicles, at_home, strict=True)
@@ -282,7 +326,7 @@ class Fleet:
                 nodes[k], delay[k] = self.where_now(v)
                 if v.status == "available":
                     delay[k] += mobilise
-            router = self.onlooker_router() if onlooker else self.e.router
+            router = self.onlooker_router() if onlooker else self.room.router
             if bound:
                 limit = float(out[at_home].min()) if at_home.any() else np.inf
                 limit = min(limit, self._via_home_bound(target, vehicles, at_home))
@@ -302,7 +346,7 @@ class Fleet:
         for i in np.flatnonzero(~at_home):
             v = vehicles[int(i)]
             if v.status == "returning" and v.route is not None:
-                home_in = v.depart_t + float(v.route.duration_s) - self.e.now
+                home_in = v.depart_t + float(v.route.duration_s) - self.k.now
                 row = self._home_row.get(v.home_node)
                 if row is not None:
                     best = min(best, max(0.0, home_in) + float(self._from_home[row, target]))
@@ -322,44 +366,44 @@ class Fleet:
 
     def _track_free(self, v: Vehicle) -> None:
         if v.free:
-            self.e.free[v.id] = v
+            self.room.free[v.id] = v
         else:
-            self.e.free.pop(v.id, None)
+            self.room.free.pop(v.id, None)
 
     def _status(self, v: Vehicle, status: str) -> None:
         v.status = status
         self._track_free(v)
-        x, y = self.position(v, self.e.now)
-        self.e.emit(
+        x, y = self.position(v, self.k.now)
+        self.k.emit(
             ev.VehicleStatus(
-                t=self.e.now, vehicle_id=v.id, status=status, incident_id=v.incident_id, x=x, y=y
+                t=self.k.now, vehicle_id=v.id, status=status, incident_id=v.incident_id, x=x, y=y
             )
         )
 
     def _restart(self, v: Vehicle, process: Any) -> None:
         old = v.process
-        if old is not None and old.is_alive and old is not self.e.env.active_process:
+        if old is not None and old.is_alive and old is not self.k.env.active_process:
             old.interrupt("new orders")
-        v.process = self.e.env.process(process)
+        v.process = self.k.env.process(process)
 
     def route(self, source: int, target: int, *, blue: bool) -> Route:
         """The way from ``source`` to ``target`` avoiding closed roads; where a closure leaves
         no way out (a crew at a scene on the closed road), the way ignoring the closure, as
         police would let an ambulance through."""
-        router = self.e.router if blue else self.e.router_normal
+        router = self.room.router if blue else self.room.router_normal
         try:
             return router.route(source, target)
         except NoRoute:
-            base = self.e.base_router if blue else self.e.base_router_normal
+            base = self.room.base_router if blue else self.room.base_router_normal
             return base.route(source, target)
 
     def _drive(self, v: Vehicle, route: Route, delay: float, blue: bool) -> Route:
         source, target = int(route.nodes[0]), int(route.nodes[-1])
         v.route = route
-        v.depart_t = self.e.now + delay
-        self.e.emit(
+        v.depart_t = self.k.now + delay
+        self.k.emit(
             ev.VehicleMoving(
-                t=self.e.now,
+                t=self.k.now,
                 vehicle_id=v.id,
                 from_node=int(source),
                 to_node=int(target),
@@ -376,21 +420,21 @@ class Fleet:
         if inc.status != "open":
             return
         if not inc.queued:
-            inc.t_queued = self.e.now if reason == "decision" else min(inc.t_open, self.e.now)
-        self.e.set_queued(inc, True)
+            inc.t_queued = self.k.now if reason == "decision" else min(inc.t_open, self.k.now)
+        self.room.set_queued(inc, True)
         inc.needs = needs
-        self.e.emit(
+        self.k.emit(
             ev.IncidentQueued(
-                t=self.e.now, incident_id=inc.id, category=inc.category, needs=needs, reason=reason
+                t=self.k.now, incident_id=inc.id, category=inc.category, needs=needs, reason=reason
             )
         )
 
     def dispatch(self, vehicle_id: str, incident_id: str, seat: str, *, divert: bool) -> str | None:
-        e = self.e
-        v = e.vehicles.get(vehicle_id)
+        k, room = self.k, self.room
+        v = room.vehicles.get(vehicle_id)
         if v is None:
             return f"no vehicle {vehicle_id!r}"
-        inc = e.incidents.get(incident_id)
+        inc = room.incidents.get(incident_id)
         if inc is None:
             return f"no incident {incident_id!r}"
         if inc.status != "open":
@@ -407,7 +451,7 @@ class Fleet:
                     + ("" if v.incident_id else " to no job")
                     + ": only a vehicle on its way to a job can be diverted"
                 )
-            old = e.incidents[v.incident_id]
+            old = room.incidents[v.incident_id]
             if inc.rank >= old.rank:
                 return (
                     f"{v.callsign} is on its way to a {old.category} job: it may only be diverted "
@@ -423,17 +467,19 @@ class Fleet:
         mobilise = v.status == "available"
         route = self.route(node, inc.node, blue=True)
         eta = (
-            delay + float(route.duration_s) + (e.scenario.job_times.mobilise_s if mobilise else 0.0)
+            delay
+            + float(route.duration_s)
+            + (room.scenario.job_times.mobilise_s if mobilise else 0.0)
         )
         v.incident_id = inc.id
         inc.vehicles.append(v.id)
         if inc.needs == "any" or v.type == inc.needs:
-            self.e.set_queued(inc, False)
+            self.room.set_queued(inc, False)
         if inc.on_hub:
-            e.hub.remove(inc)
-        e.emit(
+            self.hub.remove(inc)
+        k.emit(
             ev.VehicleAssigned(
-                t=e.now,
+                t=k.now,
                 vehicle_id=v.id,
                 incident_id=inc.id,
                 eta_s=eta,
@@ -444,7 +490,7 @@ class Fleet:
         # The status changes now, not when the process first runs, so that no second command
         # at this same instant can find the vehicle still free.
         if mobilise:
-            v.ready_t = e.now + e.scenario.job_times.mobilise_s
+            v.ready_t = k.now + room.scenario.job_times.mobilise_s
             self._status(v, "mobilising")
         else:
             self._drive(v, route, delay, blue=True)
@@ -453,7 +499,7 @@ class Fleet:
         return None
 
     def stand_down(self, vehicle_id: str) -> str | None:
-        v = self.e.vehicles.get(vehicle_id)
+        v = self.room.vehicles.get(vehicle_id)
         if v is None:
             return f"no vehicle {vehicle_id!r}"
         if v.status not in EN_ROUTE_STATUSES or v.incident_id is None:
@@ -461,7 +507,7 @@ class Fleet:
                 f"{v.callsign} is {v.status.replace('_', ' ')}: "
                 "only a vehicle on its way to a job can be stood down"
             )
-        inc = self.e.incidents[v.incident_id]
+        inc = self.room.incidents[v.incident_id]
         self._release(v, inc, "stand_down")
         node, delay = self.where_now(v)
         self.send_home(v, node, delay)
@@ -472,8 +518,8 @@ class Fleet:
         if v.id in inc.vehicles:
             inc.vehicles.remove(v.id)
         v.incident_id = None
-        self.e.emit(
-            ev.VehicleStoodDown(t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason=reason)
+        self.k.emit(
+            ev.VehicleStoodDown(t=self.k.now, vehicle_id=v.id, incident_id=inc.id, reason=reason)
         )
         if inc.status == "open" and not inc.vehicles and inc.truth_patient.treating is None:
             self.queue(inc, reason)
@@ -481,13 +527,13 @@ class Fleet:
     def release_all(self, inc: Incident) -> None:
         """The incident closed: vehicles still on their way go home."""
         for vid in list(inc.vehicles):
-            v = self.e.vehicles[vid]
+            v = self.room.vehicles[vid]
             if v.status in EN_ROUTE_STATUSES:
                 inc.vehicles.remove(vid)
                 v.incident_id = None
-                self.e.emit(
+                self.k.emit(
                     ev.VehicleStoodDown(
-                        t=self.e.now, vehicle_id=v.id, incident_id=inc.id, reason="incident_closed"
+                        t=self.k.now, vehicle_id=v.id, incident_id=inc.id, reason="incident_closed"
                     )
                 )
                 node, delay = self.where_now(v)
@@ -498,13 +544,13 @@ class Fleet:
     def _respond(
         self, v: Vehicle, inc: Incident, route: Route, delay: float, mobilise: bool
     ) -> Any:
-        e = self.e
+        k = self.k
         try:
             if mobilise:
-                yield e.env.timeout(max(0.0, v.ready_t - e.now))
+                yield k.env.timeout(max(0.0, v.ready_t - k.now))
                 self._drive(v, route, delay, blue=True)
                 self._status(v, "to_scene")
-            yield e.env.timeout(max(0.0, v.depart_t + float(route.duration_s) - e.now))
+            yield k.env.timeout(max(0.0, v.depart_t + float(route.duration_s) - k.now))
         except simpy.Interrupt:
             return
         v.node = inc.node
@@ -512,7 +558,7 @@ class Fleet:
         yield from self._at_scene(v, inc)
 
     def _at_scene(self, v: Vehicle, inc: Incident) -> Any:
-        e = self.e
+        k, room = self.k, self.room
         patient = inc.truth_patient
         self._status(v, "on_scene")
         if patient.done or inc.status != "open":
@@ -522,13 +568,13 @@ class Fleet:
         elif (
             v.type == "DCA"
             and patient.truth.need.startswith("convey")
-            and e.vehicles[patient.treating].type == "RRV"
+            and room.vehicles[patient.treating].type == "RRV"
         ):
             role = "backup"
         else:
             role = "surplus"
-        e.emit(
-            ev.VehicleArrived(t=e.now, vehicle_id=v.id, incident_id=inc.id, type=v.type, role=role)
+        k.emit(
+            ev.VehicleArrived(t=k.now, vehicle_id=v.id, incident_id=inc.id, type=v.type, role=role)
         )
         if role == "surplus":
             yield from self._hold(SURPLUS_ON_SCENE_S)
@@ -542,21 +588,23 @@ class Fleet:
         patient.treating_incident = inc.id
         if role == "backup":
             for rid in patient.waiting_rrvs:
-                rrv = e.vehicles[rid]
+                rrv = room.vehicles[rid]
                 self._restart(rrv, self._leave_scene(rrv, RRV_HANDOVER_S))
             patient.waiting_rrvs.clear()
-            self.e.set_queued(inc, False)
+            self.room.set_queued(inc, False)
         yield from self._treat(v, inc, patient)
 
     def _treat(self, v: Vehicle, inc: Incident, patient: Patient) -> Any:
-        e = self.e
-        jt = e.scenario.job_times
-        rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_SCENE)
+        k, room = self.k, self.room
+        jt = room.scenario.job_times
+        rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_SCENE)
         need = patient.truth.need
         if need.startswith("convey") and v.type == "RRV":
             # An RRV cannot convey: its crew stays with the patient and asks for an ambulance.
             patient.waiting_rrvs.append(v.id)
-            others = [e.vehicles[x] for i in patient.incident_ids for x in e.incidents[i].vehicles]
+            others = [
+                room.vehicles[x] for i in patient.incident_ids for x in room.incidents[i].vehicles
+            ]
             if not any(o.type == "DCA" and o.status in EN_ROUTE_STATUSES for o in others):
                 self.queue(inc, "backup", needs="DCA")
             else:
@@ -569,9 +617,9 @@ class Fleet:
                 else jt.on_scene_see_and_treat_min
             )
             yield from self._hold(self._on_scene_s(rng, lo, hi))
-            e.emit(
+            k.emit(
                 ev.PatientOutcome(
-                    t=e.now,
+                    t=k.now,
                     incident_id=inc.id,
                     vehicle_id=v.id,
                     outcome="see_and_treat",
@@ -587,9 +635,9 @@ class Fleet:
         lo, hi = jt.on_scene_convey_min
         yield from self._hold(self._on_scene_s(rng, lo, hi))
         hospital = self.choose_hospital(v.node, need)
-        e.emit(
+        k.emit(
             ev.PatientOutcome(
-                t=e.now, incident_id=inc.id, vehicle_id=v.id, outcome=need, hospital=hospital.name
+                t=k.now, incident_id=inc.id, vehicle_id=v.id, outcome=need, hospital=hospital.name
             )
         )
         blue = inc.category in ("C1", "C2")
@@ -599,12 +647,12 @@ class Fleet:
         v.node = hospital.node
         v.route = None
         self._status(v, "at_hospital")
-        hrng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_HOSPITAL)
+        hrng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_HOSPITAL)
         model = hospital.handover
         waiting = hospital.waiting
-        e.emit(
+        k.emit(
             ev.HandoverStarted(
-                t=e.now,
+                t=k.now,
                 vehicle_id=v.id,
                 incident_id=inc.id,
                 hospital=hospital.name,
@@ -616,9 +664,9 @@ class Fleet:
         wait_min = min(model.max_min, median * float(np.exp(model.sigma * hrng.standard_normal())))
         yield from self._hold(wait_min * 60.0)
         hospital.waiting -= 1
-        e.emit(
+        k.emit(
             ev.HandoverCompleted(
-                t=e.now,
+                t=k.now,
                 vehicle_id=v.id,
                 incident_id=inc.id,
                 hospital=hospital.name,
@@ -638,7 +686,7 @@ class Fleet:
         these waits (a breakdown waits for the crew to clear, orders go only to vehicles on
         their way); were one interrupted, the crew would finish with the patient all the same:
         the wait goes on to its end, and the same timeout is waited for again."""
-        wake = self.e.env.timeout(delay)
+        wake = self.k.env.timeout(delay)
         while True:
             try:
                 yield wake
@@ -647,41 +695,41 @@ class Fleet:
                 continue
 
     def _on_scene_s(self, rng: np.random.Generator, lo: float, hi: float) -> float:
-        if self.e.scenario.job_times.on_scene_distribution == "exponential":
+        if self.room.scenario.job_times.on_scene_distribution == "exponential":
             return float(rng.exponential((lo + hi) / 2.0)) * 60.0
         return float(rng.uniform(min(lo, hi), max(lo, hi))) * 60.0
 
     def choose_hospital(self, scene: int, need: str) -> Any:
         """The nearest receiving unit for the need that is not on diversion."""
-        e = self.e
+        room = self.room
         kinds = ("utc", "ed") if need == "convey_elsewhere" else ("ed",)
-        router = e.router
+        router = room.router
         for kind in kinds:
-            options = [h for h in e.hospitals.values() if h.kind == kind and not h.diverted]
+            options = [h for h in room.hospitals.values() if h.kind == kind and not h.diverted]
             if options:
                 times = [float(router.times_to(h.node)[scene]) for h in options]
                 return options[int(np.argmin(times))]
         # every ED is diverted: the crew goes to the nearest ED anyway
-        options = [h for h in e.hospitals.values() if h.kind == "ed"]
+        options = [h for h in room.hospitals.values() if h.kind == "ed"]
         times = [float(router.times_to(h.node)[scene]) for h in options]
         return options[int(np.argmin(times))]
 
     def _episode_done(self, patient: Patient, inc: Incident, outcome: str) -> None:
         patient.done = True
         patient.treating = None
-        self.e.close_incident(inc, outcome)
+        self.control.close_incident(inc, outcome)
         for other_id in patient.incident_ids:
-            other = self.e.incidents[other_id]
+            other = self.room.incidents[other_id]
             if other is not inc and other.status == "open":
-                self.e.close_incident(other, "duplicate")
+                self.control.close_incident(other, "duplicate")
         for rid in patient.waiting_rrvs:
-            rrv = self.e.vehicles[rid]
+            rrv = self.room.vehicles[rid]
             self._leave_now(rrv)
         patient.waiting_rrvs.clear()
 
     def _leave_scene(self, v: Vehicle, after_s: float) -> Any:
         try:
-            yield self.e.env.timeout(after_s)
+            yield self.k.env.timeout(after_s)
         except simpy.Interrupt:
             return  # given other orders meanwhile: they stand
         if v.status == "on_scene":
@@ -689,7 +737,7 @@ class Fleet:
 
     def _leave_now(self, v: Vehicle) -> None:
         if v.incident_id is not None:
-            inc = self.e.incidents[v.incident_id]
+            inc = self.room.incidents[v.incident_id]
             if v.id in inc.vehicles:
                 inc.vehicles.remove(v.id)
             v.incident_id = None
@@ -719,7 +767,7 @@ class Fleet:
     def _homeward(self, v: Vehicle, wait: float) -> Any:
         try:
             if wait > 0:
-                yield self.e.env.timeout(wait)
+                yield self.k.env.timeout(wait)
         except simpy.Interrupt:
             return  # new orders, or a breakdown: whoever interrupted has taken over
         if v.broken:

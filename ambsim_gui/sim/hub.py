@@ -19,7 +19,10 @@ from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.state import CATEGORY_RANK, Incident
 
 if TYPE_CHECKING:
-    from ambsim_gui.sim.engine import Engine
+    from ambsim_gui.sim.control import ControlRoom
+    from ambsim_gui.sim.fleet import Fleet
+    from ambsim_gui.sim.kernel import Kernel
+    from ambsim_gui.sim.room import RoomState
 
 MIN_CALLBACK_S = 3 * 60.0
 MAX_CALLBACK_S = 45 * 60.0
@@ -29,41 +32,49 @@ REFERRAL_SHARE = 0.3  # of hear-and-treat-safe patients, the share a clinician r
 class ClinicalHub:
     """Clinicians as simpy processes pulling from a priority stack of incidents."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.e = engine
+    def __init__(self, kernel: Kernel, room: RoomState, fleet: Fleet) -> None:
+        self.k = kernel
+        self.room = room
+        self.fleet = fleet
+        self.control: ControlRoom  # connected once the control room exists (``connect``)
         self.stack: list[Incident] = []
         self._breach_at: dict[str, float] = {}
         self._bounced: set[str] = set()
         self._idle: list[simpy.Event] = []
-        self.clinicians = [f"CL{i + 1}" for i in range(engine.scenario.clinical_hub.clinicians)]
+        self.clinicians = [f"CL{i + 1}" for i in range(room.scenario.clinical_hub.clinicians)]
+
+    def connect(self, control: ControlRoom) -> None:
+        """The control room, which closes a call-back's incident by phone or recategorises it
+        (built after the hub, which it refers calls to)."""
+        self.control = control
 
     def start(self) -> None:
         for name in self.clinicians:
-            self.e.env.process(self._clinician(name))
+            self.k.env.process(self._clinician(name))
 
     def refer(self, inc: Incident, reason: str) -> None:
-        e = self.e
-        hub = e.scenario.clinical_hub
+        k, room = self.k, self.room
+        hub = room.scenario.clinical_hub
         if not self.clinicians:
-            e.fleet.queue(inc, "decision")
+            self.fleet.queue(inc, "decision")
             return
-        breach_at = e.now + hub.breach_min[cast(Category, inc.category)] * 60.0
+        breach_at = k.now + hub.breach_min[cast(Category, inc.category)] * 60.0
         if reason == "bounced":
-            breach_at = e.now + 30 * 60.0
+            breach_at = k.now + 30 * 60.0
             self._bounced.add(inc.id)
         inc.on_hub = True
         self._breach_at[inc.id] = breach_at
         self.stack.append(inc)
-        e.emit(
+        k.emit(
             ev.HubQueued(
-                t=e.now,
+                t=k.now,
                 incident_id=inc.id,
                 category=inc.category,
                 breach_at=breach_at,
                 reason=reason,
             )
         )
-        e.env.process(self._breach_watch(inc, breach_at))
+        k.env.process(self._breach_watch(inc, breach_at))
         self._wake()
 
     def remove(self, inc: Incident) -> None:
@@ -96,29 +107,29 @@ class ClinicalHub:
                 event.succeed()
 
     def _breach_watch(self, inc: Incident, breach_at: float) -> Any:
-        e = self.e
-        yield e.env.timeout(max(0.0, breach_at - e.now))
+        k = self.k
+        yield k.env.timeout(max(0.0, breach_at - k.now))
         if inc.on_hub and inc in self.stack and inc.status == "open":
             self.remove(inc)
-            e.emit(ev.HubBreached(t=e.now, incident_id=inc.id))
-            e.fleet.queue(inc, "hub_breach")
+            k.emit(ev.HubBreached(t=k.now, incident_id=inc.id))
+            self.fleet.queue(inc, "hub_breach")
 
     def _clinician(self, name: str) -> Any:
-        e = self.e
-        hub = e.scenario.clinical_hub
+        k, room = self.k, self.room
+        hub = room.scenario.clinical_hub
         while True:
             if not self.stack:
-                idle = e.env.event()
+                idle = k.env.event()
                 self._idle.append(idle)
                 yield idle
                 continue
             inc = self._ordered()[0]
             self.stack.remove(inc)
-            e.emit(ev.HubCallbackStarted(t=e.now, incident_id=inc.id, clinician=name))
+            k.emit(ev.HubCallbackStarted(t=k.now, incident_id=inc.id, clinician=name))
             patient = inc.truth_patient
-            rng = e.streams.get(R.PATIENT, patient.index, R.PATIENT_HUB)
+            rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_HUB)
             duration = float(rng.exponential(hub.callback_min * 60.0))
-            yield e.env.timeout(min(MAX_CALLBACK_S, max(MIN_CALLBACK_S, duration)))
+            yield k.env.timeout(min(MAX_CALLBACK_S, max(MIN_CALLBACK_S, duration)))
             if inc.status != "open" or not inc.on_hub:
                 continue  # a vehicle was sent meanwhile, or the incident closed
             inc.on_hub = False
@@ -129,9 +140,9 @@ class ClinicalHub:
                 bounced_before = inc.id in self._bounced
                 refer = not bounced_before and float(rng.random()) < REFERRAL_SHARE
                 kind = "referral" if refer else "advice"
-                e.emit(
+                k.emit(
                     ev.HubOutcome(
-                        t=e.now,
+                        t=k.now,
                         incident_id=inc.id,
                         clinician=name,
                         outcome="referred" if refer else "hear_and_treat",
@@ -139,29 +150,29 @@ class ClinicalHub:
                     )
                 )
                 if refer and float(rng.random()) < hub.referral_bounce:
-                    e.env.process(self._bounce(inc, float(rng.uniform(20.0, 60.0)) * 60.0))
+                    k.env.process(self._bounce(inc, float(rng.uniform(20.0, 60.0)) * 60.0))
                     continue
-                e.close_by_phone(inc, by=name, kind=kind)
+                self.control.close_by_phone(inc, by=name, kind=kind)
                 continue
             category = truth.true_category if correct else inc.category
             if truth.need == "hear_and_treat":
                 category = inc.category  # a cautious clinician sends a crew at the same category
-            e.emit(
+            k.emit(
                 ev.HubOutcome(
-                    t=e.now,
+                    t=k.now,
                     incident_id=inc.id,
                     clinician=name,
                     outcome="dispatch",
                     category=category,
                 )
             )
-            e.set_category(inc, category, reason=f"clinical validation by {name}")
-            e.fleet.queue(inc, "hub_outcome")
+            self.control.set_category(inc, category, reason=f"clinical validation by {name}")
+            self.fleet.queue(inc, "hub_outcome")
 
     def _bounce(self, inc: Incident, delay: float) -> Any:
         """The service the call was referred to sends it back: the hub must deal with it."""
-        yield self.e.env.timeout(delay)
+        yield self.k.env.timeout(delay)
         if inc.status != "open":
             return
-        self.e.emit(ev.ReferralBounced(t=self.e.now, incident_id=inc.id))
+        self.k.emit(ev.ReferralBounced(t=self.k.now, incident_id=inc.id))
         self.refer(inc, "bounced")

@@ -31,8 +31,9 @@ class ExternalPlayer:
         if "trainee" in engine.virtual_seats:
             raise ValueError("the engine already plays the trainee's seat itself")
         self.engine = engine
-        self.policy = make_policy(policy, engine, ["trainee"])
-        self.policy.onlooker = True  # like a trainee at a desk: it asks, the run is not changed
+        # Like a trainee at a desk: it reads the room's view, and its ETA questions go to the
+        # onlookers' router, so asking them never changes the run.
+        self.policy = make_policy(policy, engine.view(onlooker=True), ["trainee"])
         self.wants = False
         self.commands = 0
         engine.subscribe(self._observe, replay=True)

@@ -7,9 +7,9 @@ the components that act on them, each given the kernel, the room and the sibling
 ``Fleet`` (vehicles, the dispatch queue), ``ClinicalHub``, ``Hospitals`` and ``Injects``.
 Each component registers the handlers of the commands that change its state; commands from
 the desk, instructor injects and replayed logs come in through ``submit`` and are looked up
-in that registry. Built-in policies playing seats of the room are asked to ``act`` after each
-simulation step; their commands are applied by the same handlers. Everything that changes is
-emitted as a typed event (``events.py``), in order.
+in that registry. Built-in policies playing seats of the room read a ``RoomView`` (no hidden
+truth) and are asked to ``act`` after each simulation step; their commands are applied by the
+same handlers. Everything that changes is emitted as a typed event (``events.py``), in order.
 
 The door is total: whatever ``submit`` is given (a command with a field of the wrong type, an
 inject holding a value no session can store, something that is not a command at all) ends in
@@ -47,6 +47,7 @@ from ambsim_gui.sim.kernel import Kernel, Listener
 from ambsim_gui.sim.longrun import fewer_collections
 from ambsim_gui.sim.room import RoomState
 from ambsim_gui.sim.state import Call, HospitalState, Incident, Seat, Vehicle
+from ambsim_gui.sim.view import RoomView
 from ambsim_gui.sim.world import World
 
 if TYPE_CHECKING:
@@ -107,7 +108,8 @@ class Engine:
                 self._handlers[kind] = handler
                 self.handler_owner[kind] = component
 
-        view = self
+        # The built-in policies read the room through a view of what it can know.
+        view = RoomView(kernel, room, self.fleet)
         self.policies: list[Policy] = []
         trainee_seats = [s for s in room.seats if s == "trainee"]
         colleague_seats = [s for s in room.seats if s != "trainee"]
@@ -237,6 +239,12 @@ class Engine:
 
     def after(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         self.kernel.after(delay, action, *args)
+
+    def view(self, *, onlooker: bool = True) -> RoomView:
+        """A read-only ``RoomView`` of what the control room can know (no hidden truth).
+        ``onlooker`` (the default, for anyone outside the run): its ETA questions go to the
+        onlookers' router and never change the run."""
+        return RoomView(self.kernel, self.room, self.fleet, onlooker=onlooker)
 
     # --- time ----------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 A policy plays some seats of the room. It observes every event, says whether it wants to act,
 and when asked returns commands, which go through the engine's command door like a trainee's.
-It reads only what the room can know (calls, answers, incidents, vehicles), never the truth.
+It reads only what the room can know, through a read-only ``view.RoomView`` (calls as the
+handler has them, answers, incidents, vehicles, queues, ETAs), never the patients' truth; see
+``view.py`` for the one read it still makes (the ETA oracle).
 
 ``expert``: follows the protocol to the end, links duplicate callers, refers eligible calls to
 the clinical hub, sends the nearest suitable vehicle (a DCA wherever one may be needed to convey;
@@ -17,17 +19,17 @@ the first is still on its way beyond the standard, without standing the first do
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.regimes import REGIMES
-from ambsim_gui.sim.state import CATEGORY_RANK, EN_ROUTE_STATUSES, Call, Incident, Vehicle
-
-if TYPE_CHECKING:
-    from ambsim_gui.sim.engine import Engine
+from ambsim_gui.sim.state import CATEGORY_RANK, EN_ROUTE_STATUSES
+from ambsim_gui.sim.view import CallView as Call
+from ambsim_gui.sim.view import IncidentView as Incident
+from ambsim_gui.sim.view import RoomView
+from ambsim_gui.sim.view import VehicleView as Vehicle
 
 LINK_RADIUS_M = 400.0
 LINK_WINDOW_S = 3600.0
@@ -38,22 +40,28 @@ _WAKE_DISPATCH = (ev.IncidentQueued, ev.VehicleStatus, ev.VehicleStoodDown)
 
 
 class Policy:
-    """Base: plays ``seats`` of the room in ``engine``."""
+    """Base: plays ``seats`` of the room seen through ``room`` (a read-only ``RoomView``).
+
+    It changes nothing itself: ``act`` returns commands, which the engine applies (a policy
+    in the engine) or a player submits (``record.player``)."""
 
     name = "policy"
 
-    def __init__(self, engine: Engine, seats: list[str]) -> None:
-        self.e = engine
+    def __init__(self, room: RoomView, seats: list[str]) -> None:
+        self.room = room
         self.seats = seats
-        self.handler_seats = [s for s in seats if engine.seats[s].handler]
-        self.dispatcher_seats = [s for s in seats if engine.seats[s].dispatcher]
+        self.handler_seats = [s for s in seats if room.seats[s].handler]
+        self.dispatcher_seats = [s for s in seats if room.seats[s].dispatcher]
         self._dispatch_due = False
         self._answer_due = False
         self._triage_due: dict[str, None] = {}  # call ids whose handler has a next step
         self._mine = set(self.handler_seats)
-        self.onlooker = False
-        """Played from outside the engine (commands through ``submit``): its questions go to
-        the onlookers' router, so that asking them cannot change the run."""
+
+    @property
+    def onlooker(self) -> bool:
+        """Played from outside the engine (commands through ``submit``): its ETA questions go
+        to the onlookers' router (the view's), so that asking them cannot change the run."""
+        return self.room.onlooker
 
     # --- the engine's interface ----------------------------------------------------------
 
@@ -62,7 +70,7 @@ class Policy:
             if isinstance(event, _WAKE_ANSWER):
                 self._answer_due = True
             elif isinstance(event, _WAKE_TRIAGE):
-                call = self.e.calls[event.call_id]
+                call = self.room.calls[event.call_id]
                 if call.seat in self._mine:
                     self._triage_due[call.id] = None
         if self.dispatcher_seats and isinstance(event, _WAKE_DISPATCH):
@@ -85,7 +93,7 @@ class Policy:
     # --- call handling -------------------------------------------------------------------
 
     def handle_calls(self) -> list[cmd.Command]:
-        e = self.e
+        e = self.room
         out: list[cmd.Command] = []
         if self._answer_due:
             self._answer_due = False
@@ -104,7 +112,7 @@ class Policy:
         return out
 
     def questions_to_ask(self, call: Call) -> str | None:
-        return self.e.world.protocol.next_question(call.answers)
+        return self.room.protocol.next_question(call.answers)
 
     def triage(self, seat: str, call: Call) -> list[cmd.Command]:
         raise NotImplementedError
@@ -125,20 +133,20 @@ class Policy:
     def my_queue(self) -> list[Incident]:
         """The dispatch queue of the sectors this policy's seats cover."""
         mine = set(self.dispatcher_seats)
-        queue = self.e.dispatch_queue()
-        if all(s.id in mine for s in self.e.seats.values() if s.dispatcher):
+        queue = self.room.dispatch_queue()
+        if all(s.id in mine for s in self.room.seats.values() if s.dispatcher):
             return queue  # every sector is ours (a headless run, or a trainee alone)
-        return [i for i in queue if self.e.dispatcher_for(i) in mine]
+        return [i for i in queue if self.room.dispatcher_for(i) in mine]
 
     def nearest(self, inc: Incident, pool: list[Vehicle]) -> tuple[Vehicle | None, float]:
-        return self.e.fleet.nearest(inc.node, pool, onlooker=self.onlooker)
+        return self.room.nearest(inc, pool)
 
 
 class ExpertPolicy(Policy):
     name = "expert"
 
-    def __init__(self, engine: Engine, seats: list[str]) -> None:
-        super().__init__(engine, seats)
+    def __init__(self, room: RoomView, seats: list[str]) -> None:
+        super().__init__(room, seats)
         self._checked_duplicates: set[str] = set()
 
     def triage(self, seat: str, call: Call) -> list[cmd.Command]:
@@ -154,7 +162,7 @@ class ExpertPolicy(Policy):
         category = self._category(call)
         out: list[cmd.Command] = [cmd.SetCategory(seat=seat, call_id=call.id, category=category)]
         a = call.assessment
-        hub_ok = self.e.scenario.clinical_hub.clinicians > 0 and category != "C1"
+        hub_ok = self.room.hub_clinicians > 0 and category != "C1"
         if a is not None and a.validation and hub_ok:
             out.append(cmd.ReferToHub(seat=seat, call_id=call.id))
         elif a is not None and a.advice and category in ("C3", "C4"):
@@ -169,8 +177,9 @@ class ExpertPolicy(Policy):
         best_d = math.inf
         if complaint is None:
             return None
-        for inc in self.e.open_incidents_about(complaint):
-            if self.e.now - inc.t_open > LINK_WINDOW_S:
+        room = self.room
+        for inc in room.open_incidents_about(complaint):
+            if room.now - inc.t_open > LINK_WINDOW_S:
                 continue
             d = math.hypot(inc.x - call.x, inc.y - call.y)
             if d <= max(LINK_RADIUS_M, 2 * call.uncertainty_m) and d < best_d:
@@ -178,7 +187,7 @@ class ExpertPolicy(Policy):
         return best
 
     def dispatch(self) -> list[cmd.Command]:
-        e = self.e
+        e = self.room
         out: list[cmd.Command] = []
         free = e.free_vehicles()
         for inc in self.my_queue():
@@ -211,7 +220,7 @@ class ExpertPolicy(Policy):
         return out
 
     def _divert_for(self, inc: Incident) -> list[cmd.Command]:
-        e = self.e
+        e = self.room
         candidates = [
             v
             for v in e.vehicles.values()
@@ -230,7 +239,7 @@ class TargetChaserPolicy(Policy):
     name = "target_chaser"
 
     def triage(self, seat: str, call: Call) -> list[cmd.Command]:
-        protocol = self.e.world.protocol
+        protocol = self.room.protocol
         question = self.questions_to_ask(call)
         if question is not None and protocol.questions[question].stage == "nature_of_call":
             return [cmd.AskQuestion(seat=seat, call_id=call.id, question_id=question)]
@@ -240,7 +249,7 @@ class TargetChaserPolicy(Policy):
         ]
 
     def dispatch(self) -> list[cmd.Command]:
-        e = self.e
+        e = self.room
         out: list[cmd.Command] = []
         free = e.free_vehicles()
         for inc in self.my_queue():
@@ -254,7 +263,7 @@ class TargetChaserPolicy(Policy):
                     cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id)
                 )
         # Chasing the clock: anything still waiting beyond the standard gets a nearer vehicle too.
-        regime = e.scenario.regime
+        regime = e.regime
         mine = set(self.dispatcher_seats)
         for inc in e.open_incidents():
             if not free:
@@ -268,7 +277,7 @@ class TargetChaserPolicy(Policy):
             ]
             if len(en_route) != len(inc.vehicles) or not en_route:
                 continue  # someone is already there
-            best_now = float(np.min(e.vehicle_etas(inc, en_route, onlooker=self.onlooker)))
+            best_now = float(np.min(e.etas(inc, en_route)))
             target = _clock_target(regime, inc.category)
             if e.now - inc.t_open + best_now <= target:
                 continue
@@ -290,8 +299,9 @@ def _clock_target(regime: str, category: str) -> float:
 POLICIES: dict[str, type[Policy]] = {"expert": ExpertPolicy, "target_chaser": TargetChaserPolicy}
 
 
-def make_policy(name: str, engine: Engine, seats: list[str]) -> Policy:
+def make_policy(name: str, room: RoomView, seats: list[str]) -> Policy:
+    """Policy ``name`` playing ``seats``, reading the room through ``room``."""
     cls = POLICIES.get(name)
     if cls is None:
         raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")
-    return cls(engine, seats)
+    return cls(room, seats)

@@ -10,7 +10,8 @@ Which component changes what: ``Callers`` rings and closes calls (``calls``, ``r
 seats' calls); ``ControlRoom`` opens and closes incidents (``incidents`` and their indexes);
 ``Fleet`` moves vehicles (``vehicles``, ``free``) and queues incidents for them;
 ``Hospitals`` puts hospitals on diversion; ``Injects`` closes roads (the routers). The state
-objects carry the hidden patient truth (``truth_patient``).
+objects carry the hidden patient truth (``truth_patient``): policies and the desk read the room
+through ``view.RoomView`` instead, which has none of it.
 """
 
 from __future__ import annotations

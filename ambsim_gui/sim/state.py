@@ -1,8 +1,10 @@
 """The engine's mutable state: patients, calls, incidents, vehicles, hospitals and seats.
 
-Attributes whose names start with ``truth`` hold what the control room cannot know; policies
-and the desk read the rest. Views outside the engine should prefer projections of the event
-stream; these objects are the engine's working memory.
+Attributes whose names start with ``truth`` hold what the control room cannot know (and an
+incident's ``node`` is where its patient really is). These objects are the engine's working
+memory, held in ``room.RoomState``: policies read them through ``view.RoomView``, which hands
+out read-only stand-ins without the truth, and views outside the engine should prefer
+projections of the event stream.
 """
 
 from __future__ import annotations

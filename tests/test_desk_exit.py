@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from ambsim_gui import cli
 from ambsim_gui.display import display_problem
@@ -63,13 +63,13 @@ def _run_desk_then(tmp_path: Path, action, *, quit_after: float | None = None) -
 def test_the_close_button_asks_then_closes_the_recording(qapp, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     asked: list[str] = []
 
-    def answer(parent, title, text, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        asked.append(title)
+    def answer(desk: DeskWindow) -> bool:
+        asked.append("Quit the desk?")
         # the shift must not run on while the trainee decides
-        assert _desk_window().clock.paused
-        return QMessageBox.StandardButton.No if len(asked) == 1 else QMessageBox.StandardButton.Yes
+        assert desk.clock.paused
+        return len(asked) > 1  # "No" first, then "Yes"
 
-    monkeypatch.setattr(QMessageBox, "question", answer)
+    monkeypatch.setattr(DeskWindow, "ask_quit", answer)
 
     def close_twice() -> None:
         desk = _desk_window()
@@ -84,9 +84,7 @@ def test_the_close_button_asks_then_closes_the_recording(qapp, tmp_path: Path, m
 
 
 def test_ctrl_q_quits_after_a_confirmation(qapp, qtbot, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(
-        QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes
-    )
+    monkeypatch.setattr(DeskWindow, "ask_quit", lambda desk: True)
 
     def press() -> None:
         desk = _desk_window()

@@ -22,7 +22,6 @@ from types import TracebackType
 from PySide6.QtCore import QElapsedTimer, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -120,6 +119,7 @@ class DeskWindow(QMainWindow):
         """Ask before closing while the shift runs: ``run_desk`` turns it on for a trainee;
         off, a desk embedded in a test or a tool closes when told."""
         self._quit_confirmed = False
+        self._quit_box: QMessageBox | None = None
 
         self.ctx = DeskContext(engine, assessment=assessment, autopilot=autopilot, parent=self)
         self.metrics = ShiftMetrics(self.ctx.regime, engine.scenario.costs)
@@ -558,27 +558,42 @@ class DeskWindow(QMainWindow):
     def quit_now(self) -> None:
         """Close without asking (a signal from the terminal, the end of ``--quit-after``)."""
         self._quit_confirmed = True
-        pending = QApplication.activeModalWidget()
-        if isinstance(pending, QMessageBox):  # a "Quit the desk?" still open: answered now
-            pending.done(int(QMessageBox.StandardButton.No))
+        box = self._quit_box
+        if box is not None:  # a "Quit the desk?" still open: answered now
+            box.done(0)
         self.close()
+
+    def ask_quit(self) -> bool:
+        """Ask whether to end the running shift now; True for yes (a modal box; a signal from
+        the terminal answers it, see ``quit_now``)."""
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Quit the desk?",
+            "The shift is still running. Quit now and end this session?\n"
+            "Everything done so far is saved in the session file.",
+            yes | no,
+            self,
+        )
+        box.setDefaultButton(no)
+        self._quit_box = box
+        try:
+            box.exec()
+        finally:
+            self._quit_box = None
+        clicked = box.clickedButton()
+        box.deleteLater()
+        return clicked is not None and box.standardButton(clicked) == yes
 
     def _confirm_quit(self) -> bool:
         if self._quit_confirmed or not self.confirm_quit or not self.shift_running():
             return True
         paused = self.clock.paused
         self.clock.set_paused(True)  # the shift must not run on while the trainee decides
-        answer = QMessageBox.question(
-            self,
-            "Quit the desk?",
-            "The shift is still running. Quit now and end this session?\n"
-            "Everything done so far is saved in the session file.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
+        answer = self.ask_quit()
         if self._closed:  # closed meanwhile (a signal from the terminal): nothing to resume
             return False
-        if answer != QMessageBox.StandardButton.Yes:
+        if not answer:
             self.clock.set_paused(paused)
             return False
         return True

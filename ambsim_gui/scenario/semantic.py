@@ -51,7 +51,7 @@ from ambsim_gui.scenario.model import (
     Surge,
     clock_to_minutes,
 )
-from ambsim_gui.sim.world import _default_prefix, duty_intervals
+from ambsim_gui.scenario.rota import duty_intervals, roster
 
 __all__ = [
     "JOB_HOURS",
@@ -193,18 +193,11 @@ def _card_variants(folder: Path, card: str) -> list[str] | None:
 
 
 def _callsigns(scenario: Scenario) -> set[str]:
-    """Call signs (and vehicle ids) of the roster, numbered the way ``sim.world`` numbers them."""
-    counters: dict[str, int] = {}
+    """Call signs (and vehicle ids) of the roster, as ``rota.roster`` numbers them."""
     signs: set[str] = set()
-    n = 0
-    for station in scenario.stations:
-        for group in station.vehicles:
-            prefix = group.callsign_prefix or _default_prefix(station.name, group.type)
-            for _ in range(group.count):
-                counters[prefix] = counters.get(prefix, 0) + 1
-                n += 1
-                signs.add(f"{prefix}{counters[prefix]:02d}")
-                signs.add(f"V{n:03d}")
+    for crew in roster(scenario):
+        signs.add(crew.callsign)
+        signs.add(crew.vehicle_id)
     return signs
 
 

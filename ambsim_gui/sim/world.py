@@ -14,7 +14,8 @@ import numpy as np
 
 from ambsim_gui.geo.network import RoadNetwork
 from ambsim_gui.geo.routing import Router
-from ambsim_gui.scenario.model import Located, Scenario, Shift, clock_to_minutes
+from ambsim_gui.scenario.model import Located, Scenario
+from ambsim_gui.scenario.rota import duty_intervals, roster
 from ambsim_gui.sim.cards import CardLibrary
 from ambsim_gui.sim.protocol import Protocol
 
@@ -66,30 +67,6 @@ class World:
         return self.area_names[idx] if idx >= 0 else "(outside)"
 
 
-def duty_intervals(
-    shift: Shift | None, start_clock: str, duration_s: float
-) -> list[tuple[float, float]]:
-    """On-duty intervals of a daily shift within the scenario, in simulation seconds."""
-    if shift is None:
-        return [(0.0, duration_s)]
-    start_min = clock_to_minutes(start_clock)
-    s = clock_to_minutes(shift.start)
-    e = clock_to_minutes(shift.end)
-    length = (e - s) % 1440 or 1440
-    intervals: list[tuple[float, float]] = []
-    day = -1
-    while True:
-        begin = (day * 1440 + s - start_min) * 60.0
-        if begin >= duration_s:
-            break
-        end = begin + length * 60.0
-        lo, hi = max(begin, 0.0), min(end, duration_s)
-        if hi > lo:
-            intervals.append((lo, hi))
-        day += 1
-    return intervals
-
-
 def _place(network: RoadNetwork, where: Located, what: str) -> tuple[float, float, int]:
     if where.point is not None:
         try:
@@ -121,24 +98,23 @@ def build_world(
         hospitals[h.name] = Site(h.name, h.kind, x, y, node)
 
     vehicles: list[VehicleSpec] = []
-    counters: dict[str, int] = {}
-    for st in scenario.stations:
-        for group in st.vehicles:
-            prefix = group.callsign_prefix or _default_prefix(st.name, group.type)
-            duty = tuple(duty_intervals(group.shift, scenario.start, scenario.duration_s))
-            for _ in range(group.count):
-                counters[prefix] = counters.get(prefix, 0) + 1
-                callsign = f"{prefix}{counters[prefix]:02d}"
-                vehicles.append(
-                    VehicleSpec(
-                        vehicle_id=f"V{len(vehicles) + 1:03d}",
-                        callsign=callsign,
-                        type=group.type,
-                        station=st.name,
-                        home_node=stations[st.name].node,
-                        duty=duty,
-                    )
-                )
+    duties: dict[int, tuple[tuple[float, float], ...]] = {}
+    for crew in roster(scenario):
+        group = crew.group
+        if id(group) not in duties:
+            duties[id(group)] = tuple(
+                duty_intervals(group.shift, scenario.start, scenario.duration_s)
+            )
+        vehicles.append(
+            VehicleSpec(
+                vehicle_id=crew.vehicle_id,
+                callsign=crew.callsign,
+                type=group.type,
+                station=crew.station.name,
+                home_node=stations[crew.station.name].node,
+                duty=duties[id(group)],
+            )
+        )
 
     router = Router(network, blue_light=True)
     router_normal = Router(network, blue_light=False)
@@ -182,8 +158,3 @@ def build_world(
         area_names=area_names,
         area_weights=weights / weights.sum(),
     )
-
-
-def _default_prefix(station: str, vtype: str) -> str:
-    letters = "".join(ch for ch in station.upper() if ch.isalpha())[:3] or "STN"
-    return f"{letters}-{'A' if vtype == 'DCA' else 'R'}"

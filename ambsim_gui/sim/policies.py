@@ -178,11 +178,13 @@ class ExpertPolicy(Policy):
         if complaint is None:
             return None
         room = self.room
+        now, x, y = room.now, call.x, call.y
+        reach = max(LINK_RADIUS_M, 2 * call.uncertainty_m)
         for inc in room.open_incidents_about(complaint):
-            if room.now - inc.t_open > LINK_WINDOW_S:
+            if now - inc.t_open > LINK_WINDOW_S:
                 continue
-            d = math.hypot(inc.x - call.x, inc.y - call.y)
-            if d <= max(LINK_RADIUS_M, 2 * call.uncertainty_m) and d < best_d:
+            d = math.hypot(inc.x - x, inc.y - y)
+            if d <= reach and d < best_d:
                 best, best_d = inc, d
         return best
 
@@ -190,10 +192,10 @@ class ExpertPolicy(Policy):
         e = self.room
         out: list[cmd.Command] = []
         free = e.free_vehicles()
+        dcas = [v for v in free if v.type == "DCA"]  # kept as ``free``'s DCAs, in its order
         for inc in self.my_queue():
             if not free and inc.category != "C1":
                 break
-            dcas = [v for v in free if v.type == "DCA"]
             if inc.needs == "DCA":
                 choice, _ = self.nearest(inc, dcas)
                 picks = [choice] if choice else []
@@ -214,6 +216,8 @@ class ExpertPolicy(Policy):
                 picks = [choice] if choice else []
             for v in picks:
                 free.remove(v)
+                if v.type == "DCA":
+                    dcas.remove(v)
                 out.append(
                     cmd.DispatchVehicle(seat=self.dispatcher, vehicle_id=v.id, incident_id=inc.id)
                 )

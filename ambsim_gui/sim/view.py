@@ -26,7 +26,6 @@ whose questions must never change what the run's router answers next.
 from __future__ import annotations
 
 from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, Sequence, ValuesView
-from itertools import islice
 from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -168,32 +167,35 @@ V = TypeVar("V", bound=_View)
 class ViewMap(dict[str, V], Generic[S, V]):
     """A read-only mapping of the room's id -> state as id -> view object (one per id).
 
-    The room only ever adds to these mappings (calls, incidents, vehicles, seats and
-    hospitals are never removed), so the views are made in the room's order, as a prefix of
-    its keys, on the first lookup that misses: a lookup that hits is a plain dict's (policies
-    look calls and seats up at every step). Nothing may be stored in it from outside."""
+    A view object is made on the first lookup of its id; a lookup that hits is a plain
+    dict's (policies look calls, incidents and seats up at every step). Walks over it
+    (``values``, ``items``) go in the room's order. Nothing may be stored in it from outside."""
 
-    __slots__ = ("_source", "_make")
+    __slots__ = ("_source", "_make", "_ordered")
 
     def __init__(self, source: dict[str, S], make: Callable[[S], V]) -> None:
         super().__init__()
         self._source = source
         self._make = make
-
-    def synced(self) -> ViewMap[S, V]:
-        """Every view made, in the room's order; returns itself."""
-        source = self._source
-        n = dict.__len__(self)
-        if n < len(source):
-            make, put = self._make, super().__setitem__
-            for key in islice(source, n, None):
-                put(key, make(source[key]))
-        return self
+        self._ordered = True  # the views made so far are in the room's order
 
     def __missing__(self, key: str) -> V:
-        if key not in self._source:
-            raise KeyError(key)
-        return dict.__getitem__(self.synced(), key)
+        source = self._source
+        view = self._make(source[key])  # KeyError for an id the room does not have
+        dict.__setitem__(self, key, view)
+        if self._ordered and next(reversed(source)) != key:
+            self._ordered = False
+        return view
+
+    def synced(self) -> ViewMap[S, V]:
+        """Every view made, in the room's order (the room only ever adds ids); returns itself."""
+        source = self._source
+        if not self._ordered or dict.__len__(self) != len(source):
+            views = [(key, self[key]) for key in source]
+            dict.clear(self)
+            dict.update(self, views)
+            self._ordered = True
+        return self
 
     def get(self, key: str, default: Any = None) -> Any:
         try:
@@ -281,26 +283,26 @@ class RoomView:
         return seat
 
     def open_incidents(self) -> list[IncidentView]:
-        made = self.incidents.synced()
-        return [made[k] for k in self._room.open]
+        views = self.incidents
+        return [views[k] for k in self._room.open]
 
     def open_incidents_about(self, complaint: str) -> list[IncidentView]:
         """Open incidents with this complaint, in opening order."""
-        made = self.incidents.synced()
-        return [made[k] for k in self._room.open_by_complaint.get(complaint, ())]
+        views = self.incidents
+        return [views[k] for k in self._room.open_by_complaint.get(complaint, ())]
 
     def dispatch_queue(self) -> list[IncidentView]:
         """Incidents waiting for a vehicle, most urgent first, then oldest."""
-        made = self.incidents.synced()
-        return [made[i.id] for i in self._room.dispatch_queue()]
+        views = self.incidents
+        return [views[i.id] for i in self._room.dispatch_queue()]
 
     def free_vehicles(self, vtype: str | None = None) -> list[VehicleView]:
         """Vehicles on duty and free (available, or driving home), by id."""
-        made = self.vehicles.synced()
+        views = self.vehicles
         free = self._room.free
         if vtype is None:
-            return [made[k] for k in sorted(free)]
-        return [made[k] for k in sorted(free) if free[k].type == vtype]
+            return [views[k] for k in sorted(free)]
+        return [views[k] for k in sorted(free) if free[k].type == vtype]
 
     # --- ETA questions -------------------------------------------------------------------
 

@@ -591,8 +591,8 @@ class DeskWindow(QMainWindow):
         paused = self.clock.paused
         self.clock.set_paused(True)  # the shift must not run on while the trainee decides
         answer = self.ask_quit()
-        if self._closed:  # closed meanwhile (a signal from the terminal): nothing to resume
-            return False
+        if self._quit_confirmed:  # a signal from the terminal answered the box: quit now
+            return True  # (Qt ignores the signal's own close() while this one is under way)
         if not answer:
             self.clock.set_paused(paused)
             return False

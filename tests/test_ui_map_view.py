@@ -359,8 +359,11 @@ def test_a_new_shift_replaces_everything(qtbot: QtBot) -> None:
     view.refresh()
     assert view.engine is fresh
     assert set(view._incidents) == {i.id for i in fresh.open_incidents()}
+    # the map tracks the read model folded from the fresh shift's events, not the old one's
+    assert list(view._tracked) == list(fresh.vehicles)
     for vid, tracked in view._tracked.items():
-        assert tracked.vehicle is fresh.vehicles[vid]
+        assert tracked.vehicle is view.room.vehicles[vid]
+        assert tracked.vehicle.status == fresh.vehicles[vid].status
 
 
 def test_screenshot_of_the_default_shift(qtbot: QtBot) -> None:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from ambsim_gui.readmodel.room import EN_ROUTE_STATUSES, HospitalView, IncidentView
 from ambsim_gui.sim.regimes import Standard
-from ambsim_gui.sim.state import EN_ROUTE_STATUSES, Incident
 from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.formatting import (
     CATEGORY_CSS,
@@ -52,12 +52,12 @@ VEHICLE_STATUS_ORDER = (
 )
 
 
-def incident_status(ctx: DeskContext, inc: Incident, stacked: set[str] | None = None) -> str:
+def incident_status(ctx: DeskContext, inc: IncidentView, stacked: set[str] | None = None) -> str:
     """What the board says an open incident is waiting for or has: on scene, conveying,
     queued, needs DCA (an RRV's crew asked for an ambulance), assigned (on the way), hub (on the
     clinical hub's stack), call-back (a clinician is on the phone), with crew, or open.
     ``stacked``: the ids on the hub's stack, when the caller has them at hand."""
-    statuses = [ctx.engine.vehicles[v].status for v in inc.vehicles]
+    statuses = [ctx.room.vehicles[v].status for v in inc.vehicles]
     if "on_scene" in statuses:
         return "on scene" if not (inc.queued and inc.needs == "DCA") else "needs DCA"
     if any(s in ("to_hospital", "at_hospital") for s in statuses):
@@ -68,7 +68,7 @@ def incident_status(ctx: DeskContext, inc: Incident, stacked: set[str] | None = 
         return "assigned"
     if inc.on_hub:
         if stacked is None:
-            stacked = {i.id for i in ctx.engine.hub.stack}
+            stacked = set(ctx.room.hub_stack)
         return "hub" if inc.id in stacked else "call-back"
     return "with crew" if statuses else "open"
 
@@ -158,15 +158,15 @@ class BoardsWidget(QTabWidget):
     def refresh(self, force: bool = False) -> None:
         """Redraw the visible board if its data changed or its clocks moved (slow refresh);
         the tab titles (with counts) always."""
-        e = self.ctx.engine
-        now = e.now
-        open_n = len(e.open_incidents())
-        free_n = len(e.free)
-        self._tab_text(0, f"Incidents ({open_n})")
+        room = self.ctx.room
+        now = self.ctx.now
+        open_now = room.open_incidents()
+        free_n = len(room.free_vehicles(now))
+        self._tab_text(0, f"Incidents ({len(open_now)})")
         self._tab_text(1, f"Vehicles ({free_n} free)")
-        on_hub = sum(1 for i in e.open_incidents() if i.on_hub)
+        on_hub = sum(1 for i in open_now if i.on_hub)
         self._tab_text(2, f"Clinical hub ({on_hub})")
-        diverted = sum(1 for h in e.hospitals.values() if h.diverted)
+        diverted = sum(1 for h in room.hospitals.values() if h.diverted)
         self._tab_text(3, f"Hospitals ({diverted} diverted)" if diverted else "Hospitals")
         current = self.currentWidget()
         if not isinstance(current, _Board):
@@ -202,17 +202,17 @@ class BoardsWidget(QTabWidget):
 
     def _draw_incidents(self, now: float) -> None:
         ctx = self.ctx
-        e = ctx.engine
-        incidents = sorted(e.open_incidents(), key=lambda i: (i.rank, i.t_open, i.id))
+        room = ctx.room
+        incidents = sorted(room.open_incidents(), key=lambda i: (i.rank, i.t_open, i.id))
         protocol = ctx.protocol
-        stacked = {i.id for i in e.hub.stack}
+        stacked = set(room.hub_stack)
         standards = self._standard_cells()
         memo = self._incident_rows
         rows = []
         for inc in incidents:
             clock, stopped = ctx.live.response_clock(inc.id, inc.category, now)
             clock_text_ = mmss(clock) + (" stop" if stopped else "")
-            callsigns = ", ".join(e.vehicles[v].callsign for v in inc.vehicles) or "-"
+            callsigns = ", ".join(room.vehicles[v].callsign for v in inc.vehicles) or "-"
             status = incident_status(ctx, inc, stacked)
             signature = (inc.category, clock_text_, callsigns, status)
             known = memo.get(inc.id)
@@ -253,14 +253,14 @@ class BoardsWidget(QTabWidget):
 
     def _draw_vehicles(self, now: float) -> None:
         ctx = self.ctx
-        e = ctx.engine
+        room = ctx.room
         counts = {s: 0 for s in VEHICLE_STATUS_ORDER}
         rows = []
-        for v in e.vehicles.values():
+        for v in room.vehicles.values():
             counts[v.status] = counts.get(v.status, 0) + 1
             job = ""
             if v.incident_id:
-                inc = e.incidents.get(v.incident_id)
+                inc = room.incidents.get(v.incident_id)
                 job = f"{inc.category} {inc.id}" if inc is not None else v.incident_id
             eta = ctx.live.eta_s(v.id, v.status, now)
             rows.append(
@@ -285,11 +285,11 @@ class BoardsWidget(QTabWidget):
 
     def _draw_hub(self, now: float) -> None:
         ctx = self.ctx
-        e = ctx.engine
-        start = e.scenario.start
+        room = ctx.room
+        start = ctx.setup.scenario.start
         rows = []
         protocol = ctx.protocol
-        waiting = e.hub.waiting()
+        waiting = room.hub_waiting()
         for inc, breach_at in waiting:
             left = breach_at - now
             rag = "red" if left < 5 * 60 else "amber" if left < 15 * 60 else "green"
@@ -309,7 +309,7 @@ class BoardsWidget(QTabWidget):
                 )
             )
         stacked = {inc.id for inc, _ in waiting}
-        calling = [i for i in e.open_incidents() if i.on_hub and i.id not in stacked]
+        calling = [i for i in room.open_incidents() if i.on_hub and i.id not in stacked]
         for inc in calling:
             rows.append(
                 Row(
@@ -325,7 +325,7 @@ class BoardsWidget(QTabWidget):
                 )
             )
         self.hub.table.set_rows(rows)
-        clinicians = e.scenario.clinical_hub.clinicians
+        clinicians = ctx.setup.scenario.clinical_hub.clinicians
         if clinicians == 0:
             self.hub.summary.setText("No clinical hub on this shift.")
         else:
@@ -338,18 +338,20 @@ class BoardsWidget(QTabWidget):
         ctx = self.ctx
         rows = []
         total_waiting = 0
-        for name, h in ctx.engine.hospitals.items():
+        for name, site in ctx.setup.hospitals.items():
+            h = ctx.room.hospitals.get(name) or HospitalView(name)
+            waiting, diverted = h.crews_waiting, h.diverted
             count, total = ctx.live.handovers.get(name, (0, 0.0))
-            total_waiting += h.waiting
-            rag = "red" if h.waiting >= 4 else "amber" if h.waiting >= 2 else "green"
+            total_waiting += waiting
+            rag = "red" if waiting >= 4 else "amber" if waiting >= 2 else "green"
             rows.append(
                 Row(
                     name,
                     (
                         cell(name, bold=True),
-                        cell(h.kind.upper()),
-                        cell(str(h.waiting), background=RAG_BACKGROUNDS[rag], align_right=True),
-                        cell("ON DIVERSION" if h.diverted else "open", bold=h.diverted),
+                        cell(site.kind.upper()),
+                        cell(str(waiting), background=RAG_BACKGROUNDS[rag], align_right=True),
+                        cell("ON DIVERSION" if diverted else "open", bold=diverted),
                         cell(str(count), align_right=True),
                         cell(mmss(total / count) if count else "-", align_right=True),
                     ),

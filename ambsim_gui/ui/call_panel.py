@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ambsim_gui.readmodel.room import CallView
 from ambsim_gui.sim import commands as cmd
-from ambsim_gui.sim.state import Call
 from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.formatting import CATEGORY_CSS, clock_text, distance_text, mmss
 from ambsim_gui.ui.live import TRAINEE, TranscriptLine
@@ -227,12 +227,11 @@ class CallPanel(QWidget):
 
         self.refresh()
 
-    # --- reading the engine --------------------------------------------------------------
+    # --- reading the room ----------------------------------------------------------------
 
-    def call(self) -> Call | None:
+    def call(self) -> CallView | None:
         """The call on the trainee's line now, if any."""
-        call_id = self.ctx.engine.seats[TRAINEE].call_id
-        return self.ctx.engine.calls.get(call_id) if call_id else None
+        return self.ctx.room.call_on(TRAINEE)
 
     def question_ids(self) -> list[str]:
         """The questions that may be asked now, in protocol order (the numbered buttons)."""
@@ -240,7 +239,7 @@ class CallPanel(QWidget):
 
     # --- actions (buttons and shortcuts) -------------------------------------------------
 
-    def _need_call(self) -> Call | None:
+    def _need_call(self) -> CallView | None:
         if not self.ctx.handles_calls:
             self.ctx.say("You are the dispatcher: the call handlers take the calls", "warning")
             return None
@@ -277,11 +276,10 @@ class CallPanel(QWidget):
         call = self._need_call()
         if call is None:
             return False
-        a = call.assessment
-        if a is None or a.category is None:
+        if call.recommended is None:
             self.ctx.say("The protocol has no recommendation yet: ask more questions", "warning")
             return False
-        return self.set_category(a.category)
+        return self.set_category(call.recommended)
 
     def _decide(self, kind: type[cmd.Command]) -> bool:
         call = self._need_call()
@@ -319,16 +317,16 @@ class CallPanel(QWidget):
     def _show_on_map(self) -> None:
         call = self.call()
         if call is None and self._shown_call:
-            call = self.ctx.engine.calls.get(self._shown_call)
+            call = self.ctx.room.calls.get(self._shown_call)
         if call is not None:
             self.show_on_map.emit(call.x, call.y)
 
     # --- drawing -------------------------------------------------------------------------
 
-    def nearby_incidents(self, call: Call) -> list[tuple[float, str]]:
+    def nearby_incidents(self, call: CallView) -> list[tuple[float, str]]:
         """(distance in metres, incident id) of open incidents near the caller, nearest first."""
         out = []
-        for inc in self.ctx.engine.open_incidents():
+        for inc in self.ctx.room.open_incidents():
             d = math.hypot(inc.x - call.x, inc.y - call.y)
             if d <= LINK_RADIUS_M:
                 out.append((d, inc.id))
@@ -336,12 +334,12 @@ class CallPanel(QWidget):
         return out
 
     def refresh(self) -> None:
-        """Redraw from the engine and the desk's projection (cheap when nothing changed)."""
-        e = self.ctx.engine
+        """Redraw from the read model and the desk's projection (cheap when nothing changed)."""
+        room = self.ctx.room
         live = self.ctx.live
-        seat = e.seats[TRAINEE]
+        seat = room.seats.get(TRAINEE)
         call = self.call()
-        now = e.now
+        now = self.ctx.now
         shown = call.id if call is not None else live.trainee_call
         if not self.ctx.handles_calls:
             self.header.setText("You are the dispatcher: your colleagues take the calls.")
@@ -351,12 +349,12 @@ class CallPanel(QWidget):
                 f"<b>{call.id}</b> &nbsp; {html.escape(call.area)} &nbsp; on the line "
                 f"{mmss(now - answered)} &nbsp; (located to &plusmn;{call.uncertainty_m:.0f} m)"
             )
-        elif seat.wrapping_up:
+        elif seat is not None and seat.wrapping_up:
             self.header.setText("Finishing the last call (wrap-up)...")
         elif self.ctx.autopilot is not None:
             self.header.setText(f"Autopilot ({self.ctx.autopilot}) is taking the calls.")
         else:
-            waiting = len(e.ringing)
+            waiting = len(room.ringing)
             self.header.setText(
                 f"No call on your line. {waiting} waiting: press Space to answer."
                 if waiting
@@ -385,7 +383,7 @@ class CallPanel(QWidget):
             self.transcript.clear()
         if len(lines) == self._shown_lines:
             return
-        start = self.ctx.engine.scenario.start
+        start = self.ctx.setup.scenario.start
         for line in lines[self._shown_lines :]:
             self.transcript.append(self._line_html(line, start))
         self._shown_lines = len(lines)
@@ -405,7 +403,7 @@ class CallPanel(QWidget):
             f'<span style="color:{colour};{style}"><b>{who}:</b> {text}</span></div>'
         )
 
-    def _draw_questions(self, call: Call | None) -> None:
+    def _draw_questions(self, call: CallView | None) -> None:
         protocol = self.ctx.protocol
         if call is None:
             ids: list[str] = []
@@ -449,26 +447,25 @@ class CallPanel(QWidget):
             b.show()
             self.question_buttons.append(b)
 
-    def _draw_recommendation(self, call: Call | None) -> None:
+    def _draw_recommendation(self, call: CallView | None) -> None:
         if call is None:
             self.recommendation.setText("Protocol: -")
             self.category_label.setText("Category: not set")
             return
-        a = call.assessment
-        if a is None or a.category is None:
+        if call.recommended is None:
             self.recommendation.setText("Protocol: not enough information yet")
         else:
-            colour = CATEGORY_CSS.get(a.category, "#000000")
-            done = "complete" if a.complete else "provisional, keep asking"
+            colour = CATEGORY_CSS.get(call.recommended, "#000000")
+            done = "complete" if call.complete else "provisional, keep asking"
             allowed = []
-            if a.validation:
+            if call.validation:
                 allowed.append("clinical hub")
-            if a.advice:
+            if call.advice:
                 allowed.append("advice/referral")
             extra = f"; may go to {' or '.join(allowed)}" if allowed else ""
             self.recommendation.setText(
-                f'Protocol: <b style="color:{colour};">{a.category}</b> '
-                f"{html.escape(a.code)} {html.escape(a.label)} ({done}{extra})"
+                f'Protocol: <b style="color:{colour};">{call.recommended}</b> '
+                f"{html.escape(call.code)} {html.escape(call.label)} ({done}{extra})"
             )
         chosen = self.ctx.live.category_set.get(call.id)
         if call.category is None:
@@ -480,8 +477,8 @@ class CallPanel(QWidget):
         else:
             self.category_label.setText(f"Category: {call.category}  (as the protocol advises)")
 
-    def _draw_links(self, call: Call | None, now: float) -> None:
-        e = self.ctx.engine
+    def _draw_links(self, call: CallView | None, now: float) -> None:
+        room = self.ctx.room
         nearby = self.nearby_incidents(call) if call is not None else []
         state = (call.id if call else None, tuple(i for _, i in nearby), int(now // 60))
         if state == self._link_state:
@@ -492,7 +489,7 @@ class CallPanel(QWidget):
         self.nearby.clear()
         protocol = self.ctx.protocol
         for d, iid in nearby:
-            inc = e.incidents[iid]
+            inc = room.incidents[iid]
             complaint = protocol.describe(inc.complaint, inc.code)
             age = mmss(now - inc.t_open)
             text = (
@@ -518,20 +515,22 @@ class CallPanel(QWidget):
         call = self.call()
         usable = self.ctx.can_handle and call is not None
         waiting = call is not None and call.pending_question is not None
-        a = call.assessment if call is not None else None
+        recommended = call.recommended if call is not None else None
         category = call.category if call is not None else None
         decided = usable and category is not None and not waiting
-        self.accept_button.setEnabled(usable and a is not None and a.category is not None)
-        if a is not None and a.category is not None:
-            self.accept_button.setText(f"Accept {a.category}  [Enter]")
+        self.accept_button.setEnabled(usable and recommended is not None)
+        if recommended is not None:
+            self.accept_button.setText(f"Accept {recommended}  [Enter]")
         else:
             self.accept_button.setText("Accept  [Enter]")
         for b in self.category_buttons.values():
             b.setEnabled(usable)
         self.dispatch_button.setEnabled(decided)
-        hub_ok = self.ctx.engine.scenario.clinical_hub.clinicians > 0 and category != "C1"
+        hub_ok = self.ctx.setup.scenario.clinical_hub.clinicians > 0 and category != "C1"
         self.hub_button.setEnabled(decided and hub_ok)
-        advice_ok = decided and a is not None and a.advice and category not in ("C1", "C2")
+        advice_ok = (
+            decided and call is not None and call.advice and category not in ("C1", "C2")
+        )
         self.advice_button.setEnabled(advice_ok)
         self.refer_button.setEnabled(advice_ok)
         self.link_button.setEnabled(usable and self.nearby.count() > 0)

@@ -61,12 +61,12 @@ class CallQueuePanel(QWidget):
         return self.ctx.submit(cmd.AnswerCall(seat=TRAINEE, call_id=call_id))
 
     def refresh(self) -> None:
-        """Redraw from the engine (the slow refresh)."""
-        e = self.ctx.engine
-        now = e.now
+        """Redraw from the read model (the slow refresh)."""
+        room = self.ctx.room
+        now = self.ctx.now
         rows: list[Row] = []
-        for call_id in e.ringing:
-            call = e.calls[call_id]
+        for call_id in room.ringing:
+            call = room.calls[call_id]
             waited = now - call.t_arrive
             rag = wait_rag(waited)
             rows.append(
@@ -81,10 +81,11 @@ class CallQueuePanel(QWidget):
                 )
             )
         n_ringing = len(rows)
-        for seat in e.seats.values():
-            if seat.call_id is None:
+        for seat_id in self.ctx.setup.seats:
+            seat = room.seats.get(seat_id)
+            if seat is None or seat.call_id is None:
                 continue
-            call = e.calls[seat.call_id]
+            call = room.calls[seat.call_id]
             on_call = now - (call.t_answered if call.t_answered is not None else call.t_arrive)
             mine = seat.id == TRAINEE
             rows.append(
@@ -99,12 +100,13 @@ class CallQueuePanel(QWidget):
                 )
             )
         self.table.set_rows(rows)
-        oldest = max((now - e.calls[c].t_arrive for c in e.ringing), default=0.0)
+        oldest = max((now - room.calls[c].t_arrive for c in room.ringing), default=0.0)
         if n_ringing:
             self.summary.setText(f"{n_ringing} ringing, oldest waiting {mmss(oldest)}")
         else:
             self.summary.setText("No calls waiting")
-        seat = e.seats[TRAINEE]
-        free = self.ctx.can_handle and seat.free and n_ringing > 0
+        own = room.seats.get(TRAINEE)
+        seat_free = own is None or (own.call_id is None and not own.wrapping_up)
+        free = self.ctx.can_handle and seat_free and n_ringing > 0
         self.answer_next.setEnabled(free)
-        self.answer_selected.setEnabled(free and self.table.selected_key in e.ringing)
+        self.answer_selected.setEnabled(free and self.table.selected_key in room.ringing)

@@ -2,11 +2,12 @@
 
 One job: ``SimClock`` keeps simulated time moving at the chosen speed. Every tick of a
 ``Qt.PreciseTimer`` (about 16 ms) it measures the wall time since the last tick with a
-``QElapsedTimer`` and runs the engine to ``now + wall_elapsed x speed``; pausing is simply not
-stepping. It emits ``ticked`` every tick (the map repaints) and ``slow_tick`` about four times a
-second (the text boards refresh, slowly enough to read): the two refresh rates of the desk.
+``QElapsedTimer`` and runs the shift (the ``ShiftDriver`` port) to ``now + wall_elapsed x
+speed``; pausing is simply not stepping. It emits ``ticked`` every tick (the map repaints) and
+``slow_tick`` about four times a second (the text boards refresh, slowly enough to read): the
+two refresh rates of the desk.
 
-Trainee commands need no help from the clock: ``engine.submit`` applies them at ``engine.now``,
+Trainee commands need no help from the clock: the command door applies them at ``now``,
 which is always the time the trainee sees.
 """
 
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Signal
 
-from ambsim_gui.sim.engine import Engine
+from ambsim_gui.readmodel.ports import EnginePorts, ShiftDriver
 
 SPEEDS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
 TICK_MS = 16
@@ -38,9 +40,11 @@ class SimClock(QObject):
     finished = Signal()
     """The shift has ended (emitted once)."""
 
-    def __init__(self, engine: Engine, parent: QObject | None = None, speed: int = 1) -> None:
+    def __init__(self, source: Any, parent: QObject | None = None, speed: int = 1) -> None:
         super().__init__(parent)
-        self.engine = engine
+        self.driver: ShiftDriver = (
+            source if isinstance(source, ShiftDriver) else EnginePorts(source)
+        )
         self._speed = self.nearest_speed(speed)
         self._paused = True
         self._finished_sent = False
@@ -100,7 +104,7 @@ class SimClock(QObject):
         self._paused = paused
         if not paused:
             self._wall.restart()  # the pause's wall time is not simulated
-            if not self._timer.isActive() and not self.engine.finished:
+            if not self._timer.isActive() and not self.driver.finished:
                 self._since_slow.start()
                 self._timer.start()
         self.paused_changed.emit(paused)
@@ -127,15 +131,15 @@ class SimClock(QObject):
 
         The timer calls this; tests and benchmarks call it directly to drive the desk fast.
         """
-        if not self._paused and not self.engine.finished:
+        if not self._paused and not self.driver.finished:
             t0 = time.perf_counter()
-            self.engine.run_until(self.engine.now + wall_s * self._speed)
+            self.driver.run_until(self.driver.now + wall_s * self._speed)
             self.step_ms.append((time.perf_counter() - t0) * 1000.0)
-        now = self.engine.now
+        now = self.driver.now
         self.ticked.emit(now)
         if slow:
             self.slow_tick.emit(now)
-        if self.engine.finished and not self._finished_sent:
+        if self.driver.finished and not self._finished_sent:
             self._finished_sent = True
             self._timer.stop()
             self.slow_tick.emit(now)
@@ -144,12 +148,12 @@ class SimClock(QObject):
     def advance_to(self, t: float, *, frame_s: float = 60.0) -> None:
         """Run the engine to ``t`` in steps of ``frame_s`` simulated seconds, refreshing the desk
         after each (fast and slow): for tests and the autopilot, whatever the pause state."""
-        while self.engine.now < t and not self.engine.finished:
-            self.engine.run_until(min(t, self.engine.now + frame_s))
-            now = self.engine.now
+        while self.driver.now < t and not self.driver.finished:
+            self.driver.run_until(min(t, self.driver.now + frame_s))
+            now = self.driver.now
             self.ticked.emit(now)
             self.slow_tick.emit(now)
-        if self.engine.finished and not self._finished_sent:
+        if self.driver.finished and not self._finished_sent:
             self._finished_sent = True
             self._timer.stop()
             self.finished.emit()

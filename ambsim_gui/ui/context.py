@@ -1,18 +1,25 @@
-"""What every panel of the desk shares: the engine, the desk's projection, the trainee's role,
-the current selection, and the one door the trainee's commands go through.
+"""What every panel of the desk shares: the read model, the ports, the trainee's role, the
+current selection, and the one door the trainee's commands go through.
 
 One job: ``DeskContext`` is the hub between panels. Panels never talk to each other directly:
-they select an incident or a vehicle here, and submit commands here. ``submit`` passes the
-command to ``engine.submit`` (which applies it at the current simulation time) and, when the
-engine refuses it, announces the engine's own reason through ``message``.
+they select an incident or a vehicle here, and submit commands here. What they read is
+``room`` (the one read model, ``readmodel.RoomProjection``, folded from the events), ``live``
+(the desk's wording of the same events: transcripts, response clocks) and ``setup`` (the
+shift's static facts); what they ask of the simulation goes through ``ports`` (candidate ETAs,
+vehicle positions, the clock). ``submit`` passes a command through the command door (applied at
+the current simulation time) and, when it is refused, announces the reason through ``message``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QObject, Signal
 
+from ambsim_gui.readmodel.ports import DeskPorts, EnginePorts
+from ambsim_gui.readmodel.room import RoomProjection
 from ambsim_gui.sim import commands as cmd
-from ambsim_gui.sim.engine import Engine
+from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.regimes import REGIMES, Regime
 from ambsim_gui.ui.live import TRAINEE, DeskProjection, Rejection
 
@@ -37,21 +44,24 @@ class DeskContext(QObject):
 
     def __init__(
         self,
-        engine: Engine,
+        source: Any,
         *,
         assessment: bool = False,
         autopilot: str | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.engine = engine
-        self.regime: Regime = REGIMES[engine.scenario.regime]
-        self.protocol = engine.world.protocol
-        self.live = DeskProjection(engine, self.regime)
+        self.ports: DeskPorts = EnginePorts.of(source)
+        self.setup = self.ports.setup()
+        scenario = self.setup.scenario
+        self.regime: Regime = REGIMES[scenario.regime]
+        self.protocol = self.setup.protocol
+        self.room = RoomProjection()
+        self.live = DeskProjection(None, self.regime)
         self.live.on_rejection = self._on_rejection
-        self.assessment = assessment or engine.scenario.control_room.assessment_mode
+        self.assessment = assessment or scenario.control_room.assessment_mode
         self.autopilot = autopilot
-        seat = engine.seats[TRAINEE]
+        seat = self.setup.seats[TRAINEE]
         self.handles_calls = seat.handler
         self.dispatches = seat.dispatcher
         self.selected_incident: str | None = None
@@ -60,8 +70,24 @@ class DeskContext(QObject):
         self.commands_refused = 0
 
     @property
+    def engine(self) -> Any:
+        """The engine behind the ports, for whoever built the desk (tests, a branch from a
+        replay); no panel reads it."""
+        return getattr(self.ports, "engine", None)
+
+    @property
     def role(self) -> str:
-        return self.engine.role
+        return self.setup.role
+
+    @property
+    def now(self) -> float:
+        """The simulation's clock now."""
+        return self.ports.now
+
+    def feed(self, event: ev.Event) -> None:
+        """One event of the stream, into the read model and the desk's own projection."""
+        self.room.apply(event)
+        self.live.feed(event)
 
     @property
     def can_handle(self) -> bool:
@@ -96,7 +122,7 @@ class DeskContext(QObject):
             )
             return False
         self.commands_sent += 1
-        accepted = self.engine.submit(command)
+        accepted = self.ports.submit(command)
         if not accepted:
             self.commands_refused += 1
         self.command_done.emit()

@@ -1,6 +1,6 @@
 """The trainee desk: the main window that puts the panels, the map and the clock together.
 
-One job: ``DeskWindow`` builds the desk for one engine and wires it. Left, the call queue over
+One job: ``DeskWindow`` builds the desk for one shift and wires it. Left, the call queue over
 the call panel; right, the map beside the dispatch panel, over the status boards beside the live
 KPIs and the feedback cards. A top bar shows the shift's clock time, the speed and the
 pause state; the status bar shows the trainee's role, seat and the engine's reason for any
@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable
 from functools import partial
 from types import TracebackType
+from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics, QResizeEvent
@@ -37,7 +38,6 @@ from PySide6.QtWidgets import (
 
 from ambsim_gui.assess.feedback import CallFeedback, FeedbackProjection
 from ambsim_gui.assess.metrics import ShiftMetrics
-from ambsim_gui.sim.engine import Engine
 from ambsim_gui.ui.boards import BoardsWidget
 from ambsim_gui.ui.call_panel import CallPanel
 from ambsim_gui.ui.call_queue import CallQueuePanel
@@ -84,13 +84,14 @@ QStatusBar QLabel { padding: 0 6px; }
 
 
 class DeskWindow(QMainWindow):
-    """The trainee desk for one ``Engine``."""
+    """The trainee desk for one shift: it reads the read model (``ctx.room``, fed from the
+    shift's events) and talks to the shift only through ``ctx.ports``."""
 
     closed = Signal()
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Any,
         *,
         title: str | None = None,
         speed: int = 1,
@@ -102,8 +103,12 @@ class DeskWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.engine = engine
+        """What the desk was built on (an engine, or ports): for its builder and tests only."""
+        self.ctx = DeskContext(engine, assessment=assessment, autopilot=autopilot, parent=self)
+        self.ports = self.ctx.ports
+        scenario = self.ctx.setup.scenario
         self.setObjectName("deskWindow")
-        name = title or engine.scenario.name
+        name = title or scenario.name
         self.setWindowTitle(f"ambsim - trainee desk - {name}")
         font = QFont(self.font())
         font.setPointSizeF(BASE_POINT_SIZE)
@@ -121,10 +126,12 @@ class DeskWindow(QMainWindow):
         self._quit_confirmed = False
         self._quit_box: QMessageBox | None = None
 
-        self.ctx = DeskContext(engine, assessment=assessment, autopilot=autopilot, parent=self)
-        self.metrics = ShiftMetrics(self.ctx.regime, engine.scenario.costs)
+        self.metrics = ShiftMetrics(self.ctx.regime, scenario.costs)
         self.feedback = FeedbackProjection(on_record=self._on_feedback)
-        self.clock = SimClock(engine, self, speed=speed)
+        self.clock = SimClock(self.ports, self, speed=speed)
+        # The read model first, before any panel is built: panels read it from their first draw
+        # (the shift so far is folded in here, for a desk opened on a shift under way).
+        self.ports.subscribe(self.ctx.room.apply)
 
         self._build(name)
         self._wire()
@@ -133,7 +140,8 @@ class DeskWindow(QMainWindow):
         self._listeners = [self.ctx.live.feed, self.metrics.feed, self.feedback.feed]
         self._replaying = True
         for listener in self._listeners:
-            engine.subscribe(listener)
+            self.ports.subscribe(listener)
+        self._listeners.insert(0, self.ctx.room.apply)
         self._replaying = False
         self.shortcuts = install_shortcuts(self, self.actions_by_name())
         if install_excepthook:
@@ -190,10 +198,10 @@ class DeskWindow(QMainWindow):
         for w in (self.slower_button, self.pause_button, self.faster_button, self.speed_label):
             bar.addWidget(w)
         bar.addSpacing(16)
-        scenario = self.engine.scenario
+        scenario = self.ctx.setup.scenario
         self.shift_label = QLabel(
             f"<b>{name}</b> &nbsp; {self.ctx.regime.label} &nbsp; "
-            f"starts {scenario.start}, {self.engine.end_s / 3600:g} h"
+            f"starts {scenario.start}, {self.ports.end_s / 3600:g} h"
         )
         self.shift_label.setObjectName("shiftLabel")
         bar.addWidget(self.shift_label, 1)
@@ -205,7 +213,7 @@ class DeskWindow(QMainWindow):
 
         self.call_queue = CallQueuePanel(ctx)
         self.call_panel = CallPanel(ctx)
-        self.map = MapView(self.engine, self)
+        self.map = MapView(self.ports, self, room=ctx.room)
         self.map.setObjectName("mapView")
         self.boards = BoardsWidget(ctx)
         self.dispatch_panel = DispatchPanel(ctx)
@@ -237,7 +245,7 @@ class DeskWindow(QMainWindow):
         self.feedback_tabs.setObjectName("feedbackTabs")
         self.feedback_tabs.addTab(self.kpis, "Live KPIs")
         self.feedback_tabs.addTab(self.feedback_list, "Your calls")
-        self.instructor = InstructorPanel(self.ctx.engine)
+        self.instructor = InstructorPanel(self.ctx)
         self.feedback_tabs.addTab(self.instructor, "Instructor")
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.boards)
@@ -363,7 +371,7 @@ class DeskWindow(QMainWindow):
 
     def _on_tick(self, now: float) -> None:
         self.map.refresh(now)
-        self.clock_label.setText(clock_text(self.engine.scenario.start, now))
+        self.clock_label.setText(clock_text(self.ctx.setup.scenario.start, now))
         if "call" in self.ctx.live.dirty:
             self.ctx.live.dirty.discard("call")
             self.call_panel.refresh()
@@ -376,10 +384,11 @@ class DeskWindow(QMainWindow):
     def _follow_autopilot(self) -> None:
         """Watching the autopilot: keep the newest open incident selected, so the dispatch
         panel shows what the policy is working on."""
-        selected = self.engine.incidents.get(self.ctx.selected_incident or "")
+        room = self.ctx.room
+        selected = room.incidents.get(self.ctx.selected_incident or "")
         if selected is not None and selected.status == "open":
             return
-        open_now = self.engine.open_incidents()
+        open_now = room.open_incidents()
         if open_now:
             self.ctx.select_incident(open_now[-1].id)
 
@@ -408,23 +417,23 @@ class DeskWindow(QMainWindow):
         self._update_seat()
 
     def _update_clock_bar(self, *_: object) -> None:
-        now = self.engine.now
-        self.clock_label.setText(clock_text(self.engine.scenario.start, now))
+        now = self.ports.now
+        self.clock_label.setText(clock_text(self.ctx.setup.scenario.start, now))
         self.speed_label.setText(f"{self.clock.speed}x")
         paused = self.clock.paused or not self.clock.running
-        if self.engine.finished:
+        if self.ports.finished:
             self.paused_label.setText("SHIFT ENDED")
         else:
             self.paused_label.setText("PAUSED" if paused else "")
         self.pause_button.setText("Resume  [P]" if paused else "Pause  [P]")
 
     def _update_seat(self) -> None:
-        seat = self.engine.seats[TRAINEE]
-        if not seat.handler:
+        seat = self.ctx.room.seats.get(TRAINEE)
+        if not self.ctx.handles_calls:
             text = "Your seat: dispatch"
-        elif seat.call_id:
+        elif seat is not None and seat.call_id:
             text = f"Your seat: on call {seat.call_id}"
-        elif seat.wrapping_up:
+        elif seat is not None and seat.wrapping_up:
             text = "Your seat: wrapping up"
         else:
             text = "Your seat: free"
@@ -448,8 +457,9 @@ class DeskWindow(QMainWindow):
 
     def open_debrief(self) -> DebriefDialog:
         """Open (or refresh) the end-of-shift debrief dialog, non-modal."""
-        report = self.metrics.snapshot(self.engine.now)
-        title = f"Debrief: {self.engine.scenario.name}, seed {self.engine.seed}"
+        report = self.metrics.snapshot(self.ports.now)
+        setup = self.ctx.setup
+        title = f"Debrief: {setup.scenario.name}, seed {setup.seed}"
         text = debrief_text(report, self.feedback, title)
         if self.debrief is None:
             self.debrief = DebriefDialog(title, text, self)
@@ -525,15 +535,15 @@ class DeskWindow(QMainWindow):
             pass
 
     def shutdown(self) -> None:
-        """Stop the clock, leave the engine's listeners, give back the excepthook."""
+        """Stop the clock, leave the shift's event stream, give back the excepthook."""
         if self._closed:
             return
         self._closed = True
         self.clock.stop()
         for listener in self._listeners:
-            if listener in self.engine.listeners:
-                self.engine.listeners.remove(listener)
+            self.ports.unsubscribe(listener)
         self._listeners = []
+        self.map.detach()
         self.ctx.live.on_rejection = None
         self.feedback.on_record = None
         if self._old_hook is not None and sys.excepthook == self._excepthook:
@@ -546,7 +556,7 @@ class DeskWindow(QMainWindow):
 
     def shift_running(self) -> bool:
         """The shift has started and not yet ended: closing now ends it early."""
-        return not self.engine.finished and not self._closed
+        return not self.ports.finished and not self._closed
 
     def request_quit(self) -> bool:
         """Ctrl+Q: close the desk, after a confirmation while the shift runs; True if closed."""

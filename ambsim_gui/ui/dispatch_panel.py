@@ -3,8 +3,8 @@
 One job: ``DispatchPanel`` lists the dispatch queue (most urgent first), shows the selected
 incident with the vehicles already assigned to it, and offers the candidates: every free vehicle
 and every vehicle on its way to a less urgent job (which may be diverted), sorted by their exact
-ETA (``engine.fleet.etas``, mobilisation included), shown in minutes before anything is
-committed. Dispatch, Divert and Stand down go through the desk's command door.
+ETA (the ``Dispatcher`` port, asked as an onlooker; mobilisation included), shown in minutes
+before anything is committed. Dispatch, Divert and Stand down go through the desk's command door.
 
 In assessment mode the desk gives no suggestions: the candidates are listed by call sign and
 their ETAs are hidden. With the call-handler role (or the autopilot in the seat) the panel is
@@ -18,8 +18,13 @@ import html
 import numpy as np
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ambsim_gui.readmodel.room import (
+    CATEGORY_RANK,
+    EN_ROUTE_STATUSES,
+    IncidentView,
+    VehicleView,
+)
 from ambsim_gui.sim import commands as cmd
-from ambsim_gui.sim.state import CATEGORY_RANK, EN_ROUTE_STATUSES, Incident, Vehicle
 from ambsim_gui.ui.boards import incident_status
 from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.formatting import (
@@ -126,9 +131,9 @@ class DispatchPanel(QWidget):
 
     # --- selection -----------------------------------------------------------------------
 
-    def incident(self) -> Incident | None:
+    def incident(self) -> IncidentView | None:
         iid = self.ctx.selected_incident
-        return self.ctx.engine.incidents.get(iid) if iid else None
+        return self.ctx.room.incidents.get(iid) if iid else None
 
     def _incident_changed(self, incident_id: str) -> None:
         self.queue.select_key(incident_id or None)
@@ -153,7 +158,7 @@ class DispatchPanel(QWidget):
 
     def select_next_queued(self) -> None:
         """Select the most urgent incident waiting for a vehicle (after the current one)."""
-        queue = [i.id for i in self.ctx.engine.dispatch_queue()]
+        queue = [i.id for i in self.ctx.room.dispatch_queue()]
         if not queue:
             self.ctx.say("No incident is waiting for a vehicle", "info")
             return
@@ -186,7 +191,7 @@ class DispatchPanel(QWidget):
         """Send ``vehicle_id`` to ``incident_id``: a dispatch, or a diversion if it is en route."""
         if not self._can_act():
             return False
-        v = self.ctx.engine.vehicles.get(vehicle_id)
+        v = self.ctx.room.vehicles.get(vehicle_id)
         if v is not None and v.status in EN_ROUTE_STATUSES and v.incident_id != incident_id:
             command: cmd.Command = cmd.DivertVehicle(
                 seat=TRAINEE, vehicle_id=vehicle_id, incident_id=incident_id
@@ -244,7 +249,7 @@ class DispatchPanel(QWidget):
             en_route = [
                 v
                 for v in (inc.vehicles if inc else [])
-                if self.ctx.engine.vehicles[v].status in EN_ROUTE_STATUSES
+                if self.ctx.room.vehicles[v].status in EN_ROUTE_STATUSES
             ]
             vid = en_route[0] if len(en_route) == 1 else None
         if vid is None:
@@ -257,31 +262,34 @@ class DispatchPanel(QWidget):
         return ok
 
     def _callsign(self, vehicle_id: str) -> str:
-        v = self.ctx.engine.vehicles.get(vehicle_id)
+        v = self.ctx.room.vehicles.get(vehicle_id)
         return v.callsign if v is not None else vehicle_id
 
     # --- drawing -------------------------------------------------------------------------
 
-    def candidates_for(self, inc: Incident) -> list[tuple[Vehicle, float]]:
+    def candidates_for(self, inc: IncidentView) -> list[tuple[VehicleView, float]]:
         """Free vehicles and those divertable to ``inc``, with their ETAs in seconds."""
-        e = self.ctx.engine
-        pool = [v for v in e.free_vehicles() if v.id not in inc.vehicles]
+        room = self.ctx.room
+        now = self.ctx.now
+        pool = [v for v in room.free_vehicles(now) if v.id not in inc.vehicles]
         rank = CATEGORY_RANK[inc.category]
-        for v in e.vehicles.values():
-            if v.on_duty and v.status in EN_ROUTE_STATUSES and v.incident_id not in (None, inc.id):
-                other = e.incidents.get(v.incident_id or "")
+        for v in room.vehicles.values():
+            on_duty = v.shift_start_s <= now < v.shift_end_s
+            if on_duty and v.status in EN_ROUTE_STATUSES and v.incident_id not in (None, inc.id):
+                other = room.incidents.get(v.incident_id or "")
                 if other is not None and CATEGORY_RANK[other.category] > rank:
                     pool.append(v)
         if not pool:
             return []
-        etas = e.fleet.etas(inc.node, pool, onlooker=True)  # never changes the shift's routing
+        # the Dispatcher port asks as an onlooker: never changes the shift's routing
+        etas = self.ctx.ports.etas(inc.id, [v.id for v in pool])
         return [(v, float(t)) for v, t in zip(pool, etas, strict=True)]
 
     def refresh(self) -> None:
         """Redraw the queue, the selected incident and its candidates (the slow refresh)."""
-        e = self.ctx.engine
+        room = self.ctx.room
         live = self.ctx.live
-        now = e.now
+        now = self.ctx.now
         if self.ctx.autopilot is not None:
             self.mode_label.setText(f"Autopilot ({self.ctx.autopilot}) is dispatching: read-only.")
         elif not self.ctx.dispatches:
@@ -293,7 +301,7 @@ class DispatchPanel(QWidget):
         self.mode_label.setVisible(bool(self.mode_label.text()))
 
         rows = []
-        queue = e.dispatch_queue()
+        queue = room.dispatch_queue()
         for waiting in queue:
             clock, _ = live.response_clock(waiting.id, waiting.category, now)
             rag = clock_rag(clock, self.ctx.regime.standard_for(waiting.category))
@@ -315,7 +323,7 @@ class DispatchPanel(QWidget):
             f"Waiting for a vehicle: {len(queue)}" if queue else "Waiting for a vehicle: none"
         )
 
-        inc: Incident | None = self.incident()
+        inc: IncidentView | None = self.incident()
         if inc is not None and inc.status != "open":
             self.incident_label.setText(f"{inc.id} is closed ({inc.outcome or 'done'}).")
             self.assigned.set_rows([])
@@ -330,8 +338,8 @@ class DispatchPanel(QWidget):
             self._draw_incident(inc, now)
         self._update_buttons()
 
-    def _draw_incident(self, inc: Incident, now: float) -> None:
-        e = self.ctx.engine
+    def _draw_incident(self, inc: IncidentView, now: float) -> None:
+        room = self.ctx.room
         live = self.ctx.live
         clock, stopped = live.response_clock(inc.id, inc.category, now)
         standard = self.ctx.regime.standard_for(inc.category)
@@ -346,7 +354,7 @@ class DispatchPanel(QWidget):
         )
         rows = []
         for vid in inc.vehicles:
-            v = e.vehicles[vid]
+            v = room.vehicles[vid]
             eta = live.eta_s(vid, v.status, now)
             rows.append(
                 Row(
@@ -363,9 +371,9 @@ class DispatchPanel(QWidget):
         self._set_candidates(self.candidates_for(inc), inc)
 
     def _set_candidates(
-        self, found: list[tuple[Vehicle, float]], inc: Incident | None = None
+        self, found: list[tuple[VehicleView, float]], inc: IncidentView | None = None
     ) -> None:
-        e = self.ctx.engine
+        room = self.ctx.room
         hide = self.ctx.assessment
         if hide:
             found.sort(key=lambda p: p[0].callsign)
@@ -377,7 +385,7 @@ class DispatchPanel(QWidget):
         for v, t in found:
             note = ""
             if v.status in EN_ROUTE_STATUSES:
-                other = e.incidents.get(v.incident_id or "")
+                other = room.incidents.get(v.incident_id or "")
                 note = f"divert from {other.category} {other.id}" if other else "divert"
             elif inc is not None and inc.needs == "DCA" and v.type != "DCA":
                 note = "cannot convey"
@@ -410,19 +418,20 @@ class DispatchPanel(QWidget):
             self.candidates_label.setText(f"Candidates: the {len(found)} nearest by ETA")
 
     def _update_buttons(self) -> None:
-        e = self.ctx.engine
+        room = self.ctx.room
         can = self.ctx.can_dispatch
         inc = self.incident()
         vid = self.selected_candidate()
-        v = e.vehicles.get(vid) if vid else None
-        self.dispatch_button.setEnabled(can and inc is not None and v is not None and v.free)
+        v = room.vehicles.get(vid) if vid else None
+        free = v is not None and room.is_free(v, self.ctx.now)
+        self.dispatch_button.setEnabled(can and inc is not None and free)
         self.divert_button.setEnabled(
             can and inc is not None and v is not None and v.status in EN_ROUTE_STATUSES
         )
         down = self.assigned.selected_key
-        down_v = e.vehicles.get(down) if down else None
+        down_v = room.vehicles.get(down) if down else None
         en_route = inc is not None and any(
-            e.vehicles[x].status in EN_ROUTE_STATUSES for x in inc.vehicles
+            room.vehicles[x].status in EN_ROUTE_STATUSES for x in inc.vehicles
         )
         self.stand_down_button.setEnabled(
             can
@@ -431,7 +440,7 @@ class DispatchPanel(QWidget):
                 or (down_v is None and en_route)
             )
         )
-        self.next_button.setEnabled(bool(e.dispatch_queue()))
+        self.next_button.setEnabled(bool(room.dispatch_queue()))
         if v is not None and not self.ctx.assessment:
             t = self._etas.get(v.id)
             self.dispatch_button.setText(f"Dispatch {v.callsign} ({minutes_text(t)})  [D]")

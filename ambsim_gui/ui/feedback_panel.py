@@ -96,7 +96,7 @@ class KpiPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        r = self.metrics.snapshot(self.ctx.engine.now)
+        r = self.metrics.snapshot(self.ctx.now)
         self.report = r
         rows: list[Row] = []
         for c, block in r.categories.items():

@@ -1,8 +1,8 @@
 """The instructor's panel at the desk: fire an inject live, as a scenario file would schedule it.
 
 One job: turn a chosen inject type and its settings (written as a YAML mapping, the same keys as
-a scenario's ``injects`` item) into an ``Inject`` command through the engine's door. The engine
-validates it with the scenario model and applies it now; a refusal shows the engine's reason.
+a scenario's ``injects`` item) into an ``Inject`` command through the desk's command door. The
+engine validates it with the scenario model and applies it now; a refusal shows the engine's reason.
 Live injects are commands, so a recorded session keeps them and a replay repeats them.
 """
 
@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ambsim_gui.sim import commands as cmd
-from ambsim_gui.sim import events as ev
-from ambsim_gui.sim.engine import Engine
+from ambsim_gui.ui.context import DeskContext
 
 # a starting point for each inject type, filled with names from the running shift
 EXAMPLES: dict[str, str] = {
@@ -39,9 +38,9 @@ EXAMPLES: dict[str, str] = {
 class InstructorPanel(QWidget):
     """Inject events into the running shift."""
 
-    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.engine = engine
+        self.ctx = ctx
         self.kind = QComboBox()
         self.kind.addItems(list(EXAMPLES))
         self.settings = QLineEdit()
@@ -68,15 +67,15 @@ class InstructorPanel(QWidget):
         self._example(self.kind.currentText())
 
     def _example(self, kind: str) -> None:
-        e = self.engine
+        setup, room = self.ctx.setup, self.ctx.room
         text = EXAMPLES.get(kind, "{}")
-        roads = [n for n in e.world.network.edge_name if n]
+        roads = [n for n in setup.network.edge_name if n]
         names = {
-            "AREA": e.world.area_names[0] if e.world.area_names else "",
-            "HOSPITAL": next(iter(e.hospitals), ""),
+            "AREA": setup.area_names[0] if setup.area_names else "",
+            "HOSPITAL": next(iter(setup.hospitals), ""),
             "ROAD": sorted(set(roads))[0] if roads else "",
-            "CALLSIGN": next(iter(e.vehicles.values())).callsign if e.vehicles else "",
-            "STATION": next(iter(e.world.stations), ""),
+            "CALLSIGN": next(iter(room.vehicles.values())).callsign if room.vehicles else "",
+            "STATION": next(iter(setup.stations), ""),
         }
         for placeholder, name in names.items():
             text = text.replace(placeholder, f'"{name}"')
@@ -99,13 +98,14 @@ class InstructorPanel(QWidget):
         if isinstance(spec, str):
             self.result.setText(f"Not injected: {spec}")
             return False
-        before = len(self.engine.events)
-        accepted = self.engine.submit(cmd.Inject(seat="instructor", spec=spec))
-        news = self.engine.events[before:]
+        room = self.ctx.room
+        injects, rejections = len(room.injects), len(room.rejections)
+        # the instructor's door: not the trainee's (which the autopilot may hold)
+        accepted = self.ctx.ports.submit(cmd.Inject(seat="instructor", spec=spec))
         if accepted:
-            done = [x.summary for x in news if isinstance(x, ev.InjectApplied)]
+            done = [x.summary for x in room.injects[injects:]]
             self.result.setText("Injected: " + ("; ".join(done) or spec["type"]))
         else:
-            reasons = [x.reason for x in news if isinstance(x, ev.CommandRejected)]
+            reasons = [x.reason for x in room.rejections[rejections:]]
             self.result.setText("Refused: " + ("; ".join(reasons) or "unknown reason"))
         return accepted

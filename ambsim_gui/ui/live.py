@@ -1,13 +1,15 @@
-"""The desk's own projection of the event stream: what the panels show that the state lacks.
+"""The desk's own projection of the event stream: what its panels show beside the room.
 
-One job: ``DeskProjection`` folds the engine's events, hidden ones skipped, into what the
-panels need and the engine's working state does not keep: the transcript of each of the
-trainee's calls (the caller's words as they arrive), the protocol's last recommendation and the
-handler's category per call, each incident's response-clock moments, each vehicle's current
-drive, the trainee's rejected commands, and which boards have changed since they were last drawn.
+One job: ``DeskProjection`` folds the events, hidden ones skipped, into what the panels need
+beside the read model (``readmodel.RoomProjection``), worded for the trainee: the transcript
+of each of the trainee's calls (the caller's words as they arrive), the protocol's last
+recommendation and the handler's category per call, each incident's response-clock moments,
+each vehicle's current drive, the trainee's rejected commands, and which boards have changed
+since they were last drawn.
 
-It runs inside ``Engine.emit`` and only appends and sets flags; the panels read it on their own
-refresh. It holds no Qt objects, so tests can drive it without a window.
+It reads nothing but the events (no engine), runs inside the event feed and only appends and
+sets flags; the panels read it on their own refresh. It holds no Qt objects, so tests can drive
+it without a window.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ambsim_gui.sim import events as ev
-from ambsim_gui.sim.engine import Engine
 from ambsim_gui.sim.regimes import Regime, ResponseClock
 
 TRAINEE = "trainee"
@@ -73,10 +74,13 @@ class Drive:
 
 
 class DeskProjection:
-    """Feed it every event (``engine.subscribe(p.feed)``); panels read its fields."""
+    """Feed it every event (``ports.subscribe(p.feed)``); panels read its fields.
 
-    def __init__(self, engine: Engine, regime: Regime) -> None:
-        self.engine = engine
+    ``source`` is not read (callers once passed the engine here); the events are all it needs.
+    """
+
+    def __init__(self, source: object, regime: Regime) -> None:
+        del source
         self.regime = regime
         self.transcripts: dict[str, list[TranscriptLine]] = {}
         self.triage: dict[str, ev.TriageAssessed] = {}
@@ -92,11 +96,13 @@ class DeskProjection:
         self.dirty: set[str] = {"calls", "incidents", "vehicles", "hub", "hospitals", "call"}
         self.events_seen = 0
         self._call_arrived: dict[str, float] = {}
+        self._openings: dict[str, str] = {}  # ringing calls: what the caller will say first
         self._clock_cache: dict[str, tuple[str, float, float | None]] = {}
         self.on_rejection: Callable[[Rejection], None] | None = None
         self._handlers: dict[type[ev.Event], Callable[[ev.Event], None]] = {
             ev.CallArrived: self._arrived,  # type: ignore[dict-item]
             ev.CallAnswered: self._answered,  # type: ignore[dict-item]
+            ev.CallAbandoned: self._abandoned,  # type: ignore[dict-item]
             ev.QuestionAsked: self._asked,  # type: ignore[dict-item]
             ev.QuestionAnswered: self._answer,  # type: ignore[dict-item]
             ev.TriageAssessed: self._triage,  # type: ignore[dict-item]
@@ -145,12 +151,15 @@ class DeskProjection:
 
     def _arrived(self, e: ev.CallArrived) -> None:
         self._call_arrived[e.call_id] = e.t
+        self._openings[e.call_id] = e.opening
+
+    def _abandoned(self, e: ev.CallAbandoned) -> None:
+        self._openings.pop(e.call_id, None)
 
     def _answered(self, e: ev.CallAnswered) -> None:
+        opening = self._openings.pop(e.call_id, "")
         if e.seat != TRAINEE:
             return
-        call = self.engine.calls.get(e.call_id)
-        opening = call.opening if call is not None else ""
         self.transcripts[e.call_id] = [TranscriptLine(e.t, "caller", opening)]
         self.trainee_call = e.call_id
         self.trainee_call_open = True

@@ -1,6 +1,7 @@
 """The live map of the trainee desk (`MapView`): roads, areas, stations, hospitals, moving
-vehicles, open incidents and callers, redrawn every frame from the engine's state, with click
-to select and drag-a-vehicle-onto-an-incident to dispatch.
+vehicles, open incidents and callers, redrawn every frame from the read model
+(``readmodel.RoomProjection``) and the ``Tracker`` port (where a vehicle is along its route),
+with click to select and drag-a-vehicle-onto-an-incident to dispatch.
 
 How it stays cheap at 60 Hz on a 78k-edge city with 350 vehicles:
 
@@ -10,9 +11,9 @@ How it stays cheap at 60 Hz on a 78k-edge city with 350 vehicles:
 * Every symbol is a stock Qt item that Qt keeps as a cached pixmap, and every label one
   pre-rendered pixmap (`map_items`): a frame is blits, with no Python paint code. Vehicle
   items are made once per vehicle; incident and caller markers come from pools.
-* `refresh` reads only the engine events that arrived since the last frame to learn which
+* `refresh` reads only the events that arrived since the last frame to learn which
   vehicles, incidents, calls and hospitals changed, then moves the vehicles that are driving
-  (positions interpolated along their routes by `engine.fleet.position`) and re-labels the
+  (positions interpolated along their routes, asked of the `Tracker` port) and re-labels the
   incidents whose age has just ticked over a minute. A full resynchronisation runs every
   `FULL_SYNC_FRAMES` as a safety net.
 * Level of detail (minor roads, call signs, station and village names, C3/C4 tags) is
@@ -20,15 +21,17 @@ How it stays cheap at 60 Hz on a 78k-edge city with 350 vehicles:
   around their dots so they do not overlap (most urgent first) when incidents come and go or
   the zoom changes.
 
-Hidden truth (``truth_*`` attributes) is never read. ``show_truth`` is kept for the replay
-window, which will draw it later.
+The read model holds no hidden truth, so the map cannot draw it. ``show_truth`` is kept for the
+replay window, which will draw it later.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -53,8 +56,15 @@ from PySide6.QtWidgets import (
 )
 from shapely.ops import polylabel, unary_union
 
-from ambsim_gui.sim.engine import Engine
-from ambsim_gui.sim.state import CATEGORY_RANK, Incident, Vehicle
+from ambsim_gui.readmodel.ports import DeskPorts, DeskSetup, EnginePorts
+from ambsim_gui.readmodel.room import (
+    CATEGORY_RANK,
+    HospitalView,
+    IncidentView,
+    RoomProjection,
+    VehicleView,
+)
+from ambsim_gui.sim import events as ev
 from ambsim_gui.ui import map_style as S
 from ambsim_gui.ui.map_base import BaseMap
 from ambsim_gui.ui.map_items import (
@@ -103,7 +113,7 @@ class _StaticLabel:
 class _Tracked:
     """A vehicle's glyph and what the view last drew of it."""
 
-    vehicle: Vehicle
+    vehicle: VehicleView
     glyph: VehicleGlyph
     x: float = float("nan")
     y: float = float("nan")
@@ -121,7 +131,11 @@ class MapView(QGraphicsView):
     hospital_clicked = Signal(str)
     dispatch_dropped = Signal(str, str)  # (vehicle id, incident id)
 
-    def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, source: Any, parent: QWidget | None = None, room: RoomProjection | None = None
+    ) -> None:
+        """``source``: the desk's ports (or an engine, wrapped in ``EnginePorts``); ``room``:
+        the read model the desk feeds (None: the view folds one of its own)."""
         super().__init__(parent)
         self._scene = QGraphicsScene(self)
         # Symbols move every frame: a BSP index would be rebuilt all the time for a few
@@ -191,14 +205,20 @@ class MapView(QGraphicsView):
         self._dragging = False
 
         self._legend = MapLegend(self)
-        self._engine = engine
-        self.set_engine(engine)
+        self._pending: list[ev.Event] = []
+        self._listening: tuple[DeskPorts, list[Callable[[ev.Event], None]]] | None = None
+        self.set_source(source, room)
 
     # --- public API ---------------------------------------------------------------------------
 
     @property
-    def engine(self) -> Engine:
-        return self._engine
+    def room(self) -> RoomProjection:
+        return self._room
+
+    @property
+    def engine(self) -> Any:
+        """The engine behind the ports, for whoever built the view; the view never reads it."""
+        return getattr(self._ports, "engine", None)
 
     @property
     def show_truth(self) -> bool:
@@ -224,10 +244,27 @@ class MapView(QGraphicsView):
         assert self._base is not None
         return self._base
 
-    def set_engine(self, engine: Engine) -> None:
-        """Show another shift (a new engine; the same map is kept if the network is the same)."""
-        self._engine = engine
-        network = engine.world.network
+    def set_engine(self, engine: Any) -> None:
+        """Show another shift's engine (``set_source`` with a read model of its own)."""
+        self.set_source(engine)
+
+    def set_source(self, source: Any, room: RoomProjection | None = None) -> None:
+        """Show another shift (the same map is kept if the network is the same)."""
+        self.detach()
+        ports = EnginePorts.of(source)
+        self._ports: DeskPorts = ports
+        self._setup: DeskSetup = ports.setup()
+        listeners: list[Callable[[ev.Event], None]] = []
+        if room is None:
+            room = RoomProjection()
+            ports.subscribe(room.apply)  # the shift so far, then every event
+            listeners.append(room.apply)
+        self._room = room
+        self._pending = []
+        ports.subscribe(self._pending.append, replay=False)
+        listeners.append(self._pending.append)
+        self._listening = (ports, listeners)
+        network = self._setup.network
         if self._base is None or self._base.network is not network:
             if self._base is not None:
                 self._base.deleteLater()
@@ -237,7 +274,7 @@ class MapView(QGraphicsView):
             self._auto_fit = True
         self._clear_dynamic()
         self._build_sites()
-        for vehicle in engine.vehicles.values():
+        for vehicle in self._room.vehicles.values():
             glyph = VehicleGlyph(self._scene, vehicle.id, vehicle.callsign, vehicle.type)
             self._tracked[vehicle.id] = _Tracked(vehicle, glyph)
         self._lod_scale = -1.0
@@ -245,30 +282,33 @@ class MapView(QGraphicsView):
         if self._auto_fit:
             self.fit_all()
         self._apply_lod()
-        self._full_sync(engine.now)
+        self._full_sync(ports.now)
         self._declutter_incident_labels()
         self.resetCachedContent()
         self.viewport().update()
 
+    def detach(self) -> None:
+        """Stop listening to the shift's events (the desk closes, or another shift is shown)."""
+        if self._listening is not None:
+            ports, listeners = self._listening
+            for listener in listeners:
+                ports.unsubscribe(listener)
+            self._listening = None
+
     def refresh(self, now: float | None = None) -> None:
-        """Bring the map up to the engine's state at ``now`` (default: the engine's clock).
+        """Bring the map up to the read model at ``now`` (default: the shift's clock).
 
         Called every frame: reads only the new events, moves driving vehicles, and updates
         incident ages when a minute ticks over.
         """
-        engine = self._engine
-        t = engine.now if now is None else float(now)
+        t = self._ports.now if now is None else float(now)
         self._frames += 1
-        n_events = len(engine.events)
-        if (
-            n_events < self._seen_events
-            or t < self._last_t
-            or self._frames - self._last_full >= FULL_SYNC_FRAMES
-        ):
+        news, self._pending[:] = list(self._pending), []
+        if t < self._last_t or self._frames - self._last_full >= FULL_SYNC_FRAMES:
             self._full_sync(t)
-        elif n_events > self._seen_events:
-            self._apply_events(self._seen_events, n_events, t)
-        self._seen_events = n_events
+        elif news:
+            self._apply_events(news, t)
+        self._seen_events += len(news)
         self._last_t = t
         self._move_vehicles(t)
         if self._selected_vehicle in self._moving:
@@ -461,15 +501,15 @@ class MapView(QGraphicsView):
             self._static_labels.append(_StaticLabel(label, "villages"))
 
     def _build_sites(self) -> None:
-        world = self._engine.world
+        setup = self._setup
         self._side_nodes = {}
-        for site in world.stations.values():
+        for site in setup.stations.values():
             self._stations.append(StationGlyph(self._scene, site.name, site.x, site.y))
             self._side_nodes[site.node] = "station"
-        for name, state in self._engine.hospitals.items():
-            glyph = HospitalGlyph(self._scene, name, state.kind, state.x, state.y)
+        for name, site in setup.hospitals.items():
+            glyph = HospitalGlyph(self._scene, name, site.kind, site.x, site.y)
             self._hospitals[name] = glyph
-            self._side_nodes[state.node] = "hospital"
+            self._side_nodes[site.node] = "hospital"
 
     def _clear_dynamic(self) -> None:
         for tracked in self._tracked.values():
@@ -503,18 +543,17 @@ class MapView(QGraphicsView):
         self._dirty_stacks.clear()
         self._obstacles = None
 
-    # --- keeping up with the engine -------------------------------------------------------------
+    # --- keeping up with the shift --------------------------------------------------------------
 
     def _full_sync(self, t: float) -> None:
-        engine = self._engine
         self._last_full = self._frames
-        self._seen_events = len(engine.events)
+        self._pending.clear()
         self._age_heap.clear()
         self._age_next.clear()
         for vehicle_id in self._tracked:
             self._sync_vehicle(vehicle_id, t)
         self._restack()
-        open_ids = [inc.id for inc in engine.open_incidents()]
+        open_ids = [inc.id for inc in self._room.open_incidents()]
         open_set = set(open_ids)
         for incident_id in [i for i in self._incidents if i not in open_set]:
             self._sync_incident(incident_id, t)
@@ -530,17 +569,20 @@ class MapView(QGraphicsView):
         self._update_route()
 
     def _active_call_ids(self) -> list[str]:
-        engine = self._engine
-        ids = list(engine.ringing)
-        ids += [seat.call_id for seat in engine.seats.values() if seat.call_id is not None]
+        room = self._room
+        ids = list(room.ringing)
+        for seat_id in self._setup.seats:
+            seat = room.seats.get(seat_id)
+            if seat is not None and seat.call_id is not None:
+                ids.append(seat.call_id)
         return ids
 
-    def _apply_events(self, start: int, stop: int, t: float) -> None:
+    def _apply_events(self, news: list[ev.Event], t: float) -> None:
         vehicles: set[str] = set()
         incidents: set[str] = set()
         calls: set[str] = set()
         hospitals: set[str] = set()
-        for event in self._engine.events[start:stop]:
+        for event in news:
             vehicle_id = getattr(event, "vehicle_id", None)
             if vehicle_id is not None:
                 vehicles.add(vehicle_id)
@@ -581,7 +623,7 @@ class MapView(QGraphicsView):
             self._moving[vehicle_id] = tracked
         else:
             self._moving.pop(vehicle_id, None)
-        stand = vehicle.node if visible and not driving else None
+        stand = self._ports.stand_node(vehicle_id) if visible and not driving else None
         old = self._stack_of.get(vehicle_id)
         if stand != old or vehicle_id not in self._stack_of:
             self._stack_of[vehicle_id] = stand
@@ -605,7 +647,7 @@ class MapView(QGraphicsView):
             glyph.item.setToolTip(tip)
 
     def _place_vehicle(self, tracked: _Tracked, t: float, force: bool = False) -> None:
-        x, y = self._engine.fleet.position(tracked.vehicle, t)
+        x, y = self._ports.position(tracked.vehicle.id, t)
         if not force:
             eps = MOVE_EPSILON_PX / max(self._lod_scale, 1e-9)
             if abs(x - tracked.x) < eps and abs(y - tracked.y) < eps:
@@ -640,7 +682,7 @@ class MapView(QGraphicsView):
         self._declutter_due = True  # incident tags keep clear of standing vehicles
 
     def _sync_incident(self, incident_id: str, t: float) -> None:
-        incident = self._engine.incidents.get(incident_id)
+        incident = self._room.incidents.get(incident_id)
         marker = self._incidents.get(incident_id)
         if incident is None or incident.status != "open":
             if marker is not None:
@@ -663,9 +705,9 @@ class MapView(QGraphicsView):
         marker.item.setToolTip(tip)
         marker.label.item.setToolTip(tip)
 
-    def _incident_tooltip(self, incident: Incident) -> str:
+    def _incident_tooltip(self, incident: IncidentView) -> str:
         """What the room knows: id, category, complaint, area and who is assigned."""
-        complaint = self._engine.world.protocol.describe(incident.complaint, incident.code)
+        complaint = self._setup.protocol.describe(incident.complaint, incident.code)
         lines = [f"{incident.id}: {incident.category} \u2014 {complaint}", incident.area]
         if incident.vehicles:
             signs = [
@@ -679,7 +721,7 @@ class MapView(QGraphicsView):
             lines.append("awaiting a vehicle")
         return "\n".join(lines)
 
-    def _set_incident_age(self, marker: IncidentMarker, incident: Incident, t: float) -> None:
+    def _set_incident_age(self, marker: IncidentMarker, incident: IncidentView, t: float) -> None:
         minutes = max(0, int((t - incident.t_open) // 60.0))
         if len(str(minutes)) != len(str(max(marker.age_min, 0))):
             self._declutter_due = True  # the tag grows a digit
@@ -692,7 +734,7 @@ class MapView(QGraphicsView):
     def _update_ages(self, t: float) -> None:
         """Re-label the incidents whose age in minutes has ticked over (a heap of due times,
         so a frame touches only those)."""
-        heap, incidents = self._age_heap, self._engine.incidents
+        heap, incidents = self._age_heap, self._room.incidents
         while heap and heap[0][0] <= t:
             due, incident_id = heapq.heappop(heap)
             if self._age_next.get(incident_id) != due:
@@ -704,7 +746,7 @@ class MapView(QGraphicsView):
             self._set_incident_age(marker, incidents[incident_id], t)
 
     def _sync_call(self, call_id: str) -> None:
-        call = self._engine.calls.get(call_id)
+        call = self._room.calls.get(call_id)
         marker = self._calls.get(call_id)
         if call is None or call.status not in ("ringing", "answered"):
             if marker is not None:
@@ -719,24 +761,25 @@ class MapView(QGraphicsView):
         marker.update(call.x, call.y, call.uncertainty_m, call.status)
 
     def _sync_hospital(self, name: str) -> None:
-        state = self._engine.hospitals[name]
+        state = self._room.hospitals.get(name) or HospitalView(name)
         glyph = self._hospitals[name]
         if glyph.state is not None and glyph.state[1] != state.diverted:
             self._obstacles = None  # the name (and its box) changes
             self._declutter_due = True
-        glyph.set_state(state.waiting, state.diverted)
+        glyph.set_state(state.crews_waiting, state.diverted)
 
     def _update_route(self) -> None:
         """Draw the selected vehicle's route from the junction it last passed to its end."""
         tracked = self._tracked.get(self._selected_vehicle or "")
-        route = None
+        drive = None
         if tracked is not None and tracked.vehicle.status in S.ROUTE_STATUSES:
-            route = tracked.vehicle.route
-        if route is None or tracked is None:
+            drive = self._ports.route(tracked.vehicle.id)
+        if drive is None or tracked is None:
             self._route_item.setVisible(False)
             self._route_shown = None
             return
-        elapsed = self._last_t - tracked.vehicle.depart_t
+        route, depart_t = drive
+        elapsed = self._last_t - depart_t
         passed = int(np.searchsorted(route.cum_time_s, elapsed, side="right")) - 1
         passed = min(max(passed, 0), len(route.xy) - 1)
         if (route, passed) != self._route_shown:
@@ -853,7 +896,7 @@ class MapView(QGraphicsView):
         self._last_declutter = self._frames
         scale = max(self._lod_scale, 1e-9)
         show_low = self._lod.get("incidents", True)
-        incidents = self._engine.incidents
+        incidents = self._room.incidents
         cell = 128.0
         Grid = dict[tuple[int, int], list[tuple[float, float, float, float]]]
         soft: Grid = {}  # everything to keep clear of

@@ -23,6 +23,7 @@ from annotated_types import Le, Lt
 from pydantic import BaseModel
 
 from ambsim_gui import paths as project_paths
+from ambsim_gui.datafile import yamlfile
 from ambsim_gui.scenario import loader, model
 from ambsim_gui.scenario.errors import ScenarioError
 from ambsim_gui.scenario.loader import check_limits, load_scenario, validate_files
@@ -122,7 +123,7 @@ def parsers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """Each file-limit test twice: with the libyaml pre-scan, and with ruamel alone (the
     pre-scan is a shortcut: the same limits hold while ruamel reads the file)."""
     if request.param == "ruamel":
-        monkeypatch.setattr(loader, "_prescan", lambda text, name: False)
+        monkeypatch.setattr(yamlfile, "prescan", lambda text, name: False)
     return str(request.param)
 
 

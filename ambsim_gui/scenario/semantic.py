@@ -27,20 +27,18 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from ambsim_gui import paths as project_paths
+from ambsim_gui.datafile.positions import (
+    item_position,
+    key_position,
+    own_position,
+    value_position,
+)
+from ambsim_gui.datafile.problems import MAX_MESSAGE, MAX_PROBLEMS
+from ambsim_gui.datafile.yamlfile import check_limits, load_yaml
 from ambsim_gui.geo.mapfile import MapError
 from ambsim_gui.geo.network import RoadNetwork
 from ambsim_gui.scenario.errors import Problem, ScenarioError
-from ambsim_gui.scenario.loader import (
-    MAX_MESSAGE,
-    MAX_PROBLEMS,
-    LoadedScenario,
-    _item_position,
-    _key_position,
-    _own_position,
-    _value_position,
-    check_limits,
-    load_yaml,
-)
+from ambsim_gui.scenario.loader import LoadedScenario
 from ambsim_gui.scenario.model import (
     Breakdown,
     CallBurst,
@@ -100,17 +98,17 @@ class _Checker:
         nearest thing the author wrote.
         """
         node: Any = self.data
-        position = _own_position(node) or (0, 0)
+        position = own_position(node) or (0, 0)
         for index, step in enumerate(path):
             last = index == len(path) - 1
             if isinstance(node, Mapping) and isinstance(step, str) and step in node:
                 if last and key:
-                    found = _key_position(node, step)
+                    found = key_position(node, step)
                 else:
-                    found = _value_position(node, step)
+                    found = value_position(node, step)
                 node = node[step]
             elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-                found = _item_position(node, step)
+                found = item_position(node, step)
                 node = node[step]
             else:
                 break

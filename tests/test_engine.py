@@ -87,7 +87,8 @@ def test_default_shift_has_the_size_the_scenario_promises() -> None:
 
 
 def test_expert_hear_and_treat_share_is_inside_the_trusts_range() -> None:
-    # DOMAIN.md: hear-and-treat ranged from 9.3% to 20.8% between trusts (March 2025).
+    # docs/domain.md, Outcomes: hear-and-treat ranged from 9.3% to 20.8% between trusts
+    # (March 2025).
     share = _shift("expert").metrics.outcomes.hear_and_treat
     assert 0.09 <= share <= 0.21, share
 

@@ -31,7 +31,7 @@ LIBRARY = (
 SCHEMA_LINE = "# yaml-language-server: $schema=../docs/scenario.schema.json"
 MIN = 60.0
 
-# DOMAIN.md: hear-and-treat, England 2024/25, and the best trusts in February 2025
+# docs/domain.md, Outcomes: hear-and-treat, England 2024/25, and the best trusts in February 2025
 ENGLAND_HT = 0.158
 BEST_TRUSTS_HT = 0.206  # London and West Midlands
 RURAL = ("Blackmoor Vale", "Hintock Woodlands", "Froom Valley", "Egdon Heath")
@@ -227,7 +227,8 @@ def test_winter_handover_crisis_looks_like_december_2022() -> None:
         over_15 += h.over_15_min * h.count
         over_60 += h.over_60_min * h.count
     assert count >= 150
-    # December 2022 (DOMAIN.md): about 75% of handovers over 15 minutes, 25% over an hour
+    # December 2022 (docs/domain.md, Hospital handover): about 75% of handovers over 15 minutes,
+    # 25% over an hour
     assert abs(over_15 / count - 0.75) <= 0.10, over_15 / count
     assert abs(over_60 / count - 0.25) <= 0.10, over_60 / count
     expert, chaser = both("winter_handover_crisis", seed)

@@ -10,7 +10,7 @@ import pytest
 from ambsim_gui.headless import RunResult, run_scenario
 from ambsim_gui.paths import SCENARIOS
 
-# DOMAIN.md: hear-and-treat between English trusts, March 2025
+# docs/domain.md, Outcomes: hear-and-treat between English trusts, March 2025
 TRUST_HT_RANGE = (0.093, 0.208)
 
 

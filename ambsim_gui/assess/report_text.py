@@ -1,16 +1,17 @@
 """A shift's KPIs as a fixed-width, plain-ASCII table for the terminal.
 
 One job: ``format_kpi_table`` renders a ``MetricsReport`` for headless runs and ``ambsim
-report``, with the national reference figures from DOMAIN.md alongside so a reader can tell a
-good shift from a bad one without looking anything up.
+report``, with the national reference figures from docs/domain.md alongside so a reader can
+tell a good shift from a bad one without looking anything up. What each figure counts:
+docs/domain.md, "Measures ambsim reports".
 """
 
 from __future__ import annotations
 
 from ambsim_gui.assess.metrics import CategoryBlock, GroupBlock, MetricsReport
 
-# England 2024/25 outcome shares and the spread between trusts in March 2025 (DOMAIN.md,
-# "Outcomes"); conveyed elsewhere has no published trust range there.
+# England 2024/25 outcome shares and the spread between trusts in March 2025 (docs/domain.md,
+# "Outcomes"); conveyed elsewhere has no published trust range.
 OUTCOME_REFERENCE: tuple[tuple[str, str, tuple[float, float] | None, float], ...] = (
     ("hear_and_treat", "Hear and treat", (0.093, 0.208), 0.158),
     ("see_and_treat", "See and treat", (0.253, 0.372), 0.296),

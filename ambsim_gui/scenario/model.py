@@ -1,8 +1,9 @@
 """The scenario file's schema: pydantic v2 models of everything a shift is made of.
 
-Defaults carry the figures of ``DOMAIN.md``; where a figure is marked unverified there, the field
-says so in its description and stays configurable. Every model forbids unknown keys so a typo in a
-scenario file is an error with a line number, never a silently ignored setting.
+Defaults carry the figures of ``docs/domain.md`` (the facts ambsim rests on, with their sources);
+where a figure is marked unverified there, the field says so in its description and stays
+configurable. Every model forbids unknown keys so a typo in a scenario file is an error with a
+line number, never a silently ignored setting.
 """
 
 from __future__ import annotations
@@ -230,8 +231,8 @@ class Station(Located):
 class HandoverModel(Strict):
     """Hospital handover delay: lognormal, its median growing with crews already waiting.
 
-    The standard is 15 minutes and none over 30 (DOMAIN.md); the defaults give roughly half of
-    handovers over 15 minutes, like 2017-18.
+    The standard is 15 minutes and none over 30 (docs/domain.md, Hospital handover); the defaults
+    give roughly half of handovers over 15 minutes, like 2017-18.
     """
 
     median_min: JobMinutes = 15.0
@@ -364,7 +365,7 @@ class Harm(Strict):
 
 
 class JobTimes(Strict):
-    """Durations of the job cycle (DOMAIN.md, from NHS England's AmbModelOpen)."""
+    """Durations of the job cycle (docs/domain.md, The job cycle: NHS England's AmbModelOpen)."""
 
     mobilise_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     on_scene_convey_min: tuple[JobMinutes, JobMinutes] = (35.0, 50.0)
@@ -380,7 +381,10 @@ class JobTimes(Strict):
 
 
 class UnitCosts(Strict):
-    """Unit costs in GBP (DOMAIN.md: GBP 144-216 a response, 2011; H&T unverified)."""
+    """Unit costs in GBP (docs/domain.md, Resources and costs: GBP 144-216 a response, 2011).
+
+    The hear-and-treat and call costs have no public unit cost: they are unverified.
+    """
 
     dispatch: Cost = Field(default=180.0, description="Each vehicle mobilised")
     conveyance: Cost = Field(default=36.0, description="Added for each patient conveyed")

@@ -1,7 +1,8 @@
 """The clinical hub: clinicians who call patients back before a vehicle is committed.
 
 Referred calls wait on a pending stack, most urgent first; each has a breach time after which a
-vehicle is sent anyway (DOMAIN.md: C3/C4 validation and C2 segmentation). A clinician's
+vehicle is sent anyway (docs/domain.md, "Triage and the clinical hub": C3/C4 validation and C2
+segmentation, with the hub's defaults and where they come from). A clinician's
 call-back judges the patient's true need with the scenario's accuracy and ends in
 hear-and-treat, a referral to another service (which may send the call back for lack of
 capacity), or a dispatch at the clinician's category (an upgrade or a downgrade).

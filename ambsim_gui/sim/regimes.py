@@ -1,11 +1,12 @@
 """Response regimes: when the response clock starts and stops, and the standards it is judged by.
 
-Three regimes, as the scenario's ``regime`` chooses (sources in ``DOMAIN.md``):
+Three regimes, as the scenario's ``regime`` chooses (the standards, their sources and how ambsim
+applies them: ``docs/domain.md``, "Response categories and standards"):
 
 ``arp2017``  Ambulance Response Programme, England, from 2017 (NHS England; Turner et al. 2017).
     Clock start: the earliest of (a) the category being set, (b) the first vehicle assigned,
-    (c) 30 s after call connect for C1, 240 s for C2-C4 (ARP specification; the wording is marked
-    "verify" in DOMAIN.md, so this is our reading of it).
+    (c) 30 s after call connect for C1, 240 s for C2-C4 (ARP specification; its wording is still
+    to be verified, as docs/domain.md marks it, so this is our reading of it).
     Clock stop: C1 at the first emergency responder on scene (any vehicle); C1T is also reported,
     stopped by the first transport-capable vehicle (DCA). C2-C4 stop at the most appropriate
     response: the first DCA on scene, or an RRV whose clinician treats the patient on scene.

@@ -4,8 +4,9 @@ One job: turning the assessment projections into what a trainee reads during and
 
 - ``KpiPanel``: response times per category (mean and 90th centile against the regime's
   standard, red/amber/green), hear-and-treat beside the English trusts' range (9.3%-20.8%,
-  DOMAIN.md), unnecessary dispatches by kind, unsafe advice and cost per incident, from
-  ``ShiftMetrics.snapshot``.
+  docs/domain.md, Outcomes), unnecessary dispatches by kind, unsafe advice and cost per
+  incident, from ``ShiftMetrics.snapshot``; the colours are defined in docs/domain.md,
+  "The desk's colours".
 - ``FeedbackList``: one card per call the trainee closed (``FeedbackProjection`` records for the
   seat "trainee": what was done, what the protocol and the truth said, the timings), newest first.
 - ``DebriefDialog``: the end-of-shift figures in full (``format_kpi_table``) and every card.
@@ -38,9 +39,11 @@ from ambsim_gui.ui.live import TRAINEE
 from ambsim_gui.ui.table_model import KeyedTable, Row, cell
 
 HT_RANGE = next(spread for key, _, spread, _ in OUTCOME_REFERENCE if key == "hear_and_treat")
-"""Hear-and-treat across the English trusts, March 2025 (DOMAIN.md): 9.3% to 20.8%."""
+"""Hear-and-treat across the English trusts, March 2025: 9.3% to 20.8% (docs/domain.md,
+Outcomes)."""
 assert HT_RANGE is not None
-COST_RANGE = (144.0, 216.0)  # NAO 2011: GBP per call, North East to Great Western (DOMAIN.md)
+# NAO 2011: GBP per call, North East to Great Western (docs/domain.md, Resources and costs)
+COST_RANGE = (144.0, 216.0)
 
 GOOD_CARD = QColor("#e3f4e3")
 BAD_CARD = QColor("#fbe4e4")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
+from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics, ShiftWindows
 from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
 from ambsim_gui.sim.engine import Engine
 from ambsim_gui.sim.events import event_log_sha256
@@ -34,18 +34,25 @@ def build_from(loaded: LoadedScenario) -> World:
 class RunResult:
     loaded: LoadedScenario
     engine: Engine
-    metrics: MetricsReport
+    metrics: MetricsReport  # every event, as at the engine's last moment (window "as_at")
     policy: str
     seed: int
     wall_seconds: float
     load_seconds: float
+    # the figures at the end of the shift (incidents still waiting counted) and after the
+    # run-out; what ``run`` prints
+    windows: ShiftWindows
 
     @property
     def sha256(self) -> str:
         return event_log_sha256(self.engine.events)
 
     def to_json(self) -> dict[str, Any]:
-        """The run's report: every key the issue tracker and the debrief rely on."""
+        """The run's report: every key the issue tracker and the debrief rely on.
+
+        The flat keys are ``metrics``, every event's figures as before; ``end_of_shift`` and
+        ``run_out`` are the two windows in full (``runs_on``: whether any event came after the
+        shift's end at ``shift_end_s``)."""
         report: dict[str, Any] = {
             "scenario": self.loaded.path.stem,
             "scenario_name": self.loaded.scenario.name,
@@ -55,6 +62,7 @@ class RunResult:
             "regime": self.loaded.scenario.regime,
         }
         report.update(self.metrics.to_json_dict())
+        report.update(self.windows.to_json_dict())
         report["events"] = len(self.engine.events)
         report["wall_seconds"] = round(self.wall_seconds, 3)
         report["load_seconds"] = round(self.load_seconds, 3)
@@ -100,4 +108,5 @@ def run_scenario(
         seed=engine.seed,
         wall_seconds=wall,
         load_seconds=load_seconds,
+        windows=metrics.windows(),
     )

@@ -364,18 +364,23 @@ def test_outcome_shares_fold_referral_into_hear_and_treat() -> None:
                          ("I4", "convey_ed"), ("I5", "duplicate")]:  # fmt: skip
         s.incident(iid, "C3")
         s.closed(100.0, iid, outcome)
-    s.incident("I6", "C2")  # still open: counts in the denominator, as AmbSYS does
+    # Changed with the definition (docs/domain.md, Outcome shares): the shares are now of the
+    # incidents with an outcome, as AmbSYS counts them; they were of all incidents, open ones
+    # included (0.4, 0.2, 0.2, 0.0 here), which left them short of 100% while any was open.
+    s.incident("I6", "C2")  # still open: counted apart, not in the denominator
     o = s.report().outcomes
     assert o.closed == 4  # the merged duplicate record is not an outcome
     assert (o.incidents, o.open) == (5, 1)
+    # 2 of 4 closed by phone (advice and referral), 1 seen and treated, 1 conveyed to ED
     assert (o.hear_and_treat, o.see_and_treat, o.convey_ed, o.convey_elsewhere) == (
-        0.4, 0.2, 0.2, 0.0
+        0.5, 0.25, 0.25, 0.0
     )  # fmt: skip
     assert o.counts == {"hear_and_treat": 2, "see_and_treat": 1, "convey_ed": 1,
                         "convey_elsewhere": 0}  # fmt: skip
     assert o.referred == 1
     empty = Stream().report().outcomes
-    assert (empty.hear_and_treat, empty.see_and_treat, empty.convey_ed) == (0.0, 0.0, 0.0)
+    # nothing closed, nothing to divide by: no share (it was 0.0 of no incidents)
+    assert (empty.hear_and_treat, empty.see_and_treat, empty.convey_ed) == (None, None, None)
 
 
 def test_handover_waits() -> None:
@@ -544,9 +549,13 @@ def test_random_streams_keep_the_invariants(steps: list[tuple[str, int, int]]) -
     u = r.unnecessary_dispatches
     assert u.total == u.duplicate + u.stood_down + u.avoidable <= r.dispatches
     o = r.outcomes
-    total = o.hear_and_treat + o.see_and_treat + o.convey_ed + o.convey_elsewhere
-    # shares of all (non-duplicate) incidents: the still-open ones make up the rest
-    assert total == pytest.approx(o.closed / o.incidents if o.incidents else 0.0)
+    shares = (o.hear_and_treat, o.see_and_treat, o.convey_ed, o.convey_elsewhere)
+    # Changed with the definition (docs/domain.md, Outcome shares): shares of the closed
+    # incidents sum to 1 whenever any has closed (they summed to closed / incidents before)
+    if o.closed:
+        assert sum(x or 0.0 for x in shares) == pytest.approx(1.0)
+    else:
+        assert shares == (None, None, None, None)
     assert o.open == o.incidents - o.closed
     assert r.utilisation.fleet is None or 0.0 <= r.utilisation.fleet <= 1.0
     stepwise = ShiftMetrics(ARP_2017, UnitCosts())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,10 @@ from ambsim_gui.assess.metrics import (
 from ambsim_gui.assess.report_text import format_kpi_table, format_shift_report
 from ambsim_gui.headless import RunResult, run_scenario
 from ambsim_gui.paths import DEFAULT_SCENARIO
+from ambsim_gui.record.reader import SessionFile
+from ambsim_gui.report.data import gather
+from ambsim_gui.report.document import sections
+from ambsim_gui.report.layout import debrief_document, headline_rows
 from ambsim_gui.scenario.model import UnitCosts
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.regimes import ARP_2017
@@ -418,3 +423,29 @@ def test_the_run_json_has_both_windows_and_the_new_measures() -> None:
     # today's engine stops at the shift's end: nothing waits in the run-out
     assert report["run_out"]["still_waiting"] == 0
     assert report["outcomes"] == report["run_out"]["outcomes"]
+
+
+ARCHIVED = Path(__file__).parent / "sessions" / "default_1h_both_chaser_inject.schema2.ambsession"
+
+
+def test_the_debrief_shows_closed_shares_the_open_the_nao_counts_and_late_finishes() -> None:
+    with SessionFile.open(ARCHIVED) as session:
+        d = gather(session, expert=False)
+    assert d.metrics.window == "end_of_shift" and d.run_out.window == "run_out"
+    rows = {row[0]: row for row in headline_rows(d)}
+    o = d.metrics.outcomes
+    shares = [row[1] for label, row in rows.items() if label.endswith(f"of {o.closed} closed)")]
+    # four outcome rows, shares of the closed: printed to 0.1%, together 100% within rounding
+    assert len(shares) == 4 and o.closed > 0
+    assert sum(float(x.rstrip("%")) for x in shares) == pytest.approx(100.0, abs=0.5)
+    assert rows["Incidents still open"][1] == str(o.open)
+    nao = d.metrics.nao
+    per = rows["Dispatches per attended incident"]
+    assert per[1].startswith(f"{nao.dispatches_per_attended:.2f} ({nao.dispatches} dispatches")
+    assert per[2].startswith("NAO 2011: 1.27")
+    assert "49% England, 61% London" in rows["Call-outs with more than one vehicle"][2]
+    assert "Late finishes" in rows
+    # the recording stops at the shift's end: no run-out table, a sentence saying so
+    assert (3, "After the run-out") not in sections(debrief_document(d))
+    ran_on = dataclasses.replace(d, runs_on=True)
+    assert (3, "After the run-out") in sections(debrief_document(ran_on))

@@ -16,6 +16,7 @@ from ambsim_gui.paths import DEFAULT_SCENARIO
 from ambsim_gui.record.player import record_played_shift
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.report import ReportError, write_report
+from ambsim_gui.report.layout import response_label
 from ambsim_gui.report.pdf import text_width, wrap
 from ambsim_gui.scenario.loader import load_scenario
 from ambsim_gui.session_commands import report
@@ -45,17 +46,24 @@ def figures(path: Path) -> dict[str, str]:
     with SessionFile.open(path) as s:
         metrics = ShiftMetrics(REGIMES[s.info.regime], loaded.scenario.costs)
         metrics.feed_all(s.events())
-    m = metrics.snapshot()
+    # Changed with the definition (docs/domain.md, At the end of the shift, and run-out): the
+    # headline shows the figures at the end of the shift, whose responses include the
+    # incidents still waiting (counted with their wait so far); the snapshot counts only the
+    # responses that arrived
+    m = metrics.end_of_shift()
     c1 = m.categories["C1"]
     c2 = m.categories["C2"]
     assert c1.count > 0 and m.calls > 0
+    hat = m.outcomes.hear_and_treat
     return {
         "calls": f"{m.calls} (answered {m.calls_answered}, abandoned {m.calls_abandoned})",
         "c1": f"mean {mmss(c1.mean_response_s)}, 90th {mmss(c1.p90_response_s)}",
         "c2": f"mean {mmss(c2.mean_response_s)}, 90th {mmss(c2.p90_response_s)}",
-        "c1_count": f"C1 response ({c1.count} incidents)",
+        "c1_count": response_label("C1", c1.count, c1.waiting),
         "cost": f"GBP {m.cost_total:,.0f}",
-        "hat": f"{m.outcomes.hear_and_treat:.1%}",
+        "hat": "-" if hat is None else f"{hat:.1%}",
+        "open": "Incidents still open",
+        "nao": f"{m.nao.dispatches_per_attended:.2f} ({m.nao.dispatches} dispatches",
     }
 
 

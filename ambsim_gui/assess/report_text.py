@@ -217,7 +217,8 @@ def format_kpi_table(report: MetricsReport, *, title: str, brief: bool = False) 
     o = r.outcomes
     out += [
         "",
-        f"Outcomes: shares of the {o.closed} closed incidents; {open_note(r)}",
+        f"Outcomes: shares of the {o.closed} closed incident{'' if o.closed == 1 else 's'};"
+        f" {open_note(r)}",
         f"{'':<34}{'Share':>7}  {'Trusts 2025':>12}  {'England':>7}",
         rule,
     ]
@@ -233,8 +234,8 @@ def format_kpi_table(report: MetricsReport, *, title: str, brief: bool = False) 
         out.append(f"  (hear and treat includes {o.referred} referred)")
     if o.open and o.closed:
         out += [
-            "  (while incidents are open the shares lean to hear and treat: a call closed by",
-            "  phone ends in minutes, a crew's job in an hour or more)",
+            "  (a call closed by phone ends in minutes, a crew's job in an hour or more: while",
+            "  incidents are open, hear and treat can read high and the crews' outcomes low)",
         ]
 
     if brief:

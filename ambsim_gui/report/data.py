@@ -33,7 +33,9 @@ class Debrief:
     info: SessionInfo
     scenario: Scenario
     regime: Regime
-    metrics: MetricsReport
+    metrics: MetricsReport  # at the end of the shift (incidents still waiting counted)
+    run_out: MetricsReport  # every event, the run-out after the shift's end included
+    runs_on: bool  # the recording has events after the shift's end
     end_t: float
     complete: bool
     start_min: int
@@ -92,7 +94,7 @@ def gather(
     complete = any(isinstance(e, ev.ShiftEnded) for e in reversed(events))
     metrics = ShiftMetrics(regime, rebuilt.scenario.costs)
     metrics.feed_all(events)
-    report = metrics.snapshot()
+    windows = metrics.windows()
 
     state = ReplayState()
     state.apply_all(events)
@@ -118,7 +120,9 @@ def gather(
         info=session.info,
         scenario=rebuilt.scenario,
         regime=regime,
-        metrics=report,
+        metrics=windows.end_of_shift,
+        run_out=windows.run_out,
+        runs_on=windows.runs_on,
         end_t=end_t,
         complete=complete,
         start_min=clock_to_minutes(rebuilt.scenario.start),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ambsim_gui.assess.report_text import mmss
+from ambsim_gui.assess.metrics import MetricsReport
+from ambsim_gui.assess.report_text import OUTCOME_REFERENCE, mmss, range_verdict
 from ambsim_gui.report import charts
 from ambsim_gui.report.data import Debrief
 from ambsim_gui.report.document import (
@@ -78,21 +79,66 @@ def session_line(d: Debrief) -> str:
 
 
 def headline_section(d: Debrief) -> list[Block]:
-    rows = headline_rows(d)
-    verdict: dict[str, Tone] = {"MISSED": "bad", "met": "good"}
-    return [
+    out: list[Block] = [
         Heading(f"Headline figures ({d.metrics.regime_label})"),
-        Table(
-            (
-                Column("Figure", 2.2),
-                Column("This shift", 2.6),
-                Column("Standard / reference", 2.6),
-                Column("Result", 1.0),
-            ),
-            tuple((*r[:3], Cell(r[3], verdict.get(r[3]))) for r in rows),
-            tones=tuple("bad" if r[3] == "MISSED" else None for r in rows),
-        ),
+        Paragraph(window_sentence(d, d.metrics), "lead"),
+        figures_table(headline_rows(d)),
     ]
+    if d.runs_on:
+        out += [
+            Heading("After the run-out", 3),
+            Paragraph(window_sentence(d, d.run_out), "lead"),
+            figures_table(headline_rows(d, d.run_out)),
+        ]
+    else:
+        end = d.metrics
+        out.append(
+            Paragraph(
+                "No run-out in this recording: it has no event after the shift's end"
+                f" ({end.outcomes.open} incidents still open, {end.still_waiting} still"
+                " waiting for a vehicle).",
+                "footnote",
+            )
+        )
+    return out
+
+
+def figures_table(rows: list[tuple[str, str, str, str]]) -> Table:
+    verdict: dict[str, Tone] = {"MISSED": "bad", "met": "good"}
+    return Table(
+        (
+            Column("Figure", 2.2),
+            Column("This shift", 2.6),
+            Column("Standard / reference", 2.6),
+            Column("Result", 1.0),
+        ),
+        tuple((*r[:3], Cell(r[3], verdict.get(r[3]))) for r in rows),
+        tones=tuple("bad" if r[3] == "MISSED" else None for r in rows),
+    )
+
+
+def window_sentence(d: Debrief, m: MetricsReport) -> str:
+    """What a table of figures counts: its window, the incidents waiting, the open ones."""
+    o = m.outcomes
+    if m.window == "run_out":
+        when = f"After the run-out: every event, to {d.clock(m.t)}."
+    elif m.shift_end_s is not None and m.t < m.shift_end_s - 1e-6:
+        when = f"At {d.clock(m.t)}, where the recording stops (before the shift's end)."
+    else:
+        when = f"At the end of the shift ({d.clock(m.t)})."
+    waiting = (
+        f" Response figures include {m.still_waiting} incidents still waiting for a vehicle,"
+        " each counted with its wait so far (a lower bound): a standard missed is missed, one"
+        " met is met so far."
+        if m.still_waiting
+        else " Response figures count the responses that arrived."
+    )
+    shares = (
+        f" Outcome shares are of the {o.closed} closed incidents; {o.open} were still open."
+        if o.open
+        else f" Outcome shares are of the {o.closed} closed incidents."
+    )
+    return when + waiting + shares
 
 
 def expert_section(d: Debrief) -> list[Block]:
@@ -124,6 +170,11 @@ def expert_section(d: Debrief) -> list[Block]:
             tones=tuple(tones),
         ),
         *(Paragraph(note, "footnote") for note in c.notes),
+        Paragraph(
+            "Response times in this comparison count the responses that arrived, in both"
+            " shifts alike; the headline figures above also count the incidents still waiting.",
+            "footnote",
+        ),
     ]
 
 
@@ -250,20 +301,93 @@ def fmt_value(value: float | None, unit: str) -> str:
     return f"{value:g}"
 
 
-def headline_rows(d: Debrief) -> list[tuple[str, str, str, str]]:
-    """(figure, value, standard or reference, verdict) for the headline table."""
-    m = d.metrics
+def response_label(category: str, count: int, waiting: int) -> str:
+    """A response row's figure: the category, how many incidents, how many still waiting."""
+    still = f", incl. {waiting} still waiting" if waiting else ""
+    return f"{category} response ({count} incident{'' if count == 1 else 's'}{still})"
+
+
+def _share_text(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
+def outcome_rows(m: MetricsReport) -> list[tuple[str, str, str, str]]:
+    """The outcome shares of the closed incidents against the trusts' spread, then the open."""
+    o = m.outcomes
+    rows: list[tuple[str, str, str, str]] = []
+    for key, label, spread, england in OUTCOME_REFERENCE:
+        share = getattr(o, key)
+        reference = f"England {england:.1%}"
+        if spread is not None:
+            reference = f"trusts {spread[0]:.1%}-{spread[1]:.1%} ({reference})"
+        rows.append(
+            (
+                f"{label} ({o.counts[key]} of {o.closed} closed)",
+                _share_text(share),
+                reference,
+                range_verdict(share, spread),
+            )
+        )
+    hub = f"; {m.hub.waiting} on the clinical hub's stack" if m.hub.waiting and o.open else ""
+    rows.append(("Incidents still open", str(o.open), f"not in the shares{hub}", ""))
+    return rows
+
+
+def dispatch_rows(m: MetricsReport) -> list[tuple[str, str, str, str]]:
+    """The NAO's dispatch counts, with its figures (England, 2009-10) beside them."""
+    nao = m.nao
+    per = "-" if nao.dispatches_per_attended is None else f"{nao.dispatches_per_attended:.2f}"
+    return [
+        (
+            "Dispatches per attended incident",
+            f"{per} ({nao.dispatches} dispatches, {nao.attended_incidents} incidents attended)",
+            f"NAO 2011: {nao.reference_dispatches_per_attended:.2f}"
+            " (England 2009-10, under response-time targets)",
+            "",
+        ),
+        (
+            "Call-outs with more than one vehicle",
+            f"{_share_text(nao.multi_vehicle_share)}"
+            f" ({nao.multi_vehicle_incidents} of {nao.dispatched_incidents})",
+            f"NAO 2011: {nao.reference_multi_vehicle_england:.0%} England,"
+            f" {nao.reference_multi_vehicle_london:.0%} London",
+            "",
+        ),
+    ]
+
+
+def late_finish_row(d: Debrief, m: MetricsReport) -> tuple[str, str, str, str]:
+    lf = m.late_finishes
+    if lf.due == 0:
+        value = "none due"
+        reference = f"no crew's shift ended before {d.clock(m.t)}"
+    else:
+        value = f"{lf.late} of {lf.due} crews"
+        if lf.late and lf.mean_overrun_min is not None and lf.max_overrun_min is not None:
+            value += (
+                f", mean {lf.mean_overrun_min:.1f} min over (longest {lf.max_overrun_min:.1f})"
+            )
+        reference = "off duty after their shift's end"
+        if lf.still_out:
+            reference += f"; {lf.still_out} still out, counted to {d.clock(m.t)}"
+    return ("Late finishes", value, reference, "")
+
+
+def headline_rows(d: Debrief, m: MetricsReport | None = None) -> list[tuple[str, str, str, str]]:
+    """(figure, value, standard or reference, verdict) for the headline table of ``m``
+    (default: the figures at the end of the shift)."""
+    m = d.metrics if m is None else m
     rows: list[tuple[str, str, str, str]] = []
     for c, block in m.categories.items():
         verdict = "-" if block.met is None else ("met" if block.met else "MISSED")
+        if block.met and block.waiting:
+            verdict = "met so far"  # the waiting count at a lower bound: it may yet be missed
         value = f"mean {mmss(block.mean_response_s)}, 90th {mmss(block.p90_response_s)}"
         if block.standard_within_s is not None:
             share = "-" if block.share_within is None else f"{block.share_within:.1%}"
             value += f", within {share}"
-        rows.append((f"{c} response ({block.count} incidents)", value, block.standard, verdict))
-    o = m.outcomes
+        rows.append((response_label(c, block.count, block.waiting), value, block.standard, verdict))
     u = m.unnecessary_dispatches
-    in_range = 0.093 <= o.hear_and_treat <= 0.208
     rows += [
         (
             "Calls",
@@ -271,12 +395,8 @@ def headline_rows(d: Debrief) -> list[tuple[str, str, str, str]]:
             f"answer mean {mmss(m.answer_time_mean_s)}, 90th {mmss(m.answer_time_p90_s)}",
             "",
         ),
-        (
-            "Hear-and-treat share",
-            f"{o.hear_and_treat:.1%}",
-            "trusts 9.3%-20.8% (England 15.8%)",
-            "in range" if in_range else ("below range" if o.hear_and_treat < 0.093 else "above"),
-        ),
+        *outcome_rows(m),
+        *dispatch_rows(m),
         (
             "Unnecessary dispatches",
             f"{u.total} of {m.dispatches}",
@@ -292,6 +412,7 @@ def headline_rows(d: Debrief) -> list[tuple[str, str, str, str]]:
             "standard 15 min",
             "",
         ),
+        late_finish_row(d, m),
         (
             "Cost",
             f"GBP {m.cost_total:,.0f}",

@@ -124,16 +124,18 @@ class KpiPanel(QWidget):
             )
         o = r.outcomes
         low, high = HT_RANGE  # type: ignore[misc]
-        ht = o.hear_and_treat if o.incidents else None
+        # a share of the incidents with an outcome; the open ones are counted beside it
+        ht = o.hear_and_treat
         rows.append(
             Row(
                 "ht",
                 (
                     cell("Hear and treat", bold=True),
                     cell(
-                        "-" if ht is None else f"{ht:.1%} of {o.incidents} incidents",
+                        ("-" if ht is None else f"{ht:.1%} of {o.closed} closed")
+                        + f" (open: {o.open})",
                         background=RAG_BACKGROUNDS[
-                            range_rag(ht, low, high) if o.closed else "none"
+                            range_rag(ht, low, high) if ht is not None else "none"
                         ],
                     ),
                     cell(f"trusts {low:.1%} to {high:.1%}"),

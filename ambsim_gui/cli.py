@@ -151,13 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _load_problem(exc: Exception) -> str | None:
     """A user-facing message for errors that come from bad input files."""
+    from ambsim_gui.datafile import DataFileError
     from ambsim_gui.geo.mapfile import MapError
     from ambsim_gui.record.schema import SessionError
-    from ambsim_gui.scenario.errors import ScenarioError
-    from ambsim_gui.sim.protocol import TriageDataError
     from ambsim_gui.sim.world import WorldError
 
-    if isinstance(exc, (ScenarioError, MapError, TriageDataError, WorldError, SessionError)):
+    if isinstance(exc, (DataFileError, MapError, WorldError, SessionError)):
         return str(exc)
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ambsim_gui.datafile import DataFileError
 from ambsim_gui.geo.mapfile import (
     DEFAULT_ROAD_CLASSES,
     AreaSpec,
     MapData,
     MapError,
+    MapFileError,
     MapPoint,
     dumps_map,
     load_map,
@@ -45,16 +48,34 @@ def tiny_map() -> MapData:
         edge_class=["street", "street", "street", "street", "street", "street", "lane", "a_road"],
         edge_length_m=np.array([200.0] * 8),
         edge_speed_kph=np.array([40.0] * 6 + [50.0, 80.0]),
-        edge_name=["South St", "South St", "East St", "East St", "North St", "North St",
-                   "West Lane", "Bypass"],
-        areas=[
-            AreaSpec("West", "urban", 2.0, ((-10.0, -10.0), (100.0, -10.0), (100.0, 210.0),
-                                            (-10.0, 210.0))),
-            AreaSpec("All", "rural", 1.0, ((-10.0, -10.0), (210.0, -10.0), (210.0, 210.0),
-                                           (-10.0, 210.0))),
+        edge_name=[
+            "South St",
+            "South St",
+            "East St",
+            "East St",
+            "North St",
+            "North St",
+            "West Lane",
+            "Bypass",
         ],
-        points=[MapPoint("station", "Corner Station", 0.0, 0.0),
-                MapPoint("hospital", "Far Hospital", 200.0, 200.0)],
+        areas=[
+            AreaSpec(
+                "West",
+                "urban",
+                2.0,
+                ((-10.0, -10.0), (100.0, -10.0), (100.0, 210.0), (-10.0, 210.0)),
+            ),
+            AreaSpec(
+                "All",
+                "rural",
+                1.0,
+                ((-10.0, -10.0), (210.0, -10.0), (210.0, 210.0), (-10.0, 210.0)),
+            ),
+        ],
+        points=[
+            MapPoint("station", "Corner Station", 0.0, 0.0),
+            MapPoint("hospital", "Far Hospital", 200.0, 200.0),
+        ],
     )
 
 
@@ -105,7 +126,7 @@ def test_network_round_trips_the_shipped_county_byte_for_byte(county: RoadNetwor
 
 def test_missing_file_is_a_clear_map_error(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.json"
-    with pytest.raises(MapError, match=r"nowhere\.json: map file not found"):
+    with pytest.raises(MapError, match=r"nowhere\.json:1:1: \(file\): map file not found"):
         load_map(missing)
     with pytest.raises(MapError, match="not found"):
         RoadNetwork.load(missing)
@@ -114,12 +135,32 @@ def test_missing_file_is_a_clear_map_error(tmp_path: Path) -> None:
 def test_bad_json_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{\n"format": "ambsim-map",\n"version": 1,,\n}', encoding="utf-8")
-    with pytest.raises(MapError, match=r"broken\.json: not valid JSON: .* line 3"):
+    with pytest.raises(MapError, match=r"broken\.json:3:14: \(file\): not valid JSON"):
         load_map(path)
 
 
 def test_map_error_is_a_value_error() -> None:
     assert issubclass(MapError, ValueError)
+    assert issubclass(MapFileError, MapError) and issubclass(MapFileError, DataFileError)
+
+
+def test_a_problem_is_placed_at_its_value_in_the_file() -> None:
+    obj = tiny_obj()
+    obj["edges"]["v"][5] = 99
+    text = json.dumps(obj, indent=1)
+    with pytest.raises(MapFileError) as info:
+        loads_map(text, source="my.json")
+    (found,) = info.value.problems
+    assert found.where == "edges.v.5"
+    line = text.split("\n")[found.line - 1]
+    assert line[found.col - 1 :].startswith("99"), (found, line)
+
+
+def test_a_format_1_map_is_migrated(tmp_path: Path) -> None:
+    text = dumps_map(tiny_map())
+    old = text.replace('"schema_version":2,', '"version":1,', 1)
+    assert old != text
+    assert dumps_map(loads_map(old, source="old.json")) == text
 
 
 def _set(obj: dict[str, Any], path: str, value: Any) -> None:
@@ -145,39 +186,47 @@ _DELETE = object()
     ("path", "value", "message"),
     [
         ("format", "geojson", r"format: expected \"ambsim-map\", found \"geojson\""),
-        ("version", 2, r"version: unsupported version 2 \(this build reads 1\)"),
+        ("schema_version", 3, r"schema_version: map format 3 is newer than this ambsim"),
+        ("schema_version", "2", r"schema_version: must be a whole number"),
+        ("schema_version", _DELETE, r"schema_version: missing"),
         ("units", "ft", r"units: only metres"),
         ("edges", _DELETE, r"edges: missing"),
         ("edges/v", _DELETE, r"edges\.v: missing"),
-        ("edges/v/1", 99, r"edges\.v\[1\]: node 99 does not exist \(the map has 4 nodes\)"),
-        ("edges/u/0", -1, r"edges\.u\[0\]: node -1 does not exist"),
-        ("edges/u/2", 1.5, r"edges\.u\[2\]: expected a whole number \(node id\), found number"),
-        ("edges/u/0", True, r"edges\.u\[0\]: expected a whole number .* boolean true"),
-        ("edges/v/0", 0, r"edges\[0\]: edge leads from node 0 to itself"),
-        ("edges/class/3", "autobahn", r"edges\.class\[3\]: unknown road class \"autobahn\""),
-        ("edges/length_m/4", -5, r"edges\.length_m\[4\]: negative length"),
-        ("edges/speed_kph/5", 0, r"edges\.speed_kph\[5\]: speed must be > 0"),
+        ("edges/v/1", 99, r"edges\.v\.1: node 99 does not exist \(the map has 4 nodes\)"),
+        ("edges/u/0", -1, r"edges\.u\.0: node -1 does not exist"),
+        ("edges/u/2", 1.5, r"edges\.u\.2: expected a whole number \(node id\), found number"),
+        ("edges/u/0", True, r"edges\.u\.0: expected a whole number .* boolean true"),
+        ("edges/v/0", 0, r"edges\.0: edge leads from node 0 to itself"),
+        ("edges/class/3", "autobahn", r"edges\.class\.3: unknown road class \"autobahn\""),
+        ("edges/length_m/4", -5, r"edges\.length_m\.4: negative length"),
+        ("edges/speed_kph/5", 0, r"edges\.speed_kph\.5: speed must be > 0"),
         ("edges/name", ["a"] * 7, r"edges: u has 8 values but name has 7"),
-        ("edges/name/2", None, r"edges\.name\[2\]: expected a string, found null"),
+        ("edges/name/2", None, r"edges\.name\.2: expected a string, found null"),
         ("edges/u", "0,1,2", r"edges\.u: expected a JSON list, found string"),
-        ("nodes/x/2", "200", r"nodes\.x\[2\]: expected a number, found string \"200\""),
-        ("nodes/x/1", [1, 2], r"nodes\.x\[1\]: expected a number, found a list"),
+        ("nodes/x/2", "200", r"nodes\.x\.2: expected a number, found string \"200\""),
+        ("nodes/x/1", [1, 2], r"nodes\.x\.1: expected a number, found a list"),
         ("nodes/y", [0, 0, 200], r"nodes: x has 4 values but y has 3"),
         ("nodes/x", [], r"nodes: x has 0 values but y has 4"),
         ("road_classes", {}, r"road_classes: no road classes defined"),
         ("road_classes/lane/speed_kph", -1, r"road_classes\.lane\.speed_kph: must be > 0"),
-        ("road_classes/lane/blue_light_factor", _DELETE,
-         r"road_classes\.lane\.blue_light_factor: missing"),
-        ("areas/0/kind", "suburban", r"areas\[0\]\.kind: \"suburban\" is not one of urban, rural"),
-        ("areas/0/polygon", [[0, 0], [1, 1]], r"areas\[0\]\.polygon: .* at least 3 distinct"),
-        ("areas/0/polygon", [[0, 0], [10, 10], [10, 0], [0, 10]],
-         r"areas\[0\]\.polygon: not a valid simple polygon \(Self-intersection"),
-        ("areas/0/polygon/1", [5], r"areas\[0\]\.polygon\[1\]: expected \[x, y\]"),
-        ("areas/1/name", "West", r"areas\[1\]\.name: duplicate area name \"West\""),
-        ("areas/0/demand_weight", -1, r"areas\[0\]\.demand_weight: must be a finite number >= 0"),
-        ("points/1/kind", "pub", r"points\[1\]\.kind: \"pub\" is not one of station"),
-        ("points/1/name", "Corner Station", r"points\[1\]\.name: duplicate point name"),
-        ("points/0/x", _DELETE, r"points\[0\]\.x: missing"),
+        (
+            "road_classes/lane/blue_light_factor",
+            _DELETE,
+            r"road_classes\.lane\.blue_light_factor: missing",
+        ),
+        ("areas/0/kind", "suburban", r"areas\.0\.kind: \"suburban\" is not one of urban, rural"),
+        ("areas/0/polygon", [[0, 0], [1, 1]], r"areas\.0\.polygon: .* at least 3 distinct"),
+        (
+            "areas/0/polygon",
+            [[0, 0], [10, 10], [10, 0], [0, 10]],
+            r"areas\.0\.polygon: not a valid simple polygon \(Self-intersection",
+        ),
+        ("areas/0/polygon/1", [5], r"areas\.0\.polygon\.1: expected \[x, y\]"),
+        ("areas/1/name", "West", r"areas\.1\.name: duplicate area name \"West\""),
+        ("areas/0/demand_weight", -1, r"areas\.0\.demand_weight: must be a finite number >= 0"),
+        ("points/1/kind", "pub", r"points\.1\.kind: \"pub\" is not one of station"),
+        ("points/1/name", "Corner Station", r"points\.1\.name: duplicate point name"),
+        ("points/0/x", _DELETE, r"points\.0\.x: missing"),
         ("points", {}, r"points: expected a JSON list, found an object"),
     ],
 )
@@ -187,50 +236,83 @@ def test_bad_content_is_a_clear_map_error(path: str, value: Any, message: str) -
         _delete(obj, path)
     else:
         _set(obj, path, value)
-    with pytest.raises(MapError, match=r"^my\.json: " + message):
+    with pytest.raises(MapError, match=r"^my\.json:\d+:\d+: " + message):
         loads_map(json.dumps(obj), source="my.json")
 
 
 def test_top_level_must_be_an_object() -> None:
-    with pytest.raises(MapError, match=r"^x\.json: expected a JSON object, found a list"):
+    with pytest.raises(
+        MapError, match=r"^x\.json:1:1: \(root\): expected a JSON object, found a list"
+    ):
         loads_map("[1, 2]", source="x.json")
 
 
 def test_non_finite_numbers_are_rejected() -> None:
     text = dumps_map(tiny_map()).replace('"x":[0,', '"x":[NaN,', 1)
-    with pytest.raises(MapError, match=r"nodes\.x\[0\]: not a finite number"):
+    with pytest.raises(MapError, match=r"nodes\.x\.0: not a finite number"):
         loads_map(text)
 
 
 def test_mapdata_built_in_code_is_checked_too() -> None:
     data = tiny_map()
     data.edge_v = np.array([1, 0, 2, 1, 3, 2, 0, 7])
-    with pytest.raises(MapError, match=r"edges\.v\[7\]: node 7 does not exist"):
+    with pytest.raises(MapError, match=r"edges\.v\.7: node 7 does not exist"):
         RoadNetwork.from_mapdata(data, source="importer")
-    with pytest.raises(MapError, match=r"^<map data>: edges\.v\[7\]"):
+    with pytest.raises(MapError, match=r"^<map data>:1:1: edges\.v\.7"):
         dumps_map(data)
 
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
     max_leaves=8,
 )
 _paths = [
-    "format", "version", "name", "units", "road_classes", "road_classes/street",
-    "road_classes/street/speed_kph", "nodes", "nodes/x", "nodes/x/0", "nodes/y", "edges",
-    "edges/u", "edges/u/3", "edges/v", "edges/v/0", "edges/class", "edges/class/1",
-    "edges/length_m", "edges/length_m/2", "edges/speed_kph", "edges/name", "edges/name/0",
-    "areas", "areas/0", "areas/0/polygon", "areas/0/polygon/0", "areas/0/polygon/0/1",
-    "areas/1/demand_weight", "points", "points/0", "points/0/kind", "points/1/y",
+    "format",
+    "version",
+    "name",
+    "units",
+    "road_classes",
+    "road_classes/street",
+    "road_classes/street/speed_kph",
+    "nodes",
+    "nodes/x",
+    "nodes/x/0",
+    "nodes/y",
+    "edges",
+    "edges/u",
+    "edges/u/3",
+    "edges/v",
+    "edges/v/0",
+    "edges/class",
+    "edges/class/1",
+    "edges/length_m",
+    "edges/length_m/2",
+    "edges/speed_kph",
+    "edges/name",
+    "edges/name/0",
+    "areas",
+    "areas/0",
+    "areas/0/polygon",
+    "areas/0/polygon/0",
+    "areas/0/polygon/0/1",
+    "areas/1/demand_weight",
+    "points",
+    "points/0",
+    "points/0/kind",
+    "points/1/y",
 ]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    edits=st.lists(st.tuples(st.sampled_from(_paths), st.one_of(st.just(_DELETE), _json_values)),
-                   min_size=1, max_size=3),
+    edits=st.lists(
+        st.tuples(st.sampled_from(_paths), st.one_of(st.just(_DELETE), _json_values)),
+        min_size=1,
+        max_size=3,
+    ),
 )
 def test_any_damage_gives_a_map_error_never_a_traceback(edits: list[tuple[str, Any]]) -> None:
     obj = tiny_obj()
@@ -245,7 +327,7 @@ def test_any_damage_gives_a_map_error_never_a_traceback(edits: list[tuple[str, A
     try:
         parse_map(obj, source="fuzz.json")
     except MapError as exc:
-        assert str(exc).startswith("fuzz.json: ")
+        assert re.match(r"fuzz\.json:\d+:\d+: \S+: ", str(exc)), str(exc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,8 +356,11 @@ def test_overlapping_areas_first_listed_wins() -> None:
 def test_point_lookup_names_the_known_points() -> None:
     net = RoadNetwork.from_mapdata(tiny_map())
     assert net.point("Far Hospital") == MapPoint("hospital", "Far Hospital", 200.0, 200.0)
-    with pytest.raises(MapError, match=r"no point named 'Near Hospital' \(known: Corner Station, "
-                                       r"Far Hospital\)"):
+    with pytest.raises(
+        MapError,
+        match=r"no point named 'Near Hospital' \(known: Corner Station, "
+        r"Far Hospital\)",
+    ):
         net.point("Near Hospital")
     assert [p.name for p in net.points_of_kind("station")] == ["Corner Station"]
     assert net.area_named("All").index == 1

@@ -15,7 +15,6 @@ from ambsim_gui.headless import build_from
 from ambsim_gui.scenario.loader import load_scenario
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim.callers import Callers
-from ambsim_gui.sim.cards import PatientTruth
 from ambsim_gui.sim.control import ControlRoom
 from ambsim_gui.sim.engine import Engine
 from ambsim_gui.sim.fleet import Fleet
@@ -25,6 +24,7 @@ from ambsim_gui.sim.injects import Injects
 from ambsim_gui.sim.policies import POLICIES, make_policy
 from ambsim_gui.sim.state import Patient
 from ambsim_gui.sim.view import CallView, IncidentView, RoomView, VehicleView
+from ambsim_gui.triage.cards import PatientTruth
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH_FIELDS = {"truth", "truth_patient", "true_category", "need", "ideal", "patient", "patients"}

@@ -216,8 +216,12 @@ def problems_from_validation(
     """pydantic's errors for ``data`` (the tree it was built from) as located problems; with
     ``model``, a misspelt key gets the closest field name as a suggestion."""
     findings: list[_Finding] = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    deeper = {tuple(e.get("loc", ()))[:n] for e in errors for n in range(len(e.get("loc", ())))}
+    for error in errors:
         loc = tuple(error.get("loc", ()))
+        if error.get("type") == "too_short" and loc in deeper:
+            continue  # pydantic's echo of an item that failed: the item's own error says why
         err_type = str(error.get("type", ""))
         got = None
         if not err_type.startswith("missing") and err_type not in KEY_ERRORS:

@@ -1,9 +1,9 @@
-"""Read and write ambsim map files (JSON, format "ambsim-map", version 1), checking every field.
+"""Read and write ambsim map files (JSON, "ambsim-map", schema_version 2), checking every field.
 
 A map file is columnar so that a 20,000-node city stays a few megabytes::
 
     {
-     "format": "ambsim-map", "version": 1,
+     "format": "ambsim-map", "schema_version": 2,
      "name": "Wessex (fictional county)", "units": "m",
      "road_classes": {"motorway": {"speed_kph": 112, "blue_light_factor": 1.1}, ...},
      "nodes": {"x": [...], "y": [...]},
@@ -20,14 +20,17 @@ directed: a two-way road appears twice. Areas are simple polygons (no holes); wh
 overlap, the one listed first owns the overlap, so a county can list its towns before the rural
 districts that surround them. Point names are unique, and so are area names.
 
-Every problem found while loading raises `MapError` naming the file and the field, e.g.
-``county.json: edges.v[17]: node 2301 does not exist (the map has 2300 nodes)``.
+A file is read through the one loading path of :mod:`ambsim_gui.datafile`, and every problem found
+raises `MapFileError` (a `DataFileError` and a `MapError`) at its line and column, e.g.
+``county.json:7:34772: edges.v.17: node 2301 does not exist (the map has 2300 nodes)``.
+Format 1 kept its version under ``version``; it is read and migrated.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +39,21 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ambsim_gui.datafile.jsonfile import json_position, parse_json, read_json_text
+from ambsim_gui.datafile.problems import DataFileError, Problem
+from ambsim_gui.datafile.versions import KEY as VERSION_KEY
+from ambsim_gui.datafile.versions import SchemaVersions
+
 FORMAT_TAG = "ambsim-map"
-FORMAT_VERSION = 1
+
+
+def _v1_to_v2(top: Any) -> None:
+    """Format 1 kept its version under ``version``; format 2 under ``schema_version``."""
+    top.pop("version", None)
+
+
+MAP_VERSIONS = SchemaVersions("map", current=2, migrations={1: _v1_to_v2}, legacy_key="version")
+FORMAT_VERSION = MAP_VERSIONS.current
 AREA_KINDS = ("urban", "rural")
 POINT_KINDS = ("station", "hospital", "utc", "town", "village")
 
@@ -47,7 +63,11 @@ COORD_DECIMALS = 1
 
 
 class MapError(ValueError):
-    """A map file (or map data) is missing, unreadable or inconsistent; the message says where."""
+    """A map, or a name or place asked of one, is unusable; the message says where."""
+
+
+class MapFileError(DataFileError, MapError):
+    """A map file (or map data built in code) is missing, unreadable or inconsistent."""
 
 
 @dataclass(frozen=True)
@@ -125,46 +145,38 @@ class MapData:
 
 
 def load_map(path: str | Path) -> MapData:
-    """Read and validate a map file; raise `MapError` naming the file and the problem."""
-    p = Path(path)
+    """Read and validate a map file; raise `MapFileError` at the problem's line and column."""
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MapError(f"{p}: map file not found") from None
-    except IsADirectoryError:
-        raise MapError(f"{p}: is a directory, not a map file") from None
-    except UnicodeDecodeError as exc:
-        raise MapError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise MapError(f"{p}: cannot read map file ({exc.strerror or exc})") from None
-    return loads_map(text, source=str(p))
+        text = read_json_text(path, "map")
+    except DataFileError as exc:
+        raise MapFileError(exc.problems) from None
+    return loads_map(text, source=str(path))
 
 
 def loads_map(text: str, source: str = "<string>") -> MapData:
     """Parse and validate map JSON text; `source` names it in error messages."""
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MapError(
-            f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise MapError(f"{source}: not valid JSON: nested too deeply") from None
-    return parse_map(obj, source=source)
+        obj = parse_json(text, source)
+    except DataFileError as exc:
+        raise MapFileError(exc.problems) from None
+    return parse_map(obj, source=source, text=text)
 
 
-def parse_map(obj: Any, source: str = "<map>") -> MapData:
-    """Validate an already-decoded JSON object and build `MapData` from it."""
-    where = _Where(source)
+def parse_map(obj: Any, source: str = "<map>", text: str | None = None) -> MapData:
+    """Validate an already-decoded JSON object and build `MapData` from it; ``text``, the JSON
+    it was decoded from, places each problem at its line and column (else at 1:1). An older
+    format is migrated, in place."""
+    where = _Where(source, text)
     top = where.mapping(obj, "")
     fmt = top.get("format")
     if fmt != FORMAT_TAG:
         raise where.error("format", f'expected "{FORMAT_TAG}", found {_show(fmt)}')
-    version = top.get("version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise where.error(
-            "version", f"unsupported version {_show(version)} (this build reads {FORMAT_VERSION})"
-        )
+    if not isinstance(top, dict):
+        top = dict(top)
+    try:
+        MAP_VERSIONS.upgrade(top, source, where.locate)
+    except DataFileError as exc:
+        raise MapFileError(exc.problems) from None
     units = top.get("units", "m")
     if units != "m":
         raise where.error("units", f'only metres ("m") are supported, found {_show(units)}')
@@ -239,13 +251,13 @@ def parse_map(obj: Any, source: str = "<map>") -> MapData:
         areas=areas,
         points=points,
     )
-    data.validate(source)
+    _check_mapdata(data, source, text)
     return data
 
 
-def _check_mapdata(d: MapData, source: str) -> None:
+def _check_mapdata(d: MapData, source: str, text: str | None = None) -> None:
     """Cross-field checks shared by the parser and `MapData` built in code."""
-    where = _Where(source)
+    where = _Where(source, text)
     try:
         d.node_x = np.ascontiguousarray(d.node_x, dtype=np.float64)
         d.node_y = np.ascontiguousarray(d.node_y, dtype=np.float64)
@@ -368,14 +380,36 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
+_STEP = re.compile(r"\[(\d+)\]")
+
+
+def _path(key: str) -> tuple[str | int, ...]:
+    """``edges.v[17]`` -> ("edges", "v", 17): a field as the checks name it, as a JSON path."""
+    steps: list[str | int] = []
+    for piece in key.split(".") if key else []:
+        name, _, rest = piece.partition("[")
+        if name:
+            steps.append(name)
+        steps += [int(n) for n in _STEP.findall("[" + rest)] if rest else []
+    return tuple(steps)
+
+
 class _Where:
-    """Type checks that turn a wrong shape into a `MapError` naming the file and the field."""
+    """Type checks that turn a wrong shape into a `MapFileError` at the field's line and column."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, text: str | None = None) -> None:
         self.source = source
+        self.text = text
 
-    def error(self, key: str, problem: str) -> MapError:
-        return MapError(f"{self.source}: {key}: {problem}" if key else f"{self.source}: {problem}")
+    def locate(self, path: Sequence[str | int]) -> tuple[int, int]:
+        """0-based position of a field in the file's text; the start when there is no text."""
+        return json_position(self.text, path) if self.text is not None else (0, 0)
+
+    def error(self, key: str, problem: str) -> MapFileError:
+        path = _path(key)
+        line0, col0 = self.locate(path)
+        where = ".".join(str(step) for step in path) or "(root)"
+        return MapFileError(Problem(self.source, line0 + 1, col0 + 1, where, problem))
 
     def require(self, obj: Mapping[str, Any], key: str, parent: str) -> Any:
         if key not in obj:
@@ -461,8 +495,9 @@ class _Where:
         for i, item in enumerate(items):
             if not (isinstance(item, (list, tuple)) and len(item) == 2):
                 raise self.error(f"{key}[{i}]", f"expected [x, y], found {_show(item)}")
-            coords.append((self.number(item[0], f"{key}[{i}][0]"),
-                           self.number(item[1], f"{key}[{i}][1]")))
+            coords.append(
+                (self.number(item[0], f"{key}[{i}][0]"), self.number(item[1], f"{key}[{i}][1]"))
+            )
         if len(coords) > 1 and coords[0] == coords[-1]:
             coords.pop()
         if len(set(coords)) < 3:
@@ -524,7 +559,7 @@ def dumps_map(data: MapData) -> str:
     lines = [
         "{",
         f'"format":{compact(FORMAT_TAG)},',
-        f'"version":{FORMAT_VERSION},',
+        f'"{VERSION_KEY}":{MAP_VERSIONS.current},',
         f'"name":{compact(data.name)},',
         '"units":"m",',
         f'"road_classes":{compact(classes)},',
@@ -562,7 +597,9 @@ def save_map(data: MapData, path: str | Path) -> Path:
         with p.open("w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
     except OSError as exc:
-        raise MapError(f"{p}: cannot write map file ({exc.strerror or exc})") from None
+        raise MapFileError(
+            Problem(str(p), 1, 1, "(file)", f"cannot write map file ({exc.strerror or exc})")
+        ) from None
     return p
 
 

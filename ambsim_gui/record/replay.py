@@ -65,12 +65,11 @@ def _safe_relative(name: str) -> Path:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
+    from ambsim_gui.datafile import DataFileError
     from ambsim_gui.geo.mapfile import MapError
-    from ambsim_gui.scenario.errors import ScenarioError
-    from ambsim_gui.sim.protocol import TriageDataError
     from ambsim_gui.sim.world import WorldError
 
-    return (ScenarioError, MapError, TriageDataError, WorldError, OSError, ValueError)
+    return (DataFileError, MapError, WorldError, OSError, ValueError)
 
 
 def rebuild(session: SessionFile) -> Rebuilt:

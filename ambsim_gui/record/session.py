@@ -100,8 +100,8 @@ def _shipped_name(path: Path, roots: list[Path]) -> tuple[str, bool]:
 
 def scenario_files(loaded: LoadedScenario) -> list[StoredFile]:
     """The scenario's text and every file ``build_from(loaded)`` reads, with their bytes."""
-    from ambsim_gui.sim.cards import DEFAULT_CARDS
-    from ambsim_gui.sim.protocol import DEFAULT_PROTOCOL
+    from ambsim_gui.triage.cards import DEFAULT_CARDS
+    from ambsim_gui.triage.protocol import DEFAULT_PROTOCOL
 
     out: list[StoredFile] = []
 

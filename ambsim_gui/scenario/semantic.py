@@ -263,8 +263,8 @@ def _check_triage(check: _Checker) -> None:
     them (``sim.world.build_world``), after the loader's size limits (a 'billion laughs' in a
     protocol file would hang the run). Reported at the scenario's ``protocol`` or ``cards``.
     """
-    from ambsim_gui.sim.cards import CardLibrary
-    from ambsim_gui.sim.protocol import Protocol
+    from ambsim_gui.triage.cards import CardLibrary
+    from ambsim_gui.triage.protocol import Protocol
 
     loaded = check.loaded
     if loaded.protocol_path is None and loaded.cards_path is None:

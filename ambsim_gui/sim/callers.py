@@ -17,8 +17,8 @@ import numpy as np
 from ambsim_gui.scenario.model import CATEGORIES, Category
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
-from ambsim_gui.sim.cards import PatientTruth
 from ambsim_gui.sim.state import Call, Patient, Seat
+from ambsim_gui.triage.cards import PatientTruth
 
 if TYPE_CHECKING:
     from ambsim_gui.sim.kernel import Kernel

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
     from ambsim_gui.geo.routing import Route
     from ambsim_gui.scenario.model import HandoverModel
-    from ambsim_gui.sim.cards import PatientTruth
-    from ambsim_gui.sim.protocol import Assessment
+    from ambsim_gui.triage.cards import PatientTruth
+    from ambsim_gui.triage.protocol import Assessment
 
 CATEGORY_RANK = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
 FREE_STATUSES = ("available", "returning")

@@ -35,9 +35,9 @@ import numpy as np
 if TYPE_CHECKING:
     from ambsim_gui.sim.fleet import Fleet
     from ambsim_gui.sim.kernel import Kernel
-    from ambsim_gui.sim.protocol import Assessment, Protocol
     from ambsim_gui.sim.room import RoomState
     from ambsim_gui.sim.state import Call, HospitalState, Incident, Seat, Vehicle
+    from ambsim_gui.triage.protocol import Assessment, Protocol
 
 _inner = attrgetter("_s")  # the state object behind a view object (this module only)
 

@@ -16,8 +16,8 @@ from ambsim_gui.geo.network import RoadNetwork
 from ambsim_gui.geo.routing import Router
 from ambsim_gui.scenario.model import Located, Scenario
 from ambsim_gui.scenario.rota import duty_intervals, roster
-from ambsim_gui.sim.cards import CardLibrary
-from ambsim_gui.sim.protocol import Protocol
+from ambsim_gui.triage.cards import CardLibrary
+from ambsim_gui.triage.protocol import Protocol
 
 
 class WorldError(ValueError):

@@ -11,13 +11,15 @@ An answer may be uncertain: ``{value: yes, p: 0.8, else: unsure}`` means the cal
 with probability 0.8 and ``unsure`` otherwise. Questions a card does not mention get the
 protocol's default answer and its generic phrasing.
 
-Loading errors raise :class:`~ambsim_gui.sim.protocol.TriageDataError` naming file and line.
+Cards are read through the one loading path of :mod:`ambsim_gui.datafile`: every problem is a
+``DataFileError`` at ``file:line:col: where: what``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,20 +30,21 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ambsim_gui.datafile.problems import fail as file_error
+from ambsim_gui.datafile.versions import SchemaVersions
+from ambsim_gui.datafile.yamlfile import Locate, load_checked
 from ambsim_gui.paths import RESOURCES
-from ambsim_gui.sim.protocol import (
+from ambsim_gui.triage.protocol import (
     CATEGORIES,
     WHAT_HAPPENED,
-    LineOf,
     Protocol,
     Question,
-    TriageDataError,
-    _check_ident,
-    _load_checked,
-    _where,
+    located_failure,
 )
+from ambsim_gui.triage.protocol_file import check_ident
 
 __all__ = [
+    "CARD_VERSIONS",
     "DEFAULT_CARDS",
     "IDEALS",
     "NEEDS",
@@ -60,6 +63,9 @@ IDEALS: tuple[str, ...] = ("dispatch", "validate", "advise")
 Need = Literal["hear_and_treat", "see_and_treat", "convey_ed", "convey_elsewhere"]
 Ideal = Literal["dispatch", "validate", "advise"]
 Category = Literal["C1", "C2", "C3", "C4"]
+
+CARD_VERSIONS = SchemaVersions("call card", current=1, unversioned=1)
+"""Call cards: format 1; a card written before cards said their version is a format-1 card."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,7 +103,7 @@ class Variant(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return _check_ident(v)
+        return check_ident(v)
 
     @field_validator("needs")
     @classmethod
@@ -115,6 +121,7 @@ class Card(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    schema_version: Literal[1] = 1
     name: str
     title: str = Field(min_length=1)
     complaint: str
@@ -128,7 +135,7 @@ class Card(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return _check_ident(v)
+        return check_ident(v)
 
     def variant(self, name: str) -> Variant:
         """The variant called ``name``."""
@@ -329,17 +336,17 @@ class CardLibrary:
         directory = Path(folder) if folder is not None else DEFAULT_CARDS
         proto = protocol if protocol is not None else Protocol.load()
         if not directory.is_dir():
-            raise TriageDataError(f"{directory}: no such card folder")
+            raise file_error(os.fspath(directory), "no such card folder")
         files = sorted(directory.glob("*.yaml"))
         if not files:
-            raise TriageDataError(f"{directory}: no call cards (*.yaml) found")
+            raise file_error(os.fspath(directory), "no call cards (*.yaml) found")
         cards: list[Card] = []
         names: dict[str, Path] = {}
         for file in files:
             card = _load_card(file, proto)
             if card.name in names:
-                raise TriageDataError(
-                    f"{_where(file, 1)}: card '{card.name}' is also defined in {names[card.name]}"
+                raise file_error(
+                    os.fspath(file), f"card '{card.name}' is also defined in {names[card.name]}"
                 )
             names[card.name] = file
             cards.append(card)
@@ -529,20 +536,22 @@ def _answer_plan(q: Question, spec: AnswerSpec | None) -> _AnswerPlan:
 
 def _load_card(file: Path, protocol: Protocol) -> Card:
     """Load one call card and check it against ``protocol``."""
-    return _load_checked(file, functools.partial(_check_card, file, protocol))
+    return load_checked(
+        file, functools.partial(_check_card, file, protocol), kind="call card", model=Card
+    )
 
 
-def _check_card(file: Path, protocol: Protocol, raw: Any, line_of: LineOf) -> Card:
-    """The card in ``raw`` (a card file's data), checked; raises TriageDataError or
-    pydantic's ValidationError (see _load_checked)."""
+def _check_card(file: Path, protocol: Protocol, raw: Any, locate: Locate) -> Card:
+    """The card in ``raw`` (a card file's data), checked; raises DataFileError or
+    pydantic's ValidationError (see ``datafile.yamlfile.load_checked``)."""
+    name = os.fspath(file)
     if not isinstance(raw, dict):
-        raise TriageDataError(f"{_where(file, 1)}: a call card must be a YAML mapping")
+        raise file_error(name, "a call card must be a YAML mapping")
+    CARD_VERSIONS.upgrade(raw, name, locate)
     data = dict(raw)
     data.setdefault("name", file.stem)
     card = Card.model_validate(data)
-
-    def fail(path: Sequence[str | int], msg: str) -> TriageDataError:
-        return TriageDataError(f"{_where(file, line_of(path))}: {msg}")
+    fail = located_failure(name, locate)
 
     if card.name != file.stem:
         raise fail(["name"], f"card name '{card.name}' must match the file name ('{file.stem}')")

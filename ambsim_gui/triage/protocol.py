@@ -13,26 +13,23 @@ Rules look only at answered, applicable questions, so the assessment of a partly
 marked ``final`` ends the questioning, but only once no higher-priority rule could still match
 (so a ``final`` C2 rule cannot cut short a question that might still reveal a C1 problem).
 
-Loading errors raise :class:`TriageDataError` naming the file and, where possible, the line.
+The file format is :mod:`ambsim_gui.triage.protocol_file`; loading goes through the one path of
+:mod:`ambsim_gui.datafile`, so every problem is a ``DataFileError`` at ``file:line:col``.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
-from ruamel.yaml.resolver import VersionedResolver
-
+from ambsim_gui.datafile.problems import DataFileError, dotted, problem
+from ambsim_gui.datafile.problems import fail as file_error
+from ambsim_gui.datafile.yamlfile import Locate, load_checked
 from ambsim_gui.paths import RESOURCES
+from ambsim_gui.triage.protocol_file import PROTOCOL_VERSIONS, ProtocolFile, check_ident
 
 __all__ = [
     "CATEGORIES",
@@ -54,349 +51,20 @@ SPECIFIC = "specific"
 WHAT_HAPPENED = "what_happened"
 COMPLAINT_ALIAS = "complaint"  # in a rule's ``when``: shorthand for what_happened
 
-Category = Literal["C1", "C2", "C3", "C4"]
-Ident = str  # identifiers are checked by _check_ident
+TriageDataError = DataFileError
+"""A protocol or call-card file is unreadable or inconsistent (``file:line:col: where: what``)."""
 
 
-class TriageDataError(ValueError):
-    """A protocol or call-card file is unreadable or inconsistent; the message says file:line."""
+def located_failure(
+    name: str, locate: Locate
+) -> Callable[[Sequence[str | int], str], DataFileError]:
+    """``fail(path, message)``: a DataFileError at the node ``path`` leads to in ``name``."""
 
+    def fail(path: Sequence[str | int], message: str) -> DataFileError:
+        line0, col0 = locate(path)
+        return DataFileError(problem(name, line0, col0, dotted(path), message))
 
-# --------------------------------------------------------------------------------------------
-# Locating YAML nodes, shared with cards.py
-# --------------------------------------------------------------------------------------------
-
-
-def _yaml_walk(root: Any, path: Sequence[str | int]) -> tuple[int | None, int]:
-    """(1-based line of the deepest node found along ``path``, how many steps were found)."""
-    node = root
-    line: int | None = None
-    if isinstance(node, CommentedMap | CommentedSeq):
-        line = node.lc.line + 1
-    depth = 0
-    for step in path:
-        if isinstance(node, CommentedMap) and step in node:
-            line = node.lc.key(step)[0] + 1
-            node = node[step]
-        elif isinstance(node, CommentedSeq) and isinstance(step, int) and 0 <= step < len(node):
-            line = node.lc.item(step)[0] + 1
-            node = node[step]
-        else:
-            break
-        depth += 1
-    return line, depth
-
-
-def _yaml_line(root: Any, path: Sequence[str | int]) -> int | None:
-    """1-based line of the node at ``path`` in a ruamel round-trip tree (the deepest one found)."""
-    return _yaml_walk(root, path)[0]
-
-
-def _where(file: Path, line: int | None) -> str:
-    return f"{file}:{line}" if line is not None else str(file)
-
-
-def _fmt_loc(path: Sequence[str | int]) -> str:
-    out = ""
-    for step in path:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        else:
-            out += ("." if out else "") + str(step)
-    return out
-
-
-def _read_text(file: Path) -> str:
-    """The text of ``file``; an unreadable or non-UTF-8 file becomes a TriageDataError."""
-    try:
-        return file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TriageDataError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise TriageDataError(
-            f"{file}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
-
-
-def _parse_rt(file: Path, text: str) -> Any:
-    """Parse ``text`` with ruamel's round-trip loader (keeps every node's line); any failure
-    becomes a TriageDataError."""
-    yaml = YAML(typ="rt")
-    try:
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise TriageDataError(f"{_where(file, line)}: YAML error: {problem}") from None
-    except YAMLError as exc:
-        raise TriageDataError(f"{file}: YAML error: {exc}") from None
-
-
-# --------------------------------------------------------------------------------------------
-# Fast YAML reading
-#
-# ruamel's loaders are pure Python here (ruamel.yaml.clib is optional and its C loader reads
-# YAML 1.1-style anyway: 052 becomes 42), and reading the 47 data files with them takes over a
-# second. When PyYAML's libyaml extension is installed (it is not a dependency) its C parser
-# builds the node tree, and _FastDoc turns the nodes into plain data typed as ruamel's YAML 1.2
-# round-trip loader would type them. Anything this path is not certain to read identically
-# (explicit tags, merge keys, dates, unusual numbers, duplicate keys, a %YAML directive, ...)
-# makes it decline, and the caller falls back to ruamel; so does any error in the data, so that
-# error messages keep ruamel's exact line numbers.
-# --------------------------------------------------------------------------------------------
-
-LineOf = Callable[[Sequence[str | int]], int | None]
-"""1-based line of the node at a path (the deepest one found), for error messages."""
-
-_T = TypeVar("_T")
-
-# Tags our composer gives untagged nodes, so that explicitly tagged ones stand out.
-_PLAIN = "!ambsim/plain"
-_QUOTED = "!ambsim/quoted"  # quoted or block scalars: always strings
-_SEQ = "!ambsim/seq"
-_MAP = "!ambsim/map"
-
-_YAML_TAG = "tag:yaml.org,2002:"
-_SIMPLE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_SIMPLE_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")
-# Text libyaml and ruamel read differently: line breaks that are breaks in YAML 1.1 only; tabs
-# (libyaml lets "key:<tab>value" pass); and anchors, aliases and tags, whose names may hold
-# different characters (to ruamel, "&key: value" anchors the scalar "value" as "key:"). These
-# are looked for wherever a node may start, so that "A&E" or "Help!" in a text do not count.
-_ODD_TEXT = re.compile(r"[\t\x85\u2028\u2029]|(?:^|[\s\[{,])[&*!]", re.MULTILINE)
-
-
-class _Decline(Exception):
-    """The fast path is not sure to read the text exactly as ruamel's round-trip loader."""
-
-
-@functools.cache
-def _c_composer() -> Any:
-    """A libyaml composer class (PyYAML's C parser), or None when it is not installed."""
-    try:
-        from yaml.cyaml import CParser
-    except ImportError:
-        return None
-
-    class Composer(CParser):  # type: ignore[misc, valid-type]
-        # The C parser asks its resolver for the tag of every untagged node (we type the plain
-        # scalars later, as ruamel would); it also reports its path, which we do not need.
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            if kind.id == "scalar":
-                return _PLAIN if implicit[0] else _QUOTED
-            return _SEQ if kind.id == "sequence" else _MAP
-
-        def descend_resolver(self, parent: Any, index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
-
-    return Composer
-
-
-_RESOLVER = VersionedResolver(version=(1, 2))
-
-
-@functools.lru_cache(maxsize=4096)
-def _plain_scalar(text: str) -> tuple[bool, Any]:
-    """(True, value) for an untagged plain scalar, typed by ruamel's own YAML 1.2 resolver;
-    (False, None) when the fast path does not handle its type."""
-    tag = _RESOLVER.resolve(RuamelScalarNode, text, (True, False))
-    name = str(getattr(tag, "value", tag)).removeprefix(_YAML_TAG)
-    if name == "str":
-        return True, text
-    if name == "null":
-        return True, None
-    if name == "bool":
-        return True, text.lower() == "true"
-    if name == "int" and _SIMPLE_INT.fullmatch(text):
-        return True, int(text)
-    if name == "float" and _SIMPLE_FLOAT.fullmatch(text):
-        return True, float(text)  # what ruamel computes: sign * float(digits)
-    return False, None
-
-
-class _FastDoc:
-    """A document read by the fast path: plain data, plus its nodes for line numbers."""
-
-    def __init__(self, root: Any) -> None:
-        self.root = root
-        self.data = self._construct(root)
-
-    @classmethod
-    def _construct(cls, node: Any) -> Any:
-        tag = node.tag
-        if tag == _PLAIN:
-            if node.style:  # a quoted scalar tagged "!": libyaml calls it plain
-                raise _Decline
-            ok, value = _plain_scalar(node.value)
-            if not ok:
-                raise _Decline
-            return value
-        if tag == _QUOTED:
-            return node.value
-        if tag == _SEQ:
-            return [cls._construct(item) for item in node.value]
-        if tag == _MAP:
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.id != "scalar":
-                    raise _Decline
-                key = cls._construct(key_node)
-                if key in out:  # ruamel reports duplicate keys; let it
-                    raise _Decline
-                out[key] = cls._construct(value_node)
-            return out
-        raise _Decline  # explicitly tagged
-
-    def line(self, path: Sequence[str | int]) -> int | None:
-        """Like _yaml_line on ruamel's tree: the line of the deepest node found along ``path``."""
-        node = self.root
-        line = node.start_mark.line + 1
-        for step in path:
-            if node.id == "mapping":
-                for key_node, value_node in node.value:
-                    if self._construct(key_node) == step:
-                        line = key_node.start_mark.line + 1
-                        node = value_node
-                        break
-                else:
-                    break
-            elif node.id == "sequence" and isinstance(step, int) and 0 <= step < len(node.value):
-                node = node.value[step]
-                line = node.start_mark.line + 1
-            else:
-                break
-        return line
-
-
-def _parse_fast(text: str) -> _FastDoc | None:
-    """``text`` read by the fast path, when available and sure to match ruamel; else None."""
-    composer = _c_composer()
-    if composer is None or text.startswith(("%", "\ufeff")) or "\n%" in text:
-        return None  # no libyaml; or a BOM or a directive (%YAML 1.1 changes the typing)
-    if _ODD_TEXT.search(text):
-        return None
-    parser = composer(text)
-    try:
-        root = parser.get_single_node()
-        if root is None or root.id != "mapping":
-            return None  # every data file is a mapping; ruamel words the other errors
-        return _FastDoc(root)
-    except Exception:  # _Decline, a libyaml error, RecursionError (a recursive alias): ruamel
-        return None  # reads it, or reports the error with its position
-    finally:
-        parser.dispose()
-
-
-def _load_checked(file: Path, build: Callable[[Any, LineOf], _T]) -> _T:
-    """Read ``file`` and return ``build(data, line_of)``; YAML and validation errors become a
-    TriageDataError naming the file and line.
-
-    ``build`` gets the parsed data (mappings are dicts) and a function giving the line of a path,
-    and may raise TriageDataError or pydantic's ValidationError. It runs on the fast path's data
-    when possible; if that fails it is run again on ruamel's round-trip tree, so error messages
-    always carry ruamel's line numbers.
-    """
-    text = _read_text(file)
-    fast = _parse_fast(text)
-    if fast is not None:
-        try:
-            return build(fast.data, fast.line)
-        except (TriageDataError, ValidationError):
-            pass  # said again below, with ruamel's line numbers
-    raw = _parse_rt(file, text)
-    try:
-        return build(raw, functools.partial(_yaml_line, raw))
-    except ValidationError as exc:
-        raise _validation_error(file, raw, exc) from None
-
-
-def _validation_error(file: Path, raw: Any, exc: ValidationError) -> TriageDataError:
-    """Turn a pydantic error into a TriageDataError pointing at the offending line."""
-    lines = []
-    for err in exc.errors():
-        loc = [p for p in err["loc"] if isinstance(p, str | int)]
-        line, depth = _yaml_walk(raw, loc)
-        msg = err["msg"]
-        if err["type"] == "missing" and loc:
-            msg = f"missing required key '{loc[-1]}'"
-            depth = min(depth, len(loc) - 1)
-        elif err["type"] == "extra_forbidden" and loc:
-            msg = f"unknown key '{loc[-1]}'"
-            depth = min(depth, len(loc) - 1)
-        msg = msg.removeprefix("Value error, ")
-        where = f"{_fmt_loc(loc[:depth])}: " if depth else ""
-        lines.append(f"{_where(file, line)}: {where}{msg}")
-    head = lines[0]
-    more = f" (and {len(lines) - 1} more: " + "; ".join(lines[1:4]) + ")" if len(lines) > 1 else ""
-    return TriageDataError(head + more)
-
-
-def _check_ident(value: str) -> str:
-    if not value or not value.replace("_", "a").isalnum() or not value.isascii():
-        raise ValueError(f"'{value}' is not a valid identifier (letters, digits and _ only)")
-    return value
-
-
-# --------------------------------------------------------------------------------------------
-# File format (pydantic)
-# --------------------------------------------------------------------------------------------
-
-
-class QuestionSpec(BaseModel):
-    """One question as written in protocol.yaml."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    text: str = Field(min_length=1)
-    stage: Literal["nature_of_call", "specific"]
-    answers: tuple[str, ...] | None = None  # None only for what_happened (= the complaint keys)
-    default: str | None = None
-    answer_time_s: tuple[float, float] = (3.0, 10.0)
-    applies_to: tuple[str, ...] = ()
-    ask_if: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
-    say: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # generic phrasings per answer
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        return _check_ident(v)
-
-    @field_validator("answer_time_s")
-    @classmethod
-    def _times(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if v[0] < 0 or v[1] < v[0]:
-            raise ValueError("answer_time_s must be [low, high] with 0 <= low <= high")
-        return v
-
-
-class RuleSpec(BaseModel):
-    """One rule as written in protocol.yaml."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    when: dict[str, str | tuple[str, ...]]
-    category: Category
-    code: str = Field(min_length=1)
-    label: str = Field(min_length=1)
-    validation: bool = False
-    advice: bool = False
-    final: bool = False
-
-
-class ProtocolFile(BaseModel):
-    """The whole protocol.yaml."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    schema_version: Literal[1]
-    complaints: dict[str, str] = Field(min_length=1)
-    questions: tuple[QuestionSpec, ...] = Field(min_length=1)
-    rules: tuple[RuleSpec, ...] = Field(min_length=1)
+    return fail
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,23 +235,24 @@ class Protocol:
     def load(cls, path: Path | str | None = None) -> Protocol:
         """Load and check a protocol file (default: ``resources/triage/protocol.yaml``)."""
         file = Path(path) if path is not None else DEFAULT_PROTOCOL
+        name = os.fspath(file)
 
-        def build(raw: Any, line_of: LineOf) -> Protocol:
+        def build(raw: Any, locate: Locate) -> Protocol:
             if not isinstance(raw, dict):
-                raise TriageDataError(f"{_where(file, 1)}: the protocol must be a YAML mapping")
-            return cls._build(file, line_of, ProtocolFile.model_validate(raw))
+                raise file_error(name, "the protocol must be a YAML mapping")
+            PROTOCOL_VERSIONS.upgrade(raw, name, locate)
+            return cls._build(file, locate, ProtocolFile.model_validate(raw))
 
-        return _load_checked(file, build)
+        return load_checked(file, build, kind="protocol", model=ProtocolFile)
 
     @classmethod
-    def _build(cls, file: Path, line_of: LineOf, spec: ProtocolFile) -> Protocol:
-        def fail(path: Sequence[str | int], msg: str) -> TriageDataError:
-            return TriageDataError(f"{_where(file, line_of(path))}: {msg}")
+    def _build(cls, file: Path, locate: Locate, spec: ProtocolFile) -> Protocol:
+        fail = located_failure(os.fspath(file), locate)
 
         complaints = dict(spec.complaints)
         for key in complaints:
             try:
-                _check_ident(key)
+                check_ident(key)
             except ValueError as exc:
                 raise fail(["complaints", key], f"complaint key: {exc}") from None
 
@@ -622,7 +291,7 @@ class Protocol:
                 raise fail([*here, "answers"], f"question '{q.id}' lists an answer twice")
             for a in answers:
                 try:
-                    _check_ident(a)
+                    check_ident(a)
                 except ValueError as exc:
                     raise fail([*here, "answers"], f"question '{q.id}': answer {exc}") from None
             if q.default is None:
@@ -713,7 +382,7 @@ class Protocol:
                     validation=r.validation,
                     advice=r.advice,
                     final=r.final,
-                    line=line_of(here),
+                    line=locate(here)[0] + 1,
                 )
             )
 

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from ambsim_gui.sim import protocol as protocol_module
-from ambsim_gui.sim.protocol import (
+from ambsim_gui.datafile import yamlfile
+from ambsim_gui.datafile.positions import position_of
+from ambsim_gui.triage.protocol import (
     CATEGORIES,
     DEFAULT_PROTOCOL,
     NATURE_OF_CALL,
@@ -347,10 +348,15 @@ def test_minimal_protocol_loads(tmp_path: Path) -> None:
         ("  - id: fall_injury", "  - id: breathing", 15, "defined twice"),
         ("    applies_to: [fall]", "    applies_to: [falls]", 18, "unknown complaint 'falls'"),
         ("    category: C3", "    category: C5", 29, "Input should be 'C1', 'C2', 'C3' or 'C4'"),
-        ('    label: "Fall, injured"\n', "", 28, "missing required key 'label'"),
-        ("    final: true\n", "    final: true\n    colour: red\n", 28, "unknown key 'colour'"),
-        ("schema_version: 1", "schema_version: 2", 1, "schema_version"),
-        ("complaints:\n", "complaints: [\n", 4, "YAML error"),
+        ('    label: "Fall, injured"\n', "", 28, "rules.1.label: Field required"),
+        (
+            "    final: true\n",
+            "    final: true\n    colour: red\n",
+            28,
+            "rules.0.colour: Extra inputs are not permitted",
+        ),
+        ("schema_version: 1", "schema_version: 2", 1, "protocol format 2 is newer than this"),
+        ("complaints:\n", "complaints: [\n", 4, "(file): YAML:"),
     ],
 )
 def test_broken_protocol_is_reported_with_file_and_line(
@@ -366,7 +372,7 @@ def test_broken_protocol_is_reported_with_file_and_line(
 
 
 def test_missing_protocol_file(tmp_path: Path) -> None:
-    with pytest.raises(TriageDataError, match="cannot read"):
+    with pytest.raises(TriageDataError, match=r"nope\.yaml:1:1: \(file\): file not found"):
         Protocol.load(tmp_path / "nope.yaml")
 
 
@@ -535,7 +541,7 @@ TRICKY_YAML = [
 
 @pytest.mark.parametrize("text", TRICKY_YAML)
 def test_fast_yaml_reads_like_ruamel_or_declines(text: str) -> None:
-    fast = protocol_module._parse_fast(text)
+    fast = yamlfile._parse_fast(text)
     if fast is not None:
         assert plain(fast.data) == plain(YAML(typ="rt").load(text))
 
@@ -544,20 +550,20 @@ def test_fast_yaml_reads_the_shipped_files_like_ruamel() -> None:
     files = [DEFAULT_PROTOCOL, *sorted((DEFAULT_PROTOCOL.parent.parent / "cards").glob("*.yaml"))]
     for file in files:
         text = file.read_text(encoding="utf-8")
-        fast = protocol_module._parse_fast(text)
-        if protocol_module._c_composer() is None:
+        fast = yamlfile._parse_fast(text)
+        if yamlfile._c_composer() is None:
             assert fast is None
             continue
         assert fast is not None, file  # the shipped data must not need the slow path
         raw = YAML(typ="rt").load(text)
         assert plain(fast.data) == plain(raw), file
         for i in range(len(raw.get("rules", ()))):
-            assert fast.line(["rules", i]) == protocol_module._yaml_line(raw, ["rules", i])
+            assert fast.position(["rules", i]) == position_of(raw, ["rules", i])
 
 
 def test_round_trip_fallback_loads_the_same_protocol(monkeypatch: pytest.MonkeyPatch) -> None:
     fast = Protocol.load()
-    monkeypatch.setattr(protocol_module, "_parse_fast", lambda text: None)
+    monkeypatch.setattr(yamlfile, "_parse_fast", lambda text: None)
     slow = Protocol.load()
     assert list(slow.questions.values()) == list(fast.questions.values())
     assert slow.complaints == fast.complaints

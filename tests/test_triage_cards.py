@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ambsim_gui.sim import protocol as protocol_module
-from ambsim_gui.sim.cards import IDEALS, NEEDS, Answer, CardLibrary, PatientTruth
-from ambsim_gui.sim.protocol import (
+from ambsim_gui.datafile import yamlfile
+from ambsim_gui.triage.cards import IDEALS, NEEDS, Answer, CardLibrary, PatientTruth
+from ambsim_gui.triage.protocol import (
     CATEGORIES,
     NATURE_OF_CALL,
     WHAT_HAPPENED,
@@ -25,7 +25,8 @@ from ambsim_gui.sim.protocol import (
     TriageDataError,
 )
 
-# The category mix of English ambulance incidents the brief calibrates against (DOMAIN.md).
+# The category mix of English ambulance incidents ambsim calibrates against (docs/domain.md,
+# Demand).
 NATIONAL_MIX = {"C1": 0.10, "C2": 0.52, "C3": 0.30, "C4": 0.08}
 
 
@@ -384,9 +385,14 @@ def test_a_good_card_loads(tmp_path: Path) -> None:
         ('value: "yes"', "value: maybe", 17, "'maybe' is not an answer to 'minor_can_travel'"),
         ('else: "no"', "else: perhaps", 19, "'perhaps' is not an answer to 'minor_can_travel'"),
         ("minor_can_travel:", "minor_can_trvel:", 16, "unknown question 'minor_can_trvel'"),
-        ("    true_category: C4\n", "", 10, "missing required key 'true_category'"),
-        ("title: Sore toe\n", "", 1, "missing required key 'title'"),
-        ("    ideal: advise\n", "    ideal: advise\n    colour: red\n", 15, "unknown key 'colour'"),
+        ("    true_category: C4\n", "", 10, "variants.0.true_category: Field required"),
+        ("title: Sore toe\n", "", 1, "title: Field required"),
+        (
+            "    ideal: advise\n",
+            "    ideal: advise\n    colour: red\n",
+            15,
+            "variants.0.colour: Extra inputs are not permitted",
+        ),
         ("see_and_treat: 0.1", "see_and_treat: 0.2", 13, "must sum to 1"),
         ("see_and_treat: 0.1", "see_and_tret: 0.1", 13, "Input should be 'hear_and_treat'"),
         ("complaint: minor_injury", "complaint: toe", 3, "unknown complaint 'toe'"),
@@ -395,7 +401,7 @@ def test_a_good_card_loads(tmp_path: Path) -> None:
         ('        else: "no"\n', "", 18, "p < 1 needs an 'else' value"),
         ('value: "yes"', "value: true", 17, "Input should be a valid string"),
         ("name: sore_toe", "name: sore_foot", 1, "must match the file name"),
-        ("openings:\n", "openings: [\n", 6, "YAML error"),
+        ("openings:\n", "openings: [\n", 6, "(file): YAML:"),
         ("weight: 1.0\nopenings", "weight: 1.0\nweight: 2.0\nopenings", 5, "duplicate key"),
         ("weight: 1.0\nopenings", "weight: 0\nopenings", 4, "greater than 0"),
     ],
@@ -413,7 +419,10 @@ def test_broken_card_is_reported_with_file_and_line(
 
 def test_duplicate_variant_names(tmp_path: Path) -> None:
     variant = GOOD_CARD[GOOD_CARD.index("  - name: bruised") :]
-    with pytest.raises(TriageDataError, match=r"sore_toe.yaml:21: variant 'bruised'"):
+    with pytest.raises(
+        TriageDataError,
+        match=r"sore_toe.yaml:21:11: variants.1.name: variant 'bruised' is defined twice",
+    ):
         load_one(tmp_path, GOOD_CARD + variant)
 
 
@@ -423,11 +432,11 @@ def test_folder_problems(tmp_path: Path) -> None:
     with pytest.raises(TriageDataError, match="no such card folder"):
         CardLibrary.load(tmp_path / "missing", protocol=shipped().protocol)
     (tmp_path / "sore_toe.yaml").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(TriageDataError, match="sore_toe.yaml: not UTF-8"):
+    with pytest.raises(TriageDataError, match=r"sore_toe.yaml:\d+:\d+: \(file\): not UTF-8"):
         CardLibrary.load(tmp_path, protocol=shipped().protocol)
     (tmp_path / "sore_toe.yaml").write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(
-        TriageDataError, match="sore_toe.yaml:1: a call card must be a YAML mapping"
+        TriageDataError, match=r"sore_toe.yaml:1:1: \(file\): the top level must be a mapping"
     ):
         CardLibrary.load(tmp_path, protocol=shipped().protocol)
 
@@ -542,7 +551,7 @@ def test_draw_matches_the_plain_definitions(
 
 def test_round_trip_fallback_loads_the_same_cards(monkeypatch: pytest.MonkeyPatch) -> None:
     fast = CardLibrary.load(protocol=shipped().protocol)
-    monkeypatch.setattr(protocol_module, "_parse_fast", lambda text: None)
+    monkeypatch.setattr(yamlfile, "_parse_fast", lambda text: None)
     slow = CardLibrary.load(protocol=shipped().protocol)
     assert [c.model_dump() for c in slow.cards.values()] == [
         c.model_dump() for c in fast.cards.values()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ambsim_gui import __version__
 from ambsim_gui.display import display_problem
-from ambsim_gui.paths import DEFAULT_SCENARIO, SESSIONS
+from ambsim_gui.paths import DEFAULT_SCENARIO, SCENARIOS, SESSIONS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -111,6 +111,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def shipped_scenario(name: str) -> str:
+    """A scenario argument as a path: a file that exists as given, else a shipped scenario's
+    name (``metropolitan_24h``, with or without ``.yaml``), so the installed program finds its
+    scenarios from any folder; anything else is passed on for the loader to report."""
+    given = Path(name)
+    if given.exists() or given.parent != Path("."):
+        return name
+    shipped = SCENARIOS / (name if given.suffix else f"{name}.yaml")
+    return str(shipped) if shipped.is_file() else name
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:  # no subcommand: the desk on the default scenario
@@ -118,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(["desk"])
         args.debug = debug
     command = args.command
+    if isinstance(getattr(args, "scenario", None), str):
+        args.scenario = shipped_scenario(args.scenario)
     try:
         if command == "desk":
             return _desk(args)

@@ -1,5 +1,5 @@
-"""The command line: ``desk`` (the default), ``run``, ``validate``, ``schema``, ``replay``,
-``report`` and ``import-osm``.
+"""The command line: ``desk`` (the default), ``run``, ``calibrate``, ``validate``, ``schema``,
+``replay``, ``report`` and ``import-osm``.
 
 Bad input of any kind (a missing file, broken YAML, a wrong value) ends in a clear message and a
 non-zero exit, never a traceback: scenario problems print as ``file:line:col: where: what``.
@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ambsim_gui import __version__
 from ambsim_gui.display import display_problem
@@ -81,6 +82,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress lines")
     run.add_argument("--record", metavar="PATH", help="record the shift to a session file")
 
+    cal = sub.add_parser(
+        "calibrate",
+        help="run a scenario over many seeds with both policies, beside the national figures",
+    )
+    cal.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
+    cal.add_argument(
+        "--seeds", type=int, default=5, help="runs per policy: the scenario's seed + 0..N-1"
+    )
+    cal.add_argument("--hours", type=float, default=None, help="stop each run after H hours")
+    cal.add_argument(
+        "--workers", type=int, default=None, help="processes (default: every core; 1: in-process)"
+    )
+    cal.add_argument("--json", metavar="PATH", help="write every run's figures and the summary")
+    cal.add_argument(
+        "--reference",
+        choices=["auto", "london", "england", "england_outcomes", "rural_vs_urban"],
+        default="auto",
+        help="the reference set (default: chosen by the scenario)",
+    )
+    cal.add_argument("--quiet", action="store_true", help="no progress lines")
+
     rp = sub.add_parser("replay", help="open a recorded session, or --verify it")
     rp.add_argument("session")
     rp.add_argument(
@@ -136,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _desk(args)
         if command == "run":
             return _run(args)
+        if command == "calibrate":
+            return _calibrate(args)
         if command == "validate":
             return _validate(args.files)
         if command == "schema":
@@ -175,7 +199,7 @@ def _load_problem(exc: Exception) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ambsim_gui.assess.report_text import format_kpi_table
+    from ambsim_gui.assess.report_text import format_shift_report
     from ambsim_gui.headless import run_scenario
 
     started = time.perf_counter()
@@ -216,11 +240,60 @@ def _run(args: argparse.Namespace) -> int:
         f"{result.loaded.scenario.name} - policy {result.policy}, seed {result.seed} "
         f"({result.wall_seconds:.1f} s wall)"
     )
-    print(format_kpi_table(result.metrics, title=title))
+    # the figures at the end of the shift, then the run-out's (docs/domain.md)
+    print(format_shift_report(result.windows, title=title))
     print(f"event log sha256: {report['event_log_sha256']}")
     if args.json:
         try:
             Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"ambsim: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
+            return EXIT_INVALID
+    return EXIT_OK
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    """``calibrate``: the logic is ambsim_gui/calibration.py; here the arguments, the progress
+    lines on stderr, the table and the JSON file."""
+    from ambsim_gui.calibration import calibrate, format_table
+
+    if args.seeds < 1 or (args.workers is not None and args.workers < 1):
+        print("ambsim: --seeds and --workers must be 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+    if args.hours is not None and args.hours <= 0:
+        print("ambsim: --hours must be positive", file=sys.stderr)
+        return EXIT_USAGE
+
+    def progress(done: int, total: int, run: Any, elapsed: float) -> None:
+        if not args.quiet:
+            left = elapsed / done * (total - done)
+            print(
+                f"  [{done}/{total}] {run.policy} seed {run.seed}: {run.wall_seconds:.1f} s;"
+                f" elapsed {elapsed:.0f} s, about {left:.0f} s left",
+                file=sys.stderr,
+            )
+
+    try:
+        result = calibrate(
+            args.scenario,
+            seeds=args.seeds,
+            hours=args.hours,
+            workers=args.workers,
+            reference=args.reference,
+            progress=progress,
+        )
+    except Exception as exc:
+        message = _load_problem(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return EXIT_INVALID
+    print(format_table(result))
+    if args.json:
+        try:
+            Path(args.json).write_text(
+                json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8"
+            )
         except OSError as exc:
             print(f"ambsim: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
             return EXIT_INVALID

@@ -16,6 +16,7 @@ REQUIRED_KEYS = {
     "scenario", "seed", "policy", "calls", "incidents", "dispatches", "dispatches_per_incident",
     "categories", "outcomes", "unnecessary_dispatches", "unsafe_advice", "harm_events",
     "handover", "cost_per_incident", "wall_seconds", "event_log_sha256",
+    "nao", "late_finishes", "end_of_shift", "run_out", "shift_end_s", "runs_on",
 }  # fmt: skip
 
 
@@ -34,6 +35,10 @@ def test_run_writes_the_report_with_every_key(tmp_path: Path) -> None:
     result = ambsim("run", "--hours", "1", "--seed", "3", "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert "Response times" in result.stdout and "event log sha256" in result.stdout
+    # the measures with the national definitions (docs/domain.md, Measures ambsim reports)
+    assert "figures at the end of the shift (1:00:00)" in result.stdout
+    assert "shares of the" in result.stdout and "open at end:" in result.stdout
+    assert "Dispatches per attended incident" in result.stdout and "Late finishes" in result.stdout
     report = json.loads(out.read_text())
     assert REQUIRED_KEYS <= set(report)
     assert report["seed"] == 3 and report["policy"] == "expert" and report["scenario"] == "default"
@@ -62,6 +67,9 @@ def test_run_writes_the_report_with_every_key(tmp_path: Path) -> None:
         "crew_hours_lost",
     }
     assert len(report["event_log_sha256"]) == 64
+    assert report["end_of_shift"]["window"] == "end_of_shift"
+    assert report["run_out"]["window"] == "run_out"
+    assert report["end_of_shift"]["t"] == report["shift_end_s"] == 3600.0
 
 
 def test_validate_accepts_the_shipped_scenarios() -> None:

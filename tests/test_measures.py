@@ -264,6 +264,17 @@ def test_without_a_run_out_the_run_out_is_the_end_of_shift_without_the_waiting()
     assert "Run-out: none recorded" in format_shift_report(w, title="Evening")
 
 
+def test_what_follows_shift_ended_is_the_run_outs_even_at_the_same_moment() -> None:
+    # the oncoming crews take over at the shift's end: their first dispatch, stamped with the
+    # end time but after ShiftEnded, is the run-out's, not the shift's
+    s = _waiting_at_the_end()
+    s.assign(SHIFT_END, "V9", "I00002")
+    w = s.metrics().windows()
+    assert w.runs_on
+    assert (w.end_of_shift.dispatches, w.run_out.dispatches) == (2, 3)
+    assert w.end_of_shift.t == SHIFT_END
+
+
 def test_the_shift_end_comes_from_shift_ended_when_shift_started_is_missing() -> None:
     s = _waiting_at_the_end()
     del s.events[0]  # no ShiftStarted: ShiftEnded at 4:00:00 tells the end
@@ -419,9 +430,10 @@ def test_the_run_json_has_both_windows_and_the_new_measures() -> None:
         assert {"nao", "late_finishes", "outcomes", "still_waiting"} <= set(block)
         assert {"dispatches_per_attended", "multi_vehicle_share"} <= set(block["nao"])
         assert {"due", "late", "mean_overrun_min"} <= set(block["late_finishes"])
-    assert report["shift_end_s"] == 3600.0 and report["runs_on"] is False
-    # today's engine stops at the shift's end: nothing waits in the run-out
+    assert report["shift_end_s"] == 3600.0 and isinstance(report["runs_on"], bool)
+    # the run-out counts responses as they ended: nothing is counted as waiting there
     assert report["run_out"]["still_waiting"] == 0
+    # the flat keys are every event's figures, as the run-out's are
     assert report["outcomes"] == report["run_out"]["outcomes"]
 
 

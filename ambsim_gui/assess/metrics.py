@@ -12,8 +12,10 @@ Two windows of one shift (``windows``): *at the end of the shift* (every event u
 end time; an incident still waiting for a vehicle then counts in the response figures with its
 wait so far, a lower bound of its response) and the *run-out* (every event, including any the
 engine emits after the shift's end while the last incidents close). The shift's end time is
-``ShiftStarted.t + duration_s``, else ``ShiftEnded.t``. A stream with nothing after the shift's
-end has a run-out equal to the end-of-shift figures with nothing waiting.
+``ShiftStarted.t + duration_s``, else ``ShiftEnded.t``; the shift's window closes with
+``ShiftEnded`` (what follows it is the run-out's, even at the same moment), or without one with
+the shift's end time. A stream with nothing after the shift's end has a run-out equal to the
+end-of-shift figures with nothing waiting.
 """
 
 from __future__ import annotations
@@ -505,10 +507,16 @@ class ShiftMetrics:
 
     def feed(self, event: Event) -> None:
         """Fold one event in; O(1) apart from dictionary look-ups (and, once, the end-of-shift
-        report, taken when the first event after the shift's end arrives)."""
+        report, taken when the first event of the run-out arrives)."""
         if self._end_report is None:
-            end = self.shift_end_s
-            if end is not None and event.t > end + _AFTER_END_S:
+            # the shift's window closes with ShiftEnded: whatever follows it is the run-out's,
+            # even at the same moment (the oncoming crews take over at the shift's end); with
+            # no ShiftEnded, an event after the shift's end time is
+            end = self._ended_at
+            if end is None and self._declared_end is not None:
+                if event.t > self._declared_end + _AFTER_END_S:
+                    end = self._declared_end
+            if end is not None:
                 self._end_report = self._report(end, "end_of_shift", waiting=True)
         if event.t > self._last_t:
             self._last_t = event.t
@@ -642,7 +650,7 @@ class ShiftMetrics:
         key = (e.vehicle_id, e.incident_id)
         if key in self._open_dispatch:
             self._open_dispatch.discard(key)
-            if e.role == "surplus":
+            if e.role == "surplus" and not self._c1_transport(e):
                 self._n.duplicate += 1
             elif e.role == "first":
                 if self._judge_avoidable(e.incident_id) is None:
@@ -653,6 +661,17 @@ class ShiftMetrics:
         inc = self._incidents.get(e.incident_id)
         if inc is not None and inc.clock.arrived(e.vehicle_id, e.type, e.t):
             self._touch(inc)
+
+    def _c1_transport(self, e: VehicleArrived) -> bool:
+        """The first DCA at a C1 is ARP's transport-capable response (C1T), never surplus, even
+        when a car's crew finished the job before it came."""
+        inc = self._incidents.get(e.incident_id)
+        return (
+            inc is not None
+            and inc.category == "C1"
+            and e.type == "DCA"
+            and inc.clock.first_dca_arrival is None
+        )
 
     def _on_patient_outcome(self, e: PatientOutcome) -> None:
         if e.outcome.startswith("convey_"):
@@ -726,7 +745,8 @@ class ShiftMetrics:
 
     @property
     def runs_on(self) -> bool:
-        """Whether an event after the shift's end has been fed (the run-out has begun)."""
+        """Whether an event after the shift's end (after ShiftEnded, or later than the shift's
+        end time) has been fed: the run-out has begun."""
         return self._end_report is not None
 
     def _end_time(self, now: float | None) -> float:

@@ -120,13 +120,32 @@ def test_unsafe_advice_and_under_triage() -> None:
     s.add(ev.AdviceGiven(t=at, incident_id="I1", by="trainee", method="advice"))
     s.add(ev.UnsafeAdvice(t=at, incident_id="I1", patient_id="P1", need="convey_ed", by="trainee"))
     (r,) = s.records()
+    # the trainee did what the protocol recommended (C3, advice): what it missed is its result
     assert r.verdict[:2] == (
-        "unsafe advice: the patient needed convey_ed",
-        "under-triaged: set C3, truly C2 (as the protocol advised)",
+        "unsafe advice: the patient needed convey_ed (advice was the protocol's action)",
+        "under-triaged by the protocol: it recommended C3; the patient needed C2",
     )
-    assert r.good is False
+    assert r.verdict_by[:2] == ("protocol", "protocol")
+    assert r.verdict_kind[:2] == ("problem", "problem")
+    assert r.good is False  # advice is not the ideal (a vehicle), whoever chose it
     assert r.protocol_action == "advice" and r.protocol_advice_allowed
-    assert "Truth: C2, needed convey_ed; ideal: send a vehicle." in summary_text(r)
+    text = summary_text(r)
+    assert "Truth: C2, needed convey_ed; ideal: send a vehicle." in text
+    assert "Verdict: [a protocol result, not counted against you] unsafe advice" in text
+
+
+def test_unsafe_advice_against_the_protocol_is_the_handlers() -> None:
+    s = Calls()
+    s.patient("P1", "C3", "see_and_treat", "validate")
+    s.ring(0.0, "C1", "P1")
+    # the protocol's C3 wants a clinician call-back, not advice: advising is the trainee's choice
+    at = s.handle(0.0, "C1", protocol="C3", set_cat="C3", validation=True, advice=True)
+    s.open_and_close(at, "C1", "I1", "P1", "C3", "advice")
+    (r,) = s.records()
+    assert r.verdict[0] == "unsafe advice: the patient needed see_and_treat"
+    assert r.verdict_by[0] == "trainee" and r.verdict_kind[0] == "problem"
+    assert r.good is False
+    assert "Verdict: [decided by: you] unsafe advice" in summary_text(r)
 
 
 def test_over_triage_with_an_override_against_a_validation_protocol() -> None:
@@ -140,9 +159,10 @@ def test_over_triage_with_an_override_against_a_validation_protocol() -> None:
     assert r.protocol_validate and not r.protocol_dispatch and r.protocol_action == "validate"
     assert r.verdict == (
         "over-triaged: set C1, truly C3",
-        "overrode the protocol: it recommended C3, you set C1",
-        "the protocol suggested a clinician call-back; you dispatched",
+        "overrode the protocol: it recommended C3, C1 was set",
+        "the protocol suggested a clinician call-back; a vehicle was sent",
     )
+    assert r.verdict_by == ("trainee",) * 3
     assert r.good is False
 
 
@@ -160,15 +180,20 @@ def test_over_triage_by_the_protocol_is_a_note_not_a_fault() -> None:
     assert r.good is True
 
 
-def test_under_triage_as_the_protocol_advised_is_still_a_problem() -> None:
+def test_under_triage_as_the_protocol_advised_is_the_protocols_result() -> None:
     s = Calls()
     s.patient("P1", "C1", "convey_ed", "dispatch")
     s.ring(0.0, "C1", "P1")
     at = s.handle(0.0, "C1", protocol="C2", set_cat="C2")
     s.open_and_close(at, "C1", "I1", "P1", "C2", "dispatch")
     (r,) = s.records()
-    assert r.verdict == ("under-triaged: set C2, truly C1 (as the protocol advised)",)
-    assert r.good is False
+    # still a problem for the patient, reported as the protocol's; sending a vehicle was ideal
+    assert r.verdict[0].startswith(
+        "under-triaged by the protocol: it recommended C2; the patient needed C1"
+    )
+    assert r.verdict[1:] == ("good: matched the ideal decision",)
+    assert r.verdict_by == ("protocol", "trainee")
+    assert r.good is True
 
 
 def test_clinical_validation_when_it_was_ideal_is_good() -> None:

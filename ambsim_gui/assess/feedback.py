@@ -5,13 +5,23 @@ call that closes, produces a ``CallFeedback`` as soon as the facts it needs are 
 own handling (answer, questions, protocol advice, category, disposition) and the truth about
 its patient (true category, need, ideal decision). Its ``verdict`` is a few plain-English
 findings a trainee can read after the call, e.g. "under-triaged: set C3, truly C1".
+
+Every finding names who made the decision it is about (``verdict_by``, beside ``verdict``): a
+seat (the trainee's is "trainee", a virtual colleague's "CH1", "D2" ...), the protocol (the
+handler did what it recommended and its recommendation missed the patient's need), a clinical
+hub clinician ("hub:CL1") or the caller (who hung up). Decisions taken after the call closed, by
+the clinical hub after validation and by the dispatchers who sent vehicles to its incident,
+are ``LaterFinding`` records (``later``, ``on_later``), each tied to the call that opened the
+incident. A seat's scores count only its own findings (``tally``): a colleague's duplicate
+dispatch or the hub's unsafe advice on a trainee's call is shown as theirs, never as the
+trainee's.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ambsim_gui.assess.jsonable import JsonMixin
@@ -23,6 +33,8 @@ from ambsim_gui.sim.events import (
     CallTruth,
     CategorySet,
     Event,
+    HubBreached,
+    HubOutcome,
     IncidentClosed,
     IncidentOpened,
     IncidentTruth,
@@ -30,8 +42,18 @@ from ambsim_gui.sim.events import (
     QuestionAsked,
     ShiftEnded,
     TriageAssessed,
+    VehicleArrived,
+    VehicleAssigned,
+    VehicleCreated,
+    VehicleStoodDown,
 )
 from ambsim_gui.sim.regimes import CATEGORIES
+
+FEEDBACK_FORMAT = 2
+"""What a ``CallFeedback`` says and how: 1 before findings named who decided them, 2 with
+``verdict_by`` and ``verdict_kind`` (and the protocol's results apart). Feedback stored by a
+session is derived data; a reader comparing it with feedback recomputed now must compare only
+records of this format (an older session's records were made by older rules)."""
 
 # needs a telephone decision can meet safely; any other need means a crew had to see the patient
 PHONE_SAFE_NEEDS = frozenset({"hear_and_treat"})
@@ -51,6 +73,44 @@ IDEAL_WORDS = {
     "validate": "a clinician call-back (clinical hub)",
     "advise": "advice or referral by phone",
 }
+# the protocol's action (CallFeedback.protocol_action) as the dispositions that follow it
+ACTION_DISPOSITIONS: dict[str, frozenset[str]] = {
+    "dispatch": IDEAL_DISPOSITIONS["dispatch"],
+    "validate": IDEAL_DISPOSITIONS["validate"],
+    "advice": IDEAL_DISPOSITIONS["advise"],
+}
+
+# who made a decision (CallFeedback.verdict_by, LaterFinding.by): a seat's id, or one of these
+TRAINEE = "trainee"  # the trainee's seat (sim/room.py)
+PROTOCOL = "protocol"  # the handler followed the protocol, and its recommendation missed
+CALLER = "caller"  # nobody's decision: the caller hung up in the queue
+HUB = "hub"  # the clinical hub; "hub:CL1" is one of its clinicians
+HUB_PREFIX = HUB + ":"
+# what a finding is (CallFeedback.verdict_kind, LaterFinding.kind)
+PROBLEM, NOTE, GOOD = "problem", "note", "good"
+
+
+def who(by: str, viewer: str = TRAINEE) -> str:
+    """Who made a decision, in words, for ``viewer``'s eyes: "you", "colleague CH1",
+    "the clinical hub (CL1)", "the protocol" ..."""
+    if by == viewer:
+        return "you"
+    if by == PROTOCOL:
+        return "the protocol"
+    if by == CALLER:
+        return "the caller"
+    if by == HUB:
+        return "the clinical hub"
+    if by.startswith(HUB_PREFIX):
+        return f"the clinical hub ({by[len(HUB_PREFIX) :]})"
+    if not by:
+        return "an unknown seat"
+    return f"colleague {by}"
+
+
+def decided_by(by: str, viewer: str = TRAINEE) -> str:
+    """ "decided by: you", "decided by: colleague CH1", "decided by: the clinical hub (CL1)"."""
+    return f"decided by: {who(by, viewer)}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +140,43 @@ class CallFeedback(JsonMixin):
     answered_after_s: float | None
     triage_duration_s: float | None  # from answer to close
     verdict: tuple[str, ...]
-    good: bool  # matched the ideal decision with no problem found
+    good: bool  # matched the ideal decision, with no problem of the handler's own
+    verdict_by: tuple[str, ...] = ()  # who made each finding's decision (see ``who``)
+    verdict_kind: tuple[str, ...] = ()  # each finding: problem | note | good
+
+    def findings(self) -> list[tuple[str, str, str]]:
+        """(text, by, kind) of each finding, in order."""
+        by = self.verdict_by or ("",) * len(self.verdict)
+        kind = self.verdict_kind or (NOTE,) * len(self.verdict)
+        return list(zip(self.verdict, by, kind, strict=True))
+
+    @property
+    def decided_by(self) -> str:
+        """The seat that decided the call (the caller, for one abandoned in the queue)."""
+        return self.seat or (CALLER if self.disposition == "abandoned" else "")
+
+
+def feedback_from_json(data: Mapping[str, Any]) -> CallFeedback:
+    """A ``CallFeedback`` back from its ``to_json_dict`` (as stored, or in a debrief's data);
+    keys it does not know are ignored, so older and newer records both read."""
+    names = {f.name for f in fields(CallFeedback)}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
+    }
+    return CallFeedback(**values)
+
+
+@dataclass(frozen=True)
+class LaterFinding(JsonMixin):
+    """A decision about a call's incident taken after the call closed: the clinical hub's
+    outcome after validation, or a vehicle a dispatcher sent that turned out unnecessary."""
+
+    call_id: str  # the call that opened the incident
+    incident_id: str
+    t: float
+    by: str  # a dispatcher's seat, "hub:<clinician>" or "hub"
+    kind: str  # problem | note | good
+    text: str
 
 
 @dataclass
@@ -93,6 +189,7 @@ class _Call:
     category: CategorySet | None = None
     truth: CallTruth | None = None
     linked_incident: str | None = None
+    link_seat: str | None = None
     opened_incident: str | None = None
     # other incidents of the same patient open when this call's own incident was opened: it
     # could have been linked to one of them
@@ -120,9 +217,19 @@ class FeedbackProjection:
     emits whatever is still waiting, with the unknown truth left as None.
     """
 
-    def __init__(self, on_record: Callable[[CallFeedback], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_record: Callable[[CallFeedback], None] | None = None,
+        *,
+        on_later: Callable[[LaterFinding], None] | None = None,
+    ) -> None:
         self.records: list[CallFeedback] = []
         self.on_record = on_record
+        self.later: list[LaterFinding] = []  # in the order they happened
+        self.on_later = on_later
+        self._later_by_call: dict[str, list[LaterFinding]] = {}
+        self._callsigns: dict[str, str] = {}
+        self._open_dispatch: dict[tuple[str, str], str] = {}  # (vehicle, incident) -> seat
         self._record_seqs: list[int] = []  # parallel to records, for ordered insertion
         self._calls: dict[str, _Call] = {}
         self._patients: dict[str, PatientCreated] = {}
@@ -145,6 +252,12 @@ class FeedbackProjection:
             CallLinked: self._on_linked,
             CallClosed: self._on_closed,
             ShiftEnded: self._on_shift_ended,
+            HubOutcome: self._on_hub_outcome,
+            HubBreached: self._on_hub_breached,
+            VehicleCreated: self._on_vehicle_created,
+            VehicleAssigned: self._on_vehicle_assigned,
+            VehicleArrived: self._on_vehicle_arrived,
+            VehicleStoodDown: self._on_stood_down,
         }
 
     # --- feeding ----------------------------------------------------------------------------
@@ -213,7 +326,9 @@ class FeedbackProjection:
             self._open_by_patient[patient].remove(e.incident_id)
 
     def _on_linked(self, e: CallLinked) -> None:
-        self._call(e.call_id).linked_incident = e.incident_id
+        c = self._call(e.call_id)
+        c.linked_incident = e.incident_id
+        c.link_seat = e.seat
 
     def _on_closed(self, e: CallClosed) -> None:
         c = self._call(e.call_id)
@@ -226,6 +341,82 @@ class FeedbackProjection:
 
     def _on_shift_ended(self, e: ShiftEnded) -> None:
         self.flush()
+
+    # --- decisions after the call: the clinical hub, the dispatchers ------------------------
+
+    def later_for(self, call_id: str) -> list[LaterFinding]:
+        """The later findings about the incident ``call_id`` opened, in the order they came."""
+        return list(self._later_by_call.get(call_id, ()))
+
+    def _later(self, t: float, incident_id: str, by: str, kind: str, text: str) -> None:
+        call_id = self._incident_call.get(incident_id)
+        if call_id is None:
+            return
+        finding = LaterFinding(call_id, incident_id, t, by, kind, text)
+        self.later.append(finding)
+        self._later_by_call.setdefault(call_id, []).append(finding)
+        if self.on_later is not None:
+            self.on_later(finding)
+
+    def _need_of(self, incident_id: str) -> str | None:
+        patient = self._patients.get(self._incident_patient.get(incident_id, ""))
+        return patient.need if patient is not None else None
+
+    def _on_hub_outcome(self, e: HubOutcome) -> None:
+        need = self._need_of(e.incident_id)
+        by = HUB_PREFIX + e.clinician if e.clinician else HUB
+        if e.outcome in ("hear_and_treat", "referred"):
+            how = "advice" if e.outcome == "hear_and_treat" else "a referral"
+            if need is not None and need not in PHONE_SAFE_NEEDS:
+                text = f"unsafe advice after clinical validation ({how}): the patient needed {need}"
+                self._later(e.t, e.incident_id, by, PROBLEM, text)
+            else:
+                self._later(e.t, e.incident_id, by, GOOD, f"good: {how} by phone after validation")
+        elif e.outcome == "dispatch":
+            if need in PHONE_SAFE_NEEDS:
+                text = f"sent a vehicle ({e.category}) after validation; advice by phone was enough"
+                self._later(e.t, e.incident_id, by, NOTE, text)
+            else:
+                text = f"good: sent a vehicle ({e.category}) after validation"
+                self._later(e.t, e.incident_id, by, GOOD, text)
+
+    def _on_hub_breached(self, e: HubBreached) -> None:
+        self._later(
+            e.t,
+            e.incident_id,
+            HUB,
+            NOTE,
+            "no call-back before the breach time on the clinical hub's stack: a vehicle was sent",
+        )
+
+    def _on_vehicle_created(self, e: VehicleCreated) -> None:
+        self._callsigns[e.vehicle_id] = e.callsign
+
+    def _on_vehicle_assigned(self, e: VehicleAssigned) -> None:
+        # classified once, by what became of it, as ShiftMetrics counts unnecessary dispatches
+        if e.diverted_from is not None:
+            self._open_dispatch.pop((e.vehicle_id, e.diverted_from), None)
+        self._open_dispatch[e.vehicle_id, e.incident_id] = e.seat
+
+    def _on_vehicle_arrived(self, e: VehicleArrived) -> None:
+        seat = self._open_dispatch.pop((e.vehicle_id, e.incident_id), None)
+        if seat is not None and e.role == "surplus":
+            name = self._callsigns.get(e.vehicle_id, e.vehicle_id)
+            text = f"unnecessary dispatch: {name} arrived to find another crew with the patient"
+            self._later(e.t, e.incident_id, seat, PROBLEM, text)
+
+    def _on_stood_down(self, e: VehicleStoodDown) -> None:
+        seat = self._open_dispatch.pop((e.vehicle_id, e.incident_id), None)
+        if seat is None:
+            return
+        name = self._callsigns.get(e.vehicle_id, e.vehicle_id)
+        if e.reason == "stand_down":
+            text = f"unnecessary dispatch: {name} was stood down before it arrived"
+        elif e.reason == "incident_closed":
+            text = f"unnecessary dispatch: {name} was still on its way when the job closed"
+        else:
+            return  # diverted, or its crew went off duty: not waste
+        self._later(e.t, e.incident_id, seat, PROBLEM, text)
 
     # --- completing records -----------------------------------------------------------------
 
@@ -267,7 +458,7 @@ class FeedbackProjection:
             "dispatch" if dispatch else "validate" if validate else "advice" if advice_ok else None
         )
         incident = closed.incident_id or c.linked_incident or c.opened_incident
-        verdict, good = self._verdict(c, patient, dispatch, validate, advice_ok)
+        findings, good = self._verdict(c, patient, dispatch, validate, advice_ok, action)
         return CallFeedback(
             call_id=call_id,
             seat=closed.seat if closed.seat is not None else c.answer_seat,
@@ -295,8 +486,10 @@ class FeedbackProjection:
                 else None
             ),
             triage_duration_s=closed.t - c.answered_t if c.answered_t is not None else None,
-            verdict=tuple(verdict),
+            verdict=tuple(text for text, _, _ in findings),
             good=good,
+            verdict_by=tuple(by for _, by, _ in findings),
+            verdict_kind=tuple(kind for _, _, kind in findings),
         )
 
     def _verdict(
@@ -306,44 +499,71 @@ class FeedbackProjection:
         protocol_dispatch: bool,
         protocol_validate: bool,
         protocol_advice: bool,
-    ) -> tuple[list[str], bool]:
-        """Findings, problems first, then notes; and whether the call was handled well."""
+        protocol_action: str | None,
+    ) -> tuple[list[tuple[str, str, str]], bool]:
+        """Findings as (text, by, kind), problems first, then notes; and whether the call's
+        handler decided well (matched the ideal, with no problem of their own)."""
         assert c.closed is not None
         disposition = c.closed.disposition
-        problems: list[str] = []
-        notes: list[str] = []
+        handler = c.closed.seat or c.answer_seat or ""
+        problems: list[tuple[str, str, str]] = []
+        notes: list[tuple[str, str, str]] = []
 
         if disposition == "abandoned":
             waited = c.closed.t - c.arrived_t if c.arrived_t is not None else None
-            who = f"a {patient.true_category} patient's caller" if patient else "the caller"
+            whose = f"a {patient.true_category} patient's caller" if patient else "the caller"
             after = f" after {_mmss(waited)} in the queue" if waited is not None else ""
-            return [f"abandoned: {who} hung up{after}"], False
+            return [(f"abandoned: {whose} hung up{after}", CALLER, PROBLEM)], False
         if patient is None:
-            return ["truth unknown: no feedback on the decision"], False
-
-        if disposition in PHONE_DISPOSITIONS and patient.need not in PHONE_SAFE_NEEDS:
-            problems.append(f"unsafe advice: the patient needed {patient.need}")
+            return [("truth unknown: no feedback on the decision", handler, NOTE)], False
 
         set_category = c.category.category if c.category is not None else None
-        set_rank, true_rank = _rank(set_category), _rank(patient.true_category)
+        chooser = (c.category.seat if c.category is not None else None) or handler
+        # the protocol's last word agreed with the category set, and the decision was the one it
+        # recommended: what the protocol missed is the protocol's result, not the handler's error
         as_advised = c.triage is not None and c.triage.category == set_category
+        followed = (
+            as_advised
+            and protocol_action is not None
+            and disposition in ACTION_DISPOSITIONS.get(protocol_action, frozenset())
+        )
+
+        if disposition in PHONE_DISPOSITIONS and patient.need not in PHONE_SAFE_NEEDS:
+            text = f"unsafe advice: the patient needed {patient.need}"
+            if followed:
+                problems.append((f"{text} (advice was the protocol's action)", PROTOCOL, PROBLEM))
+            else:
+                problems.append((text, handler, PROBLEM))
+
+        set_rank, true_rank = _rank(set_category), _rank(patient.true_category)
         if disposition != "linked" and set_rank is not None and true_rank is not None:
             triage = f"set {set_category}, truly {patient.true_category}"
-            if set_rank > true_rank:
-                # a patient put at risk is a problem even when the protocol said so
-                advised = " (as the protocol advised)" if as_advised else ""
-                problems.append(f"under-triaged: {triage}{advised}")
+            if set_rank > true_rank and as_advised:
+                # a patient put at risk by the protocol's own recommendation: the protocol's
+                problems.append(
+                    (
+                        f"under-triaged by the protocol: it recommended {set_category};"
+                        f" the patient needed {patient.true_category}",
+                        PROTOCOL,
+                        PROBLEM,
+                    )
+                )
+            elif set_rank > true_rank:
+                advised = c.triage.category if c.triage is not None else None
+                against = f" (the protocol recommended {advised})" if advised else ""
+                problems.append((f"under-triaged: {triage}{against}", chooser, PROBLEM))
             elif set_rank < true_rank and not as_advised:
-                problems.append(f"over-triaged: {triage}")
+                problems.append((f"over-triaged: {triage}", chooser, PROBLEM))
             elif set_rank < true_rank:
                 # protocols err towards caution by design: the handler who follows one is right
-                notes.append(f"over-triaged by the protocol: {triage}")
+                notes.append((f"over-triaged by the protocol: {triage}", PROTOCOL, NOTE))
 
         linked_right = False
         if disposition == "linked" and c.linked_incident is not None:
             linked_patient = self._incident_patient.get(c.linked_incident)
+            linker = c.link_seat or handler
             if linked_patient is not None and linked_patient != patient.patient_id:
-                problems.append("linked to the wrong incident")
+                problems.append(("linked to the wrong incident", linker, PROBLEM))
             elif linked_patient == patient.patient_id:
                 linked_right = True
 
@@ -351,41 +571,78 @@ class FeedbackProjection:
             reason = c.truth.reason if c.truth is not None else ""
             if reason in REPEAT_REASONS:
                 problems.append(
-                    f"duplicate: should have been linked to {c.open_siblings[0]}"
-                    " (a second incident sends a second vehicle)"
+                    (
+                        f"duplicate: should have been linked to {c.open_siblings[0]}"
+                        " (a second incident sends a second vehicle)",
+                        handler,
+                        PROBLEM,
+                    )
                 )
 
         ideal_dispositions = IDEAL_DISPOSITIONS.get(patient.ideal, frozenset({patient.ideal}))
         matched = linked_right or disposition in ideal_dispositions
-        good = matched and not problems
+        own_problem = any(by != PROTOCOL for _, by, _ in problems)
+        good = matched and not own_problem
+        wanted = IDEAL_WORDS.get(patient.ideal, patient.ideal)
         if good:
-            notes.insert(
-                0,
+            text = (
                 "good: linked to the right incident"
                 if linked_right
-                else "good: matched the ideal decision",
+                else "good: matched the ideal decision"
             )
-        elif not problems:
-            wanted = IDEAL_WORDS.get(patient.ideal, patient.ideal)
-            notes.insert(0, f"not the ideal decision: the ideal was {wanted}")
+            notes.insert(0, (text, handler, GOOD))
+        elif not matched and not own_problem:
+            if followed:
+                notes.insert(
+                    0,
+                    (
+                        f"not the ideal decision: the protocol's action was"
+                        f" {_ACTION_WORDS.get(protocol_action or '', protocol_action)};"
+                        f" the ideal was {wanted}",
+                        PROTOCOL,
+                        NOTE,
+                    ),
+                )
+            else:
+                notes.insert(0, (f"not the ideal decision: the ideal was {wanted}", handler, NOTE))
         # said already by "not the ideal decision" when the protocol pointed at the ideal
-        told_ideal = not problems and not matched
+        told_ideal = not own_problem and not matched
 
         # notes: how the decision sat with the protocol; they inform, they do not condemn
         if c.category is not None and c.category.override:
             notes.append(
-                f"overrode the protocol: it recommended {c.category.recommended or 'nothing'},"
-                f" you set {c.category.category}"
+                (
+                    f"overrode the protocol: it recommended {c.category.recommended or 'nothing'},"
+                    f" {c.category.category} was set",
+                    chooser,
+                    NOTE,
+                )
             )
         if protocol_dispatch and disposition in {"hub", "advice", "referred"}:
             if not (told_ideal and patient.ideal == "dispatch"):
-                notes.append(f"the protocol said dispatch; you chose {disposition}")
+                notes.append(
+                    (f"the protocol said dispatch; the call went to {disposition}", handler, NOTE)
+                )
         elif protocol_validate and disposition == "dispatch":
             if not (told_ideal and patient.ideal == "validate"):
-                notes.append("the protocol suggested a clinician call-back; you dispatched")
+                notes.append(
+                    (
+                        "the protocol suggested a clinician call-back; a vehicle was sent",
+                        handler,
+                        NOTE,
+                    )
+                )
         if disposition in PHONE_DISPOSITIONS and c.triage is not None and not protocol_advice:
-            notes.append("the protocol did not offer advice by phone for this call")
+            text = "the protocol did not offer advice by phone for this call"
+            notes.append((text, handler, NOTE))
         return problems + notes, good
+
+
+_ACTION_WORDS = {
+    "dispatch": "to send a vehicle",
+    "validate": "a clinician call-back",
+    "advice": "advice or referral by phone",
+}
 
 
 _DONE_WORDS = {
@@ -397,11 +654,45 @@ _DONE_WORDS = {
 }
 
 
-def summary_text(record: CallFeedback) -> str:
-    """Two to four plain lines about one call, for the desk's feedback panel or a debrief."""
-    who = f" (seat {record.seat})" if record.seat else ""
+def grouped_findings(
+    record: CallFeedback, later: Iterable[LaterFinding] = (), viewer: str = TRAINEE
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(by, [(text, kind)...]) for one call, the viewer's own findings first, then the
+    protocol's, then everyone else's in the order they came."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for text, by, kind in record.findings():
+        groups.setdefault(by, []).append((text, kind))
+    for f in later:
+        groups.setdefault(f.by, []).append((f.text, f.kind))
+    first = [b for b in (viewer, PROTOCOL) if b in groups]
+    return [(b, groups[b]) for b in first + [b for b in groups if b not in first]]
+
+
+def findings_line(by: str, items: Iterable[tuple[str, str]], viewer: str = TRAINEE) -> str:
+    """One line of a call's findings by one decision maker, saying whose they are."""
+    text = "; ".join(t for t, _ in items)
+    if by == viewer:
+        return f"Verdict: [{decided_by(by, viewer)}] {text}."
+    if by == PROTOCOL:
+        return f"Verdict: [a protocol result, not counted against you] {text}."
+    if by == CALLER:
+        return f"Verdict: [nobody's decision] {text}."
+    return f"Verdict: [{decided_by(by, viewer)}; not yours] {text}."
+
+
+def summary_text(
+    record: CallFeedback, later: Iterable[LaterFinding] = (), viewer: str = TRAINEE
+) -> str:
+    """A few plain lines about one call, for the desk's feedback panel or a debrief: what was
+    done, the protocol, the truth, then the findings grouped by who made each decision."""
+    if record.seat == viewer:
+        whose = " (your call)"
+    elif record.seat:
+        whose = f" ({who(record.seat, viewer)}'s call)"
+    else:
+        whose = ""
     if record.disposition == "abandoned":
-        first = f"{record.call_id}{who}: abandoned before it was answered."
+        first = f"{record.call_id}{whose}: abandoned before it was answered."
     else:
         category = f" as {record.category_set}" if record.category_set else ""
         plural = "" if record.questions_asked == 1 else "s"
@@ -411,7 +702,7 @@ def summary_text(record: CallFeedback) -> str:
         if record.triage_duration_s is not None:
             timing.append(f"{_mmss(record.triage_duration_s)} on the call")
         first = (
-            f"{record.call_id}{who}: {_DONE_WORDS.get(record.disposition, record.disposition)}"
+            f"{record.call_id}{whose}: {_DONE_WORDS.get(record.disposition, record.disposition)}"
             f"{category}"
             f" after {record.questions_asked} question{plural}"
             + (f"; {', '.join(timing)}" if timing else "")
@@ -428,5 +719,112 @@ def summary_text(record: CallFeedback) -> str:
             f"Truth: {record.true_category}, needed {record.need};"
             f" ideal: {IDEAL_WORDS.get(ideal, ideal)}."
         )
-    lines.append("Verdict: " + "; ".join(record.verdict) + ".")
+    for by, items in grouped_findings(record, later, viewer):
+        lines.append(findings_line(by, items, viewer))
     return "\n".join(lines)
+
+
+# --- a seat's own score -----------------------------------------------------------------------
+
+
+def standing(record: CallFeedback) -> str:
+    """How the call's handler did, on their own decisions only: ``ideal`` (matched the ideal
+    with no problem of theirs), ``protocol`` (they followed the protocol and what it missed is
+    its result), ``problem`` (a problem of their own), ``not_ideal`` (safe, not the ideal) or
+    ``none`` (no one decided: abandoned, or the truth unknown)."""
+    if record.disposition == "abandoned" or record.patient_id is None:
+        return "none"
+    if record.good:
+        return "ideal"
+    handler = record.decided_by
+    if any(by not in (PROTOCOL, CALLER) and k == PROBLEM for _, by, k in record.findings()):
+        return "problem"
+    if any(by == PROTOCOL and k != GOOD for _, by, k in record.findings()):
+        return "protocol"
+    return "not_ideal" if handler else "none"
+
+
+def protocol_under_triage(record: CallFeedback) -> bool:
+    """The category was too low, and it was the protocol's recommendation that was followed."""
+    return any(
+        by == PROTOCOL and text.startswith("under-triaged") for text, by, _ in record.findings()
+    )
+
+
+@dataclass(frozen=True)
+class SeatTally:
+    """One seat's score over a shift, from its own decisions only."""
+
+    seat: str
+    calls: int  # calls the seat decided (not abandoned, truth known)
+    ideal: int  # of those: matched the ideal, no problem of the seat's own
+    protocol: int  # followed the protocol, whose recommendation missed (not the seat's error)
+    not_ideal: int  # safe, but not the ideal decision
+    with_problem: int  # a problem of the seat's own in the call's decision
+    protocol_under_triage: int  # of the calls: under-triaged by the protocol's recommendation
+    later_problems: int  # the seat's own decisions after calls (dispatches) that were problems
+    others: int  # findings on the seat's calls decided by colleagues or the clinical hub
+
+    def sentence(self) -> str:
+        """The tally in one or two lines, for the desk and the debrief."""
+        if not self.calls and not self.later_problems:
+            return "None of your calls has closed yet."
+        parts = [f"{self.ideal} handled ideally"]
+        if self.protocol:
+            parts.append(f"{_count(self.protocol, 'protocol result')} (not counted against you)")
+        if self.not_ideal:
+            parts.append(f"{self.not_ideal} not the ideal decision")
+        parts.append(f"{self.with_problem} with a problem of yours")
+        text = f"{_count(self.calls, 'call')} of yours closed: " + ", ".join(parts) + "."
+        if self.later_problems:
+            text += f" Unnecessary dispatches of yours: {self.later_problems}."
+        if self.others:
+            text += (
+                f" {_count(self.others, 'decision')} by colleagues or the clinical hub on your"
+                " calls shown as theirs."
+            )
+        return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def tally(
+    records: Iterable[CallFeedback], later: Iterable[LaterFinding] = (), seat: str = TRAINEE
+) -> SeatTally:
+    """``seat``'s score: its calls by ``standing``, and its own later decisions (vehicles it
+    sent). A colleague's or the clinical hub's decision on one of its calls is counted apart,
+    in ``others``, never as its error; what the protocol missed is counted in ``protocol``."""
+    counts = dict.fromkeys(("ideal", "protocol", "not_ideal", "problem"), 0)
+    mine: set[str] = set()
+    under = others = 0
+    for r in records:
+        if r.seat != seat:
+            continue
+        state = standing(r)
+        if state == "none":
+            continue
+        mine.add(r.call_id)
+        counts[state] += 1
+        under += protocol_under_triage(r)
+        others += sum(
+            1 for _, by, k in r.findings() if by not in (seat, PROTOCOL, CALLER) and k != GOOD
+        )
+    later_problems = 0
+    for f in later:
+        if f.by == seat:
+            later_problems += f.kind == PROBLEM
+        elif f.call_id in mine and f.kind != GOOD:
+            others += 1
+    return SeatTally(
+        seat=seat,
+        calls=len(mine),
+        ideal=counts["ideal"],
+        protocol=counts["protocol"],
+        not_ideal=counts["not_ideal"],
+        with_problem=counts["problem"],
+        protocol_under_triage=under,
+        later_problems=later_problems,
+        others=others,
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ambsim_gui.assess.feedback import FeedbackProjection, SeatTally, tally
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
 from ambsim_gui.record.debrief_markers import Marker, build_markers
 from ambsim_gui.record.expert import ExpertComparison, expert_shift
@@ -39,7 +40,8 @@ class Debrief:
     end_t: float
     complete: bool
     start_min: int
-    decisions: list[dict[str, Any]]  # CallFeedback JSON of the trainee's seat, by closing time
+    decisions: list[dict[str, Any]]  # CallFeedback JSON of the trainee's calls, by closing time,
+    #                                   each with "later": its LaterFinding JSON (hub, dispatches)
     annotations: list[Annotation]
     markers: list[Marker]
     response_points: dict[str, list[tuple[float, float]]]  # category -> (stop t, minutes)
@@ -49,6 +51,7 @@ class Debrief:
     comparison: ExpertComparison | None = None
     verification: VerifyResult | None = None
     notes: list[str] = field(default_factory=list)
+    trainee_tally: SeatTally | None = None  # the trainee's own decisions only
 
     def clock(self, t: float) -> str:
         minutes = int((self.start_min + t / 60.0) % 1440)
@@ -110,11 +113,20 @@ def gather(
     duration = max(end_t, 1.0)
     step = max(60.0, duration / 600.0)
     queue, status = sample_series(events, end_t, step)
-    decisions = [
-        r
-        for r in session.feedback(recompute=True)
-        if r.get("seat") == TRAINEE or _answered_by_trainee(state, r.get("call_id"))
-    ]
+    # the trainee's calls, and colleagues' calls the trainee sent a vehicle to; every finding
+    # says who decided it (a colleague's or the clinical hub's decisions are not the trainee's)
+    feedback = FeedbackProjection()
+    feedback.feed_all(events)
+    feedback.flush()
+    decisions = []
+    for record in feedback.records:
+        later = feedback.later_for(record.call_id)
+        if (
+            record.seat == TRAINEE
+            or _answered_by_trainee(state, record.call_id)
+            or any(f.by == TRAINEE for f in later)
+        ):
+            decisions.append({**record.to_json_dict(), "later": [f.to_json_dict() for f in later]})
     decisions.sort(key=lambda r: (r.get("closed_t") or 0.0, r.get("call_id") or ""))
     debrief = Debrief(
         info=session.info,
@@ -135,6 +147,7 @@ def gather(
         status_series=status,
         verification=verification,
         notes=list(rebuilt.notes),
+        trainee_tally=tally(feedback.records, feedback.later, TRAINEE),
     )
     if expert:
         debrief.comparison = expert_shift(session, rebuilt)

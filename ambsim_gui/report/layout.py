@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ambsim_gui.assess.feedback import (
+    PROBLEM,
+    TRAINEE,
+    LaterFinding,
+    feedback_from_json,
+    findings_line,
+    grouped_findings,
+    standing,
+)
 from ambsim_gui.assess.metrics import MetricsReport
 from ambsim_gui.assess.report_text import OUTCOME_REFERENCE, mmss, range_verdict
 from ambsim_gui.report import charts
@@ -213,7 +222,6 @@ def key_moments_section(d: Debrief) -> list[Block]:
 def decisions_section(d: Debrief) -> list[Block]:
     out: list[Block] = [Heading(f"Your decisions ({d.trainee_calls} calls)")]
     if d.decisions:
-        good = sum(1 for r in d.decisions if r.get("good"))
         table = Table(
             tuple(
                 Column(title, width)
@@ -222,11 +230,22 @@ def decisions_section(d: Debrief) -> list[Block]:
                 )
             ),
             tuple(decision_row(d, r) for r in d.decisions),
-            tones=tuple("good" if r.get("good") else "bad" for r in d.decisions),
+            tones=tuple(decision_tone(r) for r in d.decisions),
             print_size=7.0,
         )
+        if d.trainee_tally is not None:
+            score = d.trainee_tally.sentence()
+        else:
+            good = sum(1 for r in d.decisions if r.get("good"))
+            score = f"{good} of {len(d.decisions)} matched the ideal decision with no problem."
         out += [
-            Paragraph(f"{good} of {len(d.decisions)} matched the ideal decision with no problem."),
+            Paragraph(score),
+            Paragraph(
+                "Each finding says who decided it: you, the protocol (you did what it"
+                " recommended, and its recommendation missed), a colleague or the clinical hub."
+                " Only your own decisions count in your score.",
+                "footnote",
+            ),
             Fold(
                 "Every call, with its feedback",
                 (table,),
@@ -364,9 +383,7 @@ def late_finish_row(d: Debrief, m: MetricsReport) -> tuple[str, str, str, str]:
     else:
         value = f"{lf.late} of {lf.due} crews"
         if lf.late and lf.mean_overrun_min is not None and lf.max_overrun_min is not None:
-            value += (
-                f", mean {lf.mean_overrun_min:.1f} min over (longest {lf.max_overrun_min:.1f})"
-            )
+            value += f", mean {lf.mean_overrun_min:.1f} min over (longest {lf.max_overrun_min:.1f})"
         reference = "off duty after their shift's end"
         if lf.still_out:
             reference += f"; {lf.still_out} still out, counted to {d.clock(m.t)}"
@@ -433,12 +450,43 @@ def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
     truth = "-"
     if r.get("true_category"):
         truth = f"{r['true_category']}, {str(r.get('need') or '-').replace('_', ' ')}"
+    record = feedback_from_json(r)
+    later = [LaterFinding(**f) for f in r.get("later") or ()]
     return (
         d.clock(float(r.get("closed_t") or 0.0)),
         str(r.get("call_id")),
         str(r.get("category_set") or "-"),
-        str(r.get("disposition")),
+        decision_text(record.disposition, record.seat),
         protocol,
         truth,
-        "; ".join(r.get("verdict") or ()),
+        " ".join(findings_line(by, items) for by, items in grouped_findings(record, later)),
     )
+
+
+def decision_text(disposition: str, seat: str | None) -> str:
+    """The decision, and whose it was when it was not the trainee's."""
+    if seat is None or seat == TRAINEE:
+        return disposition
+    return f"{disposition} (colleague {seat})"
+
+
+def decision_tone(r: dict[str, Any]) -> Tone:
+    """Good: the trainee's decisions were ideal and nobody's went wrong; bad: a problem or a
+    non-ideal decision of the trainee's own; unshaded: the trainee's were right, another's
+    (the protocol's, a colleague's, the hub's) were not."""
+    record = feedback_from_json(r)
+    later = r.get("later") or ()
+    own_later = any(f.get("by") == TRAINEE and f.get("kind") == PROBLEM for f in later)
+    mine = record.seat == TRAINEE
+    state = standing(record)
+    if own_later or (mine and state in ("problem", "not_ideal")):
+        return "bad"
+    others = (
+        not mine
+        or state == "protocol"
+        or any(k == PROBLEM for _, by, k in record.findings() if by != TRAINEE)
+        or any(f.get("kind") == PROBLEM for f in later)
+    )
+    if others:
+        return None
+    return "good" if record.good else "bad"

@@ -9,6 +9,9 @@ One job: turning the assessment projections into what a trainee reads during and
   "The desk's colours".
 - ``FeedbackList``: one card per call the trainee closed (``FeedbackProjection`` records for the
   seat "trainee": what was done, what the protocol and the truth said, the timings), newest first.
+  Each finding says who decided it: the trainee's own, the protocol's result, a colleague's or
+  the clinical hub's (``add_later`` appends the hub's and the dispatchers' later decisions to
+  the card); the totals count the trainee's own decisions only (``assess.feedback.tally``).
 - ``DebriefDialog``: the end-of-shift figures in full (``format_kpi_table``) and every card.
 
 The truth appears only here, after the fact: in a card once its call has closed, and in totals.
@@ -30,7 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ambsim_gui.assess.feedback import CallFeedback, FeedbackProjection, summary_text
+from ambsim_gui.assess.feedback import (
+    PROBLEM,
+    CallFeedback,
+    FeedbackProjection,
+    LaterFinding,
+    standing,
+    summary_text,
+    tally,
+)
 from ambsim_gui.assess.metrics import CategoryBlock, MetricsReport, ShiftMetrics
 from ambsim_gui.assess.report_text import OUTCOME_REFERENCE, format_kpi_table
 from ambsim_gui.ui.context import DeskContext
@@ -47,6 +58,25 @@ COST_RANGE = (144.0, 216.0)
 
 GOOD_CARD = QColor("#e3f4e3")
 BAD_CARD = QColor("#fbe4e4")
+# the trainee's own decisions were right (or followed the protocol), someone else's were not
+NOT_YOURS_CARD = QColor("#fdf1d6")
+
+
+def card_colour(record: CallFeedback, later: list[LaterFinding]) -> QColor:
+    """Green when the trainee's decisions matched the ideal and nobody's went wrong; amber when
+    the trainee's were right (or the protocol's) but the protocol, a colleague or the hub
+    missed; red for a problem or a non-ideal decision of the trainee's own."""
+    state = standing(record)
+    if state in ("problem", "not_ideal") or any(
+        f.by == TRAINEE and f.kind == PROBLEM for f in later
+    ):
+        return BAD_CARD
+    others_missed = state == "protocol" or any(
+        kind == PROBLEM for _, by, kind in record.findings() if by != TRAINEE
+    )
+    if others_missed or any(f.kind == PROBLEM for f in later):
+        return NOT_YOURS_CARD
+    return GOOD_CARD if record.good else BAD_CARD
 
 
 def worst(*rags: str) -> str:
@@ -240,21 +270,54 @@ class FeedbackList(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.list, 1)
         self.records: list[CallFeedback] = []
+        self.later: list[LaterFinding] = []  # on the trainee's calls, or decided by the trainee
+        self._items: dict[str, QListWidgetItem] = {}
+        self._later_by_call: dict[str, list[LaterFinding]] = {}
+        self._others: dict[str, CallFeedback] = {}  # colleagues' calls, listed if the trainee
+        #                                             acts on them later (sends a vehicle)
 
     def add(self, record: CallFeedback, *, toast: bool = True) -> None:
         """List ``record`` if it is one of the trainee's calls (and announce it for a toast)."""
-        if record.seat != TRAINEE:
+        if record.seat != TRAINEE and TRAINEE not in record.verdict_by:
+            self._others[record.call_id] = record
             return
-        self.records.append(record)
-        text = summary_text(record)
-        item = QListWidgetItem(text)
-        item.setBackground(GOOD_CARD if record.good else BAD_CARD)
-        item.setToolTip(text)
-        self.list.insertItem(0, item)
-        good = sum(1 for r in self.records if r.good)
-        self.summary.setText(f"{len(self.records)} of your calls closed; {good} handled ideally.")
+        self._list(record)
         if toast:
-            self.card.emit(text, record.good)
+            self.card.emit(self._items[record.call_id].text(), record.good)
+
+    def _list(self, record: CallFeedback) -> None:
+        self.records.append(record)
+        item = QListWidgetItem()
+        self._items[record.call_id] = item
+        self._show(record)
+        self.list.insertItem(0, item)
+        self._update_summary()
+
+    def add_later(self, finding: LaterFinding) -> None:
+        """Add a decision taken after a call closed (the clinical hub's outcome, a vehicle sent)
+        to the call's card: shown as the decider's, counted only if it is the trainee's."""
+        later = self._later_by_call.setdefault(finding.call_id, [])
+        later.append(finding)
+        if finding.call_id in self._items:
+            self.later.append(finding)
+            self._show(next(r for r in self.records if r.call_id == finding.call_id))
+        elif finding.by == TRAINEE:
+            self.later.append(finding)
+            other = self._others.pop(finding.call_id, None)
+            if other is not None:
+                self._list(other)  # a colleague's call the trainee sent a vehicle to
+        self._update_summary()
+
+    def _show(self, record: CallFeedback) -> None:
+        later = self._later_by_call.get(record.call_id, [])
+        text = summary_text(record, later)
+        item = self._items[record.call_id]
+        item.setText(text)
+        item.setBackground(card_colour(record, later))
+        item.setToolTip(text)
+
+    def _update_summary(self) -> None:
+        self.summary.setText(tally(self.records, self.later).sentence())
 
 
 class DebriefDialog(QDialog):
@@ -289,12 +352,20 @@ class DebriefDialog(QDialog):
 def debrief_text(report: MetricsReport, feedback: FeedbackProjection, title: str) -> str:
     """The debrief's text: the full KPI table, then a paragraph per call of the trainee's."""
     parts = [format_kpi_table(report, title=title), "", "Your calls", "=" * 10]
-    mine = [r for r in feedback.records if r.seat == TRAINEE]
+    mine = [
+        r
+        for r in feedback.records
+        if r.seat == TRAINEE
+        or TRAINEE in r.verdict_by
+        or any(f.by == TRAINEE for f in feedback.later_for(r.call_id))
+    ]
     if not mine:
         parts.append("You closed no calls on this shift.")
-    good = sum(1 for r in mine if r.good)
-    if mine:
-        parts.append(f"{len(mine)} calls closed, {good} handled ideally.")
+    else:
+        parts.append(tally(feedback.records, feedback.later).sentence())
+        parts.append(
+            "Each finding says who decided it; only your own decisions count in your score."
+        )
     for record in mine:
-        parts += ["", summary_text(record)]
+        parts += ["", summary_text(record, feedback.later_for(record.call_id))]
     return "\n".join(parts)

@@ -1,0 +1,218 @@
+"""Feedback that is fair: each finding names who decided it, and a seat's score counts only its
+own decisions (a colleague's duplicate dispatch, the clinical hub's unsafe advice and what the
+protocol missed are shown as theirs, never as the trainee's errors).
+
+The event streams are built by hand, in the order the engine emits them.
+"""
+
+from __future__ import annotations
+
+from ambsim_gui.assess.feedback import (
+    CallFeedback,
+    FeedbackProjection,
+    LaterFinding,
+    standing,
+    summary_text,
+    tally,
+)
+from ambsim_gui.sim import events as ev
+
+TRAINEE = "trainee"
+
+
+class Shift:
+    """The events of a hand-built shift: patients, calls handled at a seat, vehicles, the hub."""
+
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+
+    def add(self, event: ev.Event) -> None:
+        self.events.append(event)
+
+    def patient(
+        self,
+        pid: str,
+        cat: str,
+        need: str,
+        ideal: str,
+        *,
+        card: str = "card",
+        variant: str = "v",
+        complaint: str = "c",
+    ) -> None:
+        self.add(
+            ev.PatientCreated(
+                t=0.0, patient_id=pid, card=card, variant=variant, complaint=complaint,
+                true_category=cat, need=need, ideal=ideal, x=0.0, y=0.0, area="town",
+            )
+        )  # fmt: skip
+
+    def call(
+        self,
+        t: float,
+        cid: str,
+        pid: str,
+        *,
+        seat: str = TRAINEE,
+        protocol: str | None,
+        set_cat: str,
+        disposition: str,
+        iid: str,
+        validation: bool = False,
+        advice: bool = False,
+        answers: tuple[tuple[str, str], ...] = (("q0", "yes"),),
+        reason: str = "first",
+    ) -> None:
+        """Ring, answer at ``seat``, ask and answer ``answers``, set the category, decide."""
+        self.add(ev.CallArrived(t=t, call_id=cid, x=0.0, y=0.0, uncertainty_m=25.0,
+                                area="town", opening="help"))  # fmt: skip
+        self.add(ev.CallTruth(t=t, call_id=cid, patient_id=pid, reason=reason))
+        now = t + 5.0
+        self.add(ev.CallAnswered(t=now, call_id=cid, seat=seat))
+        for qid, value in answers:
+            now += 10.0
+            self.add(ev.QuestionAsked(t=now, call_id=cid, question_id=qid, text="?", seat=seat))
+            now += 10.0
+            self.add(ev.QuestionAnswered(t=now, call_id=cid, question_id=qid, value=value,
+                                         text=value))  # fmt: skip
+            self.add(ev.TriageAssessed(t=now, call_id=cid, category=protocol, code="1-A-1",
+                                       label="rule", validation=validation, advice=advice,
+                                       complete=True))  # fmt: skip
+        now += 10.0
+        self.add(ev.CategorySet(t=now, call_id=cid, category=set_cat, recommended=protocol,
+                                override=protocol != set_cat, seat=seat))  # fmt: skip
+        now += 10.0
+        self.add(ev.IncidentOpened(t=now, incident_id=iid, call_id=cid, category=set_cat,
+                                   x=0.0, y=0.0, area="town", complaint="c", code="x"))  # fmt: skip
+        self.add(ev.IncidentTruth(t=now, incident_id=iid, patient_id=pid))
+        self.add(ev.CallClosed(t=now, call_id=cid, disposition=disposition, incident_id=iid,
+                               seat=seat))  # fmt: skip
+
+    def vehicle(self, vid: str, callsign: str) -> None:
+        self.add(ev.VehicleCreated(t=0.0, vehicle_id=vid, callsign=callsign, type="DCA",
+                                   station="S", x=0.0, y=0.0, shift_start_s=0.0,
+                                   shift_end_s=86400.0))  # fmt: skip
+
+    def send(self, t: float, vid: str, iid: str, seat: str) -> None:
+        self.add(ev.VehicleAssigned(t=t, vehicle_id=vid, incident_id=iid, eta_s=300.0, seat=seat))
+
+    def arrive(self, t: float, vid: str, iid: str, role: str) -> None:
+        self.add(ev.VehicleArrived(t=t, vehicle_id=vid, incident_id=iid, type="DCA", role=role))
+
+    def hub_advice(self, t: float, iid: str, pid: str, clinician: str, need: str) -> None:
+        """The clinical hub calls back and closes the incident with advice."""
+        self.add(ev.HubQueued(t=t, incident_id=iid, category="C3", breach_at=t + 3600.0,
+                              reason="referral"))  # fmt: skip
+        self.add(ev.HubCallbackStarted(t=t + 600.0, incident_id=iid, clinician=clinician))
+        done = t + 900.0
+        self.add(ev.HubOutcome(t=done, incident_id=iid, clinician=clinician,
+                               outcome="hear_and_treat", category="C3"))  # fmt: skip
+        self.add(ev.AdviceGiven(t=done, incident_id=iid, by=clinician, method="advice"))
+        self.add(ev.UnsafeAdvice(t=done, incident_id=iid, patient_id=pid, need=need,
+                                 by=clinician))  # fmt: skip
+        self.add(ev.IncidentClosed(t=done, incident_id=iid, outcome="hear_and_treat"))
+
+    def judge(self) -> FeedbackProjection:
+        projection = FeedbackProjection()
+        projection.feed_all(self.events)
+        projection.flush()
+        return projection
+
+
+def record_of(projection: FeedbackProjection, call_id: str) -> CallFeedback:
+    return next(r for r in projection.records if r.call_id == call_id)
+
+
+# --- part 1: who decided --------------------------------------------------------------------------
+
+
+def test_a_colleagues_duplicate_dispatch_and_the_hubs_unsafe_advice_are_not_the_trainees() -> None:
+    s = Shift()
+    s.vehicle("V1", "A01")
+    s.vehicle("V2", "A02")
+    # 1. the trainee sends for a vehicle for a C2 patient who needs one: the ideal decision;
+    #    then colleague D1 sends two vehicles and the second finds the first crew there
+    s.patient("P1", "C2", "convey_ed", "dispatch")
+    s.call(0.0, "C1", "P1", protocol="C2", set_cat="C2", disposition="dispatch", iid="I1")
+    s.send(100.0, "V1", "I1", "D1")
+    s.send(110.0, "V2", "I1", "D1")
+    s.arrive(500.0, "V1", "I1", "first")
+    s.arrive(520.0, "V2", "I1", "surplus")
+    # 2. the trainee refers a C3 patient to the clinical hub (the ideal: a clinician call-back),
+    #    and clinician CL1 closes it with advice, though the patient needed to be seen
+    s.patient("P2", "C3", "see_and_treat", "validate")
+    s.call(1000.0, "C2", "P2", protocol="C3", set_cat="C3", disposition="hub", iid="I2",
+           validation=True)  # fmt: skip
+    s.hub_advice(1100.0, "I2", "P2", "CL1", "see_and_treat")
+    f = s.judge()
+
+    first, second = record_of(f, "C1"), record_of(f, "C2")
+    # both of the trainee's own decisions matched the ideal, so both calls are theirs and good
+    assert first.good and second.good
+    assert first.verdict_by == second.verdict_by == (TRAINEE,)
+    assert standing(first) == standing(second) == "ideal"
+    # the later decisions are there, each named for who made it
+    assert f.later_for("C1") == [
+        LaterFinding("C1", "I1", 520.0, "D1", "problem",
+                     "unnecessary dispatch: A02 arrived to find another crew with the patient"),
+    ]  # fmt: skip
+    (hub,) = f.later_for("C2")
+    assert (hub.by, hub.kind) == ("hub:CL1", "problem")
+    assert hub.text.startswith("unsafe advice after clinical validation")
+
+    score = tally(f.records, f.later)
+    # 2 calls, both ideal; 0 problems of the trainee's own, before or after the call; the two
+    # problems (D1's second vehicle, CL1's advice) are counted as others' decisions
+    assert (score.calls, score.ideal, score.with_problem, score.later_problems) == (2, 2, 0, 0)
+    assert score.others == 2
+    # D1's score has the duplicate (its only decision here, on a call that is not its own)
+    assert tally(f.records, f.later, "D1").later_problems == 1
+
+    text = summary_text(second, f.later_for("C2"))
+    assert "Verdict: [decided by: you] good: matched the ideal decision." in text
+    assert "Verdict: [decided by: the clinical hub (CL1); not yours] unsafe advice" in text
+    text = summary_text(first, f.later_for("C1"))
+    assert "Verdict: [decided by: colleague D1; not yours] unnecessary dispatch: A02" in text
+    assert "0 with a problem of yours" in score.sentence()
+
+
+def test_the_trainees_own_duplicate_dispatch_counts_as_the_trainees() -> None:
+    s = Shift()
+    s.vehicle("V1", "A01")
+    s.vehicle("V2", "A02")
+    # a colleague's call (CH1, a right decision), whose incident the trainee dispatches twice
+    s.patient("P1", "C2", "convey_ed", "dispatch")
+    s.call(0.0, "C1", "P1", seat="CH1", protocol="C2", set_cat="C2", disposition="dispatch",
+           iid="I1")  # fmt: skip
+    s.send(100.0, "V1", "I1", TRAINEE)
+    s.send(110.0, "V2", "I1", TRAINEE)
+    s.arrive(500.0, "V1", "I1", "first")
+    s.arrive(520.0, "V2", "I1", "surplus")
+    f = s.judge()
+    (record,) = f.records
+    assert record.seat == "CH1" and record.verdict_by == ("CH1",)
+    score = tally(f.records, f.later)
+    # no call of the trainee's own closed; one problem of theirs: the second vehicle
+    assert (score.calls, score.later_problems, score.others) == (0, 1, 0)
+    assert "Unnecessary dispatches of yours: 1." in score.sentence()
+    # CH1's call was right and counts for CH1; the trainee's vehicle is not CH1's problem
+    colleague = tally(f.records, f.later, "CH1")
+    assert (colleague.calls, colleague.ideal, colleague.others) == (1, 1, 1)
+
+
+def test_the_trainees_own_under_triage_against_the_protocol_counts_as_the_trainees() -> None:
+    s = Shift()
+    s.patient("P1", "C2", "convey_ed", "dispatch")
+    # the protocol says C2 (dispatch); the trainee overrides it down to C3 and refers to the hub
+    s.call(0.0, "C1", "P1", protocol="C2", set_cat="C3", disposition="hub", iid="I1",
+           validation=False)  # fmt: skip
+    f = s.judge()
+    (r,) = f.records
+    assert r.verdict[0] == "under-triaged: set C3, truly C2 (the protocol recommended C2)"
+    assert (r.verdict_by[0], r.verdict_kind[0]) == (TRAINEE, "problem")
+    assert r.good is False and standing(r) == "problem"
+    score = tally(f.records, f.later)
+    # the one call is the trainee's, with the trainee's own problem, and no protocol result
+    assert (score.calls, score.with_problem, score.protocol, score.protocol_under_triage) == (
+        1, 1, 0, 0,
+    )  # fmt: skip

@@ -123,7 +123,8 @@ def test_unsafe_advice_and_under_triage() -> None:
     # the trainee did what the protocol recommended (C3, advice): what it missed is its result
     assert r.verdict[:2] == (
         "unsafe advice: the patient needed convey_ed (advice was the protocol's action)",
-        "under-triaged by the protocol: it recommended C3; the patient needed C2",
+        "under-triaged: the protocol recommended C3 from the answers given; the patient needed"
+        " C2 \N{EM DASH} the protocol's rules gave C3 for these answers",  # a card of no library
     )
     assert r.verdict_by[:2] == ("protocol", "protocol")
     assert r.verdict_kind[:2] == ("problem", "problem")
@@ -189,7 +190,7 @@ def test_under_triage_as_the_protocol_advised_is_the_protocols_result() -> None:
     (r,) = s.records()
     # still a problem for the patient, reported as the protocol's; sending a vehicle was ideal
     assert r.verdict[0].startswith(
-        "under-triaged by the protocol: it recommended C2; the patient needed C1"
+        "under-triaged: the protocol recommended C2 from the answers given; the patient needed C1"
     )
     assert r.verdict[1:] == ("good: matched the ideal decision",)
     assert r.verdict_by == ("protocol", "trainee")

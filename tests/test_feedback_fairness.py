@@ -7,6 +7,8 @@ The event streams are built by hand, in the order the engine emits them.
 
 from __future__ import annotations
 
+from functools import cache
+
 from ambsim_gui.assess.feedback import (
     CallFeedback,
     FeedbackProjection,
@@ -16,6 +18,7 @@ from ambsim_gui.assess.feedback import (
     tally,
 )
 from ambsim_gui.sim import events as ev
+from ambsim_gui.triage.cards import CardLibrary
 
 TRAINEE = "trainee"
 
@@ -62,6 +65,7 @@ class Shift:
         advice: bool = False,
         answers: tuple[tuple[str, str], ...] = (("q0", "yes"),),
         reason: str = "first",
+        complete: bool = True,
     ) -> None:
         """Ring, answer at ``seat``, ask and answer ``answers``, set the category, decide."""
         self.add(ev.CallArrived(t=t, call_id=cid, x=0.0, y=0.0, uncertainty_m=25.0,
@@ -77,7 +81,7 @@ class Shift:
                                          text=value))  # fmt: skip
             self.add(ev.TriageAssessed(t=now, call_id=cid, category=protocol, code="1-A-1",
                                        label="rule", validation=validation, advice=advice,
-                                       complete=True))  # fmt: skip
+                                       complete=complete))  # fmt: skip
         now += 10.0
         self.add(ev.CategorySet(t=now, call_id=cid, category=set_cat, recommended=protocol,
                                 override=protocol != set_cat, seat=seat))  # fmt: skip
@@ -216,3 +220,102 @@ def test_the_trainees_own_under_triage_against_the_protocol_counts_as_the_traine
     assert (score.calls, score.with_problem, score.protocol, score.protocol_under_triage) == (
         1, 1, 0, 0,
     )  # fmt: skip
+
+
+# --- part 2: what the protocol missed -------------------------------------------------------------
+
+
+@cache
+def cards() -> CardLibrary:
+    return CardLibrary.load()
+
+
+# A fall on blood thinners with a head injury (the shipped card's head_injury_anticoagulated:
+# truly C2, to be conveyed, ideally a vehicle), as a caller answered it in a recorded shift: the
+# caller was unsure about blood thinners, and the protocol's C2 rule for a head injury on
+# anticoagulants (17-C-01) wants a "yes", so it gave C3 (17-B-02, validation allowed).
+FALL_ANSWERS = (
+    ("breathing", "yes"), ("conscious", "yes"), ("what_happened", "fall"), ("age", "older"),
+    ("alert", "yes"), ("anticoagulants", "unsure"), ("fall_height", "no"), ("fall_head", "yes"),
+    ("fall_injury", "no"), ("fall_got_up", "yes"),
+)  # fmt: skip
+ANTICOAGULANTS = "Do they take blood thinners, like warfarin, apixaban or rivaroxaban?"
+
+
+def _fall_on_blood_thinners(
+    s: Shift, answers: tuple[tuple[str, str], ...], *, complete: bool = True
+) -> None:
+    s.patient("P1", "C2", "convey_ed", "dispatch", card="fall",
+              variant="head_injury_anticoagulated", complaint="fall")  # fmt: skip
+    s.call(0.0, "C1", "P1", protocol="C3", set_cat="C3", disposition="hub", iid="I1",
+           validation=True, answers=answers, complete=complete)  # fmt: skip
+
+
+def test_an_under_triage_that_followed_the_protocol_is_its_result_naming_the_question() -> None:
+    assert cards().protocol.questions["anticoagulants"].text == ANTICOAGULANTS
+    s = Shift()
+    _fall_on_blood_thinners(s, FALL_ANSWERS)
+    f = FeedbackProjection(cards=cards())
+    f.feed_all(s.events)
+    (r,) = f.records
+    # the trainee set the protocol's C3 and referred to the hub as it recommended
+    assert r.verdict[0] == (
+        "under-triaged: the protocol recommended C3 from the answers given; the patient needed"
+        f" C2 \N{EM DASH} the question that would have found it: \N{LEFT DOUBLE QUOTATION MARK}"
+        f"{ANTICOAGULANTS}\N{RIGHT DOUBLE QUOTATION MARK} (the caller said unsure; the true"
+        " answer: yes)"
+    )
+    assert r.missed_question == "anticoagulants"
+    # both findings are the protocol's: the category and the call-back it recommended
+    assert r.verdict_by == ("protocol", "protocol")
+    assert r.verdict[1] == (
+        "not the ideal decision: the protocol's action was a clinician call-back; the ideal was"
+        " send a vehicle"
+    )
+    assert standing(r) == "protocol"
+    score = tally(f.records, f.later)
+    # one call, a protocol result and an under-triage by the protocol; nothing of the trainee's
+    assert (score.calls, score.protocol, score.protocol_under_triage) == (1, 1, 1)
+    assert (score.ideal, score.with_problem) == (0, 0)
+    text = summary_text(r)
+    assert (
+        "Verdict: [a protocol result, not counted against you] under-triaged: the protocol" in text
+    )
+    assert "[decided by: you]" not in text
+
+
+def test_a_question_not_asked_is_named_and_the_unfinished_triage_said() -> None:
+    s = Shift()
+    # the category set before the blood-thinner question was asked (the protocol not finished)
+    answers = tuple(a for a in FALL_ANSWERS if a[0] != "anticoagulants")
+    _fall_on_blood_thinners(s, answers, complete=False)
+    f = FeedbackProjection(cards=cards())
+    f.feed_all(s.events)
+    (r,) = f.records
+    assert r.missed_question == "anticoagulants"
+    assert r.verdict[0].endswith(
+        "(not asked: the protocol still had questions when the category was set; the true"
+        " answer: yes)"
+    )
+
+
+def test_when_no_single_question_explains_it_the_protocols_rules_are_named() -> None:
+    s = Shift()
+    # the shipped allergic_reaction card's facial_swelling (truly C3): every answer as the card
+    # says, and the protocol's rules give C4 for them
+    s.patient("P1", "C3", "see_and_treat", "validate", card="allergic_reaction",
+              variant="facial_swelling", complaint="allergic_reaction")  # fmt: skip
+    answers = (
+        ("breathing", "yes"), ("conscious", "yes"), ("what_happened", "allergic_reaction"),
+        ("age", "adult"), ("allergy_airway", "no"), ("allergy_severe_history", "no"),
+    )  # fmt: skip
+    s.call(0.0, "C1", "P1", protocol="C4", set_cat="C4", disposition="hub", iid="I1",
+           validation=True, answers=answers)  # fmt: skip
+    f = FeedbackProjection(cards=cards())
+    f.feed_all(s.events)
+    (r,) = f.records
+    assert r.verdict[0] == (
+        "under-triaged: the protocol recommended C4 from the answers given; the patient needed"
+        " C3 \N{EM DASH} the protocol's rules gave C4 for these answers"
+    )
+    assert r.missed_question is None and r.verdict_by[0] == "protocol"

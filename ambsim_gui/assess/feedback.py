@@ -20,6 +20,7 @@ trainee's.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -39,6 +40,7 @@ from ambsim_gui.sim.events import (
     IncidentOpened,
     IncidentTruth,
     PatientCreated,
+    QuestionAnswered,
     QuestionAsked,
     ShiftEnded,
     TriageAssessed,
@@ -48,6 +50,8 @@ from ambsim_gui.sim.events import (
     VehicleStoodDown,
 )
 from ambsim_gui.sim.regimes import CATEGORIES
+from ambsim_gui.triage.cards import CardLibrary
+from ambsim_gui.triage.protocol import Protocol, Question
 
 FEEDBACK_FORMAT = 2
 """What a ``CallFeedback`` says and how: 1 before findings named who decided them, 2 with
@@ -143,6 +147,9 @@ class CallFeedback(JsonMixin):
     good: bool  # matched the ideal decision, with no problem of the handler's own
     verdict_by: tuple[str, ...] = ()  # who made each finding's decision (see ``who``)
     verdict_kind: tuple[str, ...] = ()  # each finding: problem | note | good
+    # under-triaged by the protocol: the question whose true answer would have found the
+    # patient's category (its id), when one question explains it
+    missed_question: str | None = None
 
     def findings(self) -> list[tuple[str, str, str]]:
         """(text, by, kind) of each finding, in order."""
@@ -185,6 +192,7 @@ class _Call:
     answered_t: float | None = None
     answer_seat: str | None = None
     questions: int = 0
+    answers: dict[str, str] | None = None  # question id -> the caller's answer value
     triage: TriageAssessed | None = None
     category: CategorySet | None = None
     truth: CallTruth | None = None
@@ -222,7 +230,12 @@ class FeedbackProjection:
         on_record: Callable[[CallFeedback], None] | None = None,
         *,
         on_later: Callable[[LaterFinding], None] | None = None,
+        cards: CardLibrary | None = None,
     ) -> None:
+        """``cards``: the call cards (with their protocol) the shift drew its patients from,
+        for what the protocol missed; the shipped ones when not given."""
+        self._cards = cards
+        self._missed: str | None = None  # the question _protocol_miss found, for _judge
         self.records: list[CallFeedback] = []
         self.on_record = on_record
         self.later: list[LaterFinding] = []  # in the order they happened
@@ -242,6 +255,7 @@ class FeedbackProjection:
             CallArrived: self._on_arrived,
             CallAnswered: self._on_answered,
             QuestionAsked: self._on_question,
+            QuestionAnswered: self._on_answer,
             TriageAssessed: self._on_triage,
             CategorySet: self._on_category,
             CallTruth: self._on_truth,
@@ -295,6 +309,12 @@ class FeedbackProjection:
 
     def _on_question(self, e: QuestionAsked) -> None:
         self._call(e.call_id).questions += 1
+
+    def _on_answer(self, e: QuestionAnswered) -> None:
+        c = self._call(e.call_id)
+        if c.answers is None:
+            c.answers = {}
+        c.answers[e.question_id] = e.value
 
     def _on_triage(self, e: TriageAssessed) -> None:
         self._call(e.call_id).triage = e
@@ -458,6 +478,7 @@ class FeedbackProjection:
             "dispatch" if dispatch else "validate" if validate else "advice" if advice_ok else None
         )
         incident = closed.incident_id or c.linked_incident or c.opened_incident
+        self._missed = None
         findings, good = self._verdict(c, patient, dispatch, validate, advice_ok, action)
         return CallFeedback(
             call_id=call_id,
@@ -490,6 +511,7 @@ class FeedbackProjection:
             good=good,
             verdict_by=tuple(by for _, by, _ in findings),
             verdict_kind=tuple(kind for _, _, kind in findings),
+            missed_question=self._missed,
         )
 
     def _verdict(
@@ -540,14 +562,8 @@ class FeedbackProjection:
             triage = f"set {set_category}, truly {patient.true_category}"
             if set_rank > true_rank and as_advised:
                 # a patient put at risk by the protocol's own recommendation: the protocol's
-                problems.append(
-                    (
-                        f"under-triaged by the protocol: it recommended {set_category};"
-                        f" the patient needed {patient.true_category}",
-                        PROTOCOL,
-                        PROBLEM,
-                    )
-                )
+                text = self._protocol_miss(c, patient, set_category or "")
+                problems.append((text, PROTOCOL, PROBLEM))
             elif set_rank > true_rank:
                 advised = c.triage.category if c.triage is not None else None
                 against = f" (the protocol recommended {advised})" if advised else ""
@@ -636,6 +652,90 @@ class FeedbackProjection:
             text = "the protocol did not offer advice by phone for this call"
             notes.append((text, handler, NOTE))
         return problems + notes, good
+
+    def _library(self) -> CardLibrary | None:
+        if self._cards is None:
+            self._cards = _shipped_cards()
+        return self._cards
+
+    def _protocol_miss(self, c: _Call, patient: PatientCreated, recommended: str) -> str:
+        """The protocol's under-triage in words, with the question that would have found the
+        patient's category (sets ``self._missed`` to its id)."""
+        head = (
+            f"under-triaged: the protocol recommended {recommended} from the answers given;"
+            f" the patient needed {patient.true_category}"
+        )
+        given = dict(c.answers or {})
+        library = self._library()
+        found = (
+            missed_question(library, patient, given, recommended) if library is not None else None
+        )
+        if found is None:
+            return f"{head} \N{EM DASH} the protocol's rules gave {recommended} for these answers"
+        question, truth = found
+        self._missed = question.id
+        if question.id not in given:
+            provisional = c.triage is not None and not c.triage.complete
+            detail = (
+                f"not asked: the protocol still had questions when the category was set;"
+                f" the true answer: {truth}"
+                if provisional
+                else f"not asked; the true answer: {truth}"
+            )
+        else:
+            detail = f"the caller said {given[question.id]}; the true answer: {truth}"
+        return (
+            f"{head} \N{EM DASH} the question that would have found it:"
+            f" \N{LEFT DOUBLE QUOTATION MARK}{question.text}\N{RIGHT DOUBLE QUOTATION MARK}"
+            f" ({detail})"
+        )
+
+
+@functools.cache
+def _shipped_cards() -> CardLibrary | None:
+    """The shipped call cards and protocol, loaded once (None if they cannot be read)."""
+    try:
+        return CardLibrary.load()
+    except (OSError, ValueError):  # DataFileError is a ValueError
+        return None
+
+
+def missed_question(
+    library: CardLibrary, patient: PatientCreated, given: Mapping[str, str], recommended: str
+) -> tuple[Question, str] | None:
+    """The protocol question that explains its under-triage of ``patient``, and its true answer.
+
+    Among the protocol's questions applicable to the call that were not asked, or that the
+    caller answered otherwise than the card says for the patient's variant, the first (in the
+    protocol's order) whose true answer alone makes a rule of a more urgent category match:
+    one reaching the patient's true category if any does, else the first more urgent than
+    ``recommended``. None when no single question explains it, or when the protocol does not
+    give ``recommended`` for ``given`` (a shift run with another protocol)."""
+    protocol: Protocol = library.protocol
+    try:
+        truth = library.typical_answers(patient.card, patient.variant)
+    except ValueError:
+        return None
+    given = {q: v for q, v in given.items() if protocol.answer_error(q, v) is None}
+    bar, target = _rank(recommended), _rank(patient.true_category)
+    if bar is None or target is None or protocol.assess(given).category != recommended:
+        return None
+    first: tuple[Question, str] | None = None
+    for qid, question in protocol.questions.items():
+        value = truth.get(qid)
+        if value is None or given.get(qid) == value:
+            continue
+        trial = {**given, qid: value}
+        if qid not in protocol.applicable(trial):
+            continue
+        rank = _rank(protocol.assess(trial).category)
+        if rank is None or rank >= bar:
+            continue
+        if rank <= target:
+            return question, value
+        if first is None:
+            first = (question, value)
+    return first
 
 
 _ACTION_WORDS = {

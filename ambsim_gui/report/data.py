@@ -115,7 +115,7 @@ def gather(
     queue, status = sample_series(events, end_t, step)
     # the trainee's calls, and colleagues' calls the trainee sent a vehicle to; every finding
     # says who decided it (a colleague's or the clinical hub's decisions are not the trainee's)
-    feedback = FeedbackProjection()
+    feedback = FeedbackProjection(cards=rebuilt.world.cards)
     feedback.feed_all(events)
     feedback.flush()
     decisions = []

@@ -57,8 +57,8 @@ def _response_figures(suffix: str, label_suffix: str, run_out: bool) -> list[Fig
 
 # Every figure of a run, in the order printed. The responses are those at the end of the shift
 # (incidents still waiting for a vehicle counted with their wait so far, a lower bound; C1T
-# counts arrivals only), then again after the run-out; all other figures are those at the end of
-# the shift.
+# counts arrivals only), then again after the run-out; the other figures are those at the end of
+# the shift, and last the outcome shares again after the run-out.
 FIGURES: tuple[Figure, ...] = (
     *_response_figures("", "", False),
     *_response_figures("_run_out", " (run-out)", True),
@@ -73,6 +73,12 @@ FIGURES: tuple[Figure, ...] = (
     Figure("open_at_end", "Incidents open at end", "count"),
     Figure("waiting_at_end", "Still waiting for a vehicle", "count"),
     Figure("incidents", "Incidents (patients)", "count"),
+    # after the run-out every incident has (nearly) closed: the outcome shares as a monthly
+    # figure would count these incidents; for information (the verdicts judge the shift's end)
+    Figure("hear_and_treat_run_out", "Hear and treat (run-out)", "share", True),
+    Figure("see_and_treat_run_out", "See and treat (run-out)", "share", True),
+    Figure("convey_ed_run_out", "Conveyed to ED (run-out)", "share", True),
+    Figure("open_after_run_out", "Incidents open after run-out", "count", True),
 )
 
 # For a scenario whose reference set names a town (rural_vs_urban): the town's C1 mean, the
@@ -132,6 +138,11 @@ def run_figures(
     out["open_at_end"] = float(o.open)
     out["waiting_at_end"] = float(end.still_waiting)
     out["incidents"] = float(end.incidents)
+    after = result.windows.run_out.outcomes
+    out["hear_and_treat_run_out"] = after.hear_and_treat
+    out["see_and_treat_run_out"] = after.see_and_treat
+    out["convey_ed_run_out"] = after.convey_ed
+    out["open_after_run_out"] = float(after.open)
     if town is not None:
         town_mean = _pooled_c1_mean_min(end, [town])
         rural_mean = _pooled_c1_mean_min(end, rural)
@@ -602,14 +613,19 @@ def shown_figures(cal: Calibration) -> list[Figure]:
     return [f for f in cal.figures if not f.run_out or cal.runs_on]
 
 
-def _rows(cal: Calibration) -> list[tuple[str, str, str, str, str, str, str, str, str]]:
+def _rows(
+    cal: Calibration, judged_only: bool = False
+) -> list[tuple[str, str, str, str, str, str, str, str, str]]:
     rows = []
     for fig in shown_figures(cal):
-        for i, policy in enumerate(cal.runs):
+        first = True
+        for policy in cal.runs:
             s = cal.summaries[fig.key][policy]
+            if judged_only and s.reference is None:
+                continue
             rows.append(
                 (
-                    _label(fig) if i == 0 else "",
+                    _label(fig) if first or judged_only else "",
                     policy,
                     _value(s.mean, fig.unit),
                     _sd(s, fig.unit),
@@ -620,6 +636,7 @@ def _rows(cal: Calibration) -> list[tuple[str, str, str, str, str, str, str, str
                     s.reference.national if s.reference is not None else "",
                 )
             )
+            first = False
     return rows
 
 
@@ -677,15 +694,17 @@ def format_table(cal: Calibration) -> str:
     return "\n".join(lines)
 
 
-def format_markdown(cal: Calibration) -> str:
-    """The summary as a Markdown table, with the header as a list above it."""
-    lines = [f"- {line}" for line in header_lines(cal)]
-    lines += [f"- {_run_out_note(cal)}", ""]
+def format_markdown(cal: Calibration, *, judged_only: bool = False, header: bool = True) -> str:
+    """The summary as a Markdown table, with the header as a list above it (``header``);
+    ``judged_only``: only the rows with a reference (docs/VALIDATION.md's tables)."""
+    lines = [f"- {line}" for line in header_lines(cal)] if header else []
+    if header:
+        lines += [f"- {_run_out_note(cal)}", ""]
     lines.append("| " + " | ".join(HEADINGS) + " |")
     lines.append(
         "|" + "|".join("---:" if i in (2, 3) else "---" for i in range(len(HEADINGS))) + "|"
     )
-    for row in _rows(cal):
+    for row in _rows(cal, judged_only):
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
     return "\n".join(lines)
 

@@ -203,3 +203,30 @@ def test_a_bad_scenario_is_file_line_col_and_exit_1(tmp_path: Path) -> None:
 def test_bad_counts_are_usage_errors() -> None:
     assert ambsim("calibrate", "--seeds", "0").returncode == 2
     assert ambsim("calibrate", "--workers", "0").returncode == 2
+
+
+def _report_tool():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "validation_report", ROOT / "tools" / "validation_report.py"
+    )
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_validation_report_replaces_only_its_section() -> None:
+    tool = _report_tool()
+    doc = (ROOT / "docs" / "VALIDATION.md").read_text(encoding="utf-8")
+    assert tool.START in doc and tool.END in doc
+    spliced = tool.splice(doc, "NEW")
+    assert spliced.split(tool.START)[0] == doc.split(tool.START)[0]
+    assert spliced.split(tool.END)[1] == doc.split(tool.END)[1]
+    assert f"{tool.START}\nNEW\n\n{tool.END}" in spliced
+    cal = calibrate(SCENARIOS / "default.yaml", seeds=1, hours=0.5, workers=1)
+    section = "\n".join(tool.scenario_section(cal, 1))
+    assert "python main.py calibrate default --seeds 1" in section
+    assert "| C1 mean (min) | expert |" in section and "| Incidents" not in section
+    assert "```" in section and "reference set: England" in section

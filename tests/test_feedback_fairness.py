@@ -8,6 +8,9 @@ The event streams are built by hand, in the order the engine emits them.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
+
+import pytest
 
 from ambsim_gui.assess.feedback import (
     CallFeedback,
@@ -17,6 +20,9 @@ from ambsim_gui.assess.feedback import (
     summary_text,
     tally,
 )
+from ambsim_gui.datafile import DataFileError
+from ambsim_gui.paths import RESOURCES
+from ambsim_gui.report.layout import DECISION_HEADER, decision_row
 from ambsim_gui.sim import events as ev
 from ambsim_gui.triage.cards import CardLibrary
 
@@ -319,3 +325,93 @@ def test_when_no_single_question_explains_it_the_protocols_rules_are_named() -> 
         " C3 \N{EM DASH} the protocol's rules gave C4 for these answers"
     )
     assert r.missed_question is None and r.verdict_by[0] == "protocol"
+
+
+# --- part 3: a reason for every ideal decision ----------------------------------------------------
+
+
+def test_every_shipped_card_variant_gives_a_one_line_reason_for_its_ideal() -> None:
+    variants = [(c, v) for c in cards().cards.values() for v in c.variants]
+    assert len(cards().cards) == 46 and len(variants) == 153  # every shipped card and variant
+    for card, v in variants:
+        reason = v.ideal_reason
+        assert reason and reason == reason.strip() and "\n" not in reason, (card.name, v.name)
+        assert len(reason) <= 140, (card.name, v.name)
+        # written in the card, not the stand-in an old card gets on loading
+        assert not reason.startswith("No reason given"), (card.name, v.name)
+    for path in sorted((RESOURCES / "cards").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("schema_version: 2\n"), path
+        assert text.count("ideal_reason:") == text.count("\n    ideal:"), path
+
+
+def test_the_feedback_on_a_call_gives_its_ideal_reason_at_the_desk_and_in_the_debrief() -> None:
+    reason = cards().cards["chest_pain"].variant("acs").ideal_reason
+    s = Shift()
+    s.patient("P1", "C2", "convey_ed", "dispatch", card="chest_pain", variant="acs",
+              complaint="chest_pain")  # fmt: skip
+    s.call(0.0, "C1", "P1", protocol="C2", set_cat="C2", disposition="dispatch", iid="I1")
+    f = FeedbackProjection(cards=cards())
+    f.feed_all(s.events)
+    (r,) = f.records
+    assert r.ideal_reason == reason
+    # the desk's card: next to the ideal decision
+    assert f"ideal: send a vehicle \N{EM DASH} {reason}" in summary_text(r)
+
+    # the debrief's row of the call: its "Ideal decision, and why" column
+    class Clock:
+        def clock(self, t: float) -> str:
+            return "19:00"
+
+    row = decision_row(Clock(), {**r.to_json_dict(), "later": []})  # type: ignore[arg-type]
+    assert row[DECISION_HEADER.index("Ideal decision, and why")] == f"send a vehicle: {reason}"
+
+
+def test_a_card_written_before_ideal_reasons_still_loads_saying_it_gave_none(
+    tmp_path: Path,
+) -> None:
+    old = (RESOURCES / "cards" / "fall.yaml").read_text(encoding="utf-8")
+    lines = [ln for ln in old.split("\n") if "ideal_reason:" not in ln]
+    # format 1 (and a card that says no format at all, which is format 1)
+    for first in ("schema_version: 1", None):
+        text = "\n".join([first, *lines[1:]] if first else lines[1:])
+        (tmp_path / "fall.yaml").write_text(text, encoding="utf-8")
+        v = CardLibrary.load(tmp_path, protocol=cards().protocol).cards["fall"].variant("long_lie")
+        # long_lie is C2 and ideally dispatched: the stand-in says so, and that no reason was given
+        assert v.ideal_reason == (
+            "No reason given (a format 1 card): the ideal for a C2 patient is a vehicle."
+        )
+    # format 2 requires it, where the variant is
+    (tmp_path / "fall.yaml").write_text("\n".join(["schema_version: 2", *lines[1:]]), "utf-8")
+    with pytest.raises(DataFileError) as info:
+        CardLibrary.load(tmp_path, protocol=cards().protocol)
+    assert "variants.0.ideal_reason" in str(info.value)
+
+
+def test_the_desks_cards_show_others_decisions_as_theirs_and_count_only_the_trainees(
+    qtbot,
+) -> None:
+    from ambsim_gui.ui.feedback_panel import BAD_CARD, NOT_YOURS_CARD, FeedbackList
+
+    s = Shift()
+    # the trainee's right referral that the hub then closes with unsafe advice, and a
+    # colleague's call (not listed: no decision of the trainee's on it)
+    s.patient("P1", "C3", "see_and_treat", "validate")
+    s.call(0.0, "C1", "P1", protocol="C3", set_cat="C3", disposition="hub", iid="I1",
+           validation=True)  # fmt: skip
+    s.patient("P2", "C2", "convey_ed", "dispatch")
+    s.call(0.0, "C2", "P2", seat="CH1", protocol="C2", set_cat="C3", disposition="hub",
+           iid="I2")  # fmt: skip
+    s.hub_advice(100.0, "I1", "P1", "CL1", "see_and_treat")
+    cards_shown = FeedbackList()
+    qtbot.addWidget(cards_shown)
+    f = FeedbackProjection(on_record=cards_shown.add, on_later=cards_shown.add_later)
+    f.feed_all(s.events)
+    assert [r.call_id for r in cards_shown.records] == ["C1"]  # CH1's call is not the trainee's
+    (item,) = [cards_shown.list.item(i) for i in range(cards_shown.list.count())]
+    assert "Verdict: [decided by: the clinical hub (CL1); not yours] unsafe advice" in item.text()
+    # amber: the trainee's decision was right, the hub's was not
+    assert item.background().color() == NOT_YOURS_CARD != BAD_CARD
+    assert cards_shown.summary.text().startswith(
+        "1 call of yours closed: 1 handled ideally, 0 with a problem of yours."
+    )

@@ -150,6 +150,9 @@ class CallFeedback(JsonMixin):
     # under-triaged by the protocol: the question whose true answer would have found the
     # patient's category (its id), when one question explains it
     missed_question: str | None = None
+    # why the ideal decision is the ideal for this patient: the card variant's ideal_reason,
+    # read from the call cards (by the card and variant PatientCreated names)
+    ideal_reason: str | None = None
 
     def findings(self) -> list[tuple[str, str, str]]:
         """(text, by, kind) of each finding, in order."""
@@ -512,6 +515,7 @@ class FeedbackProjection:
             verdict_by=tuple(by for _, by, _ in findings),
             verdict_kind=tuple(kind for _, _, kind in findings),
             missed_question=self._missed,
+            ideal_reason=self._ideal_reason(patient),
         )
 
     def _verdict(
@@ -652,6 +656,20 @@ class FeedbackProjection:
             text = "the protocol did not offer advice by phone for this call"
             notes.append((text, handler, NOTE))
         return problems + notes, good
+
+    def _ideal_reason(self, patient: PatientCreated | None) -> str | None:
+        """The card variant's reason for its ideal decision; None for a card not in the
+        library (a scenario's own cards, a hand-made stream)."""
+        if patient is None:
+            return None
+        library = self._library()
+        card = library.cards.get(patient.card) if library is not None else None
+        if card is None:
+            return None
+        variant = next((v for v in card.variants if v.name == patient.variant), None)
+        if variant is None or variant.ideal != patient.ideal:
+            return None  # another card of the same name: its reason is not this patient's
+        return variant.ideal_reason
 
     def _library(self) -> CardLibrary | None:
         if self._cards is None:
@@ -815,10 +833,12 @@ def summary_text(
         lines.append(f"Protocol: {record.recommended or '-'}{label} ({action}).")
     if record.true_category is not None:
         ideal = record.ideal or "-"
-        lines.append(
+        truth = (
             f"Truth: {record.true_category}, needed {record.need};"
-            f" ideal: {IDEAL_WORDS.get(ideal, ideal)}."
+            f" ideal: {IDEAL_WORDS.get(ideal, ideal)}"
         )
+        why = f" \N{EM DASH} {record.ideal_reason}" if record.ideal_reason else "."
+        lines.append(truth + why)
     for by, items in grouped_findings(record, later, viewer):
         lines.append(findings_line(by, items, viewer))
     return "\n".join(lines)

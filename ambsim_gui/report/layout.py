@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ambsim_gui.assess.feedback import (
+    IDEAL_WORDS,
     PROBLEM,
     TRAINEE,
     LaterFinding,
@@ -226,7 +227,9 @@ def decisions_section(d: Debrief) -> list[Block]:
             tuple(
                 Column(title, width)
                 for title, width in zip(
-                    DECISION_HEADER, (0.9, 0.9, 0.5, 0.9, 1.2, 1.2, 4.4), strict=True
+                    DECISION_HEADER,
+                    (0.8, 0.8, 0.45, 0.9, 1.1, 1.0, 2.3, 3.8),
+                    strict=True,
                 )
             ),
             tuple(decision_row(d, r) for r in d.decisions),
@@ -440,7 +443,16 @@ def headline_rows(d: Debrief, m: MetricsReport | None = None) -> list[tuple[str,
     return rows
 
 
-DECISION_HEADER = ("Closed", "Call", "Set", "Decision", "Protocol", "Truth", "Feedback")
+DECISION_HEADER = (
+    "Closed",
+    "Call",
+    "Set",
+    "Decision",
+    "Protocol",
+    "Truth",
+    "Ideal decision, and why",
+    "Feedback",
+)
 
 
 def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
@@ -452,6 +464,11 @@ def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
         truth = f"{r['true_category']}, {str(r.get('need') or '-').replace('_', ' ')}"
     record = feedback_from_json(r)
     later = [LaterFinding(**f) for f in r.get("later") or ()]
+    ideal = "-"
+    if record.ideal:
+        ideal = IDEAL_WORDS.get(record.ideal, record.ideal)
+        if record.ideal_reason:
+            ideal += f": {record.ideal_reason}"
     return (
         d.clock(float(r.get("closed_t") or 0.0)),
         str(r.get("call_id")),
@@ -459,6 +476,7 @@ def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
         decision_text(record.disposition, record.seat),
         protocol,
         truth,
+        ideal,
         " ".join(findings_line(by, items) for by, items in grouped_findings(record, later)),
     )
 

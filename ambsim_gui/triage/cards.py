@@ -21,7 +21,7 @@ import functools
 import math
 import os
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -64,8 +64,33 @@ Need = Literal["hear_and_treat", "see_and_treat", "convey_ed", "convey_elsewhere
 Ideal = Literal["dispatch", "validate", "advise"]
 Category = Literal["C1", "C2", "C3", "C4"]
 
-CARD_VERSIONS = SchemaVersions("call card", current=1, unversioned=1)
-"""Call cards: format 1; a card written before cards said their version is a format-1 card."""
+IDEAL_REASON_MAX = 140  # characters: one line beside the ideal decision in the feedback
+
+
+def _v1_to_v2(data: MutableMapping[Any, Any]) -> None:
+    """Format 1 -> 2: every variant gains ``ideal_reason``. A format-1 card gave none, so the
+    step says so, in words made from the variant's own category and ideal decision."""
+    variants = data.get("variants")
+    if not isinstance(variants, list):
+        return  # the model reports what is wrong with it
+    for v in variants:
+        if isinstance(v, dict) and "ideal_reason" not in v:
+            ideal = _IDEAL_WORDS.get(str(v.get("ideal")), "the decision the card gives")
+            category = v.get("true_category")
+            patient = f"a {category} patient" if isinstance(category, str) else "this patient"
+            reason = f"No reason given (a format 1 card): the ideal for {patient} is {ideal}."
+            v["ideal_reason"] = reason[:IDEAL_REASON_MAX]
+
+
+_IDEAL_WORDS = {
+    "dispatch": "a vehicle",
+    "validate": "a clinician's call-back",
+    "advise": "advice or referral by phone",
+}
+
+CARD_VERSIONS = SchemaVersions("call card", current=2, migrations={1: _v1_to_v2}, unversioned=1)
+"""Call cards: format 2 gives every variant an ``ideal_reason``; a format-1 card (or one
+written before cards said their version) gets one saying that it gave none."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,6 +120,9 @@ class Variant(BaseModel):
     true_category: Category
     needs: dict[Need, float] = Field(min_length=1)
     ideal: Ideal
+    # why ``ideal`` is the right decision for this patient, in one line, for the feedback beside
+    # the ideal decision ("Chest pain with sweating ... may be a heart attack: a C2 response")
+    ideal_reason: str = Field(min_length=1, max_length=IDEAL_REASON_MAX)
     description: str = ""  # one line for the debrief ("inferior MI, atypical presentation")
     openings: tuple[str, ...] | None = Field(default=None, min_length=1)  # replace the card's
     answers: dict[str, AnswerSpec] = Field(default_factory=dict)  # override the card's
@@ -104,6 +132,14 @@ class Variant(BaseModel):
     @classmethod
     def _name(cls, v: str) -> str:
         return check_ident(v)
+
+    @field_validator("ideal_reason")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        v = v.strip()
+        if not v or "\n" in v:
+            raise ValueError("ideal_reason must be one line of text")
+        return v
 
     @field_validator("needs")
     @classmethod
@@ -121,7 +157,7 @@ class Card(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     name: str
     title: str = Field(min_length=1)
     complaint: str

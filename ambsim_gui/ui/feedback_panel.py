@@ -19,7 +19,7 @@ The truth appears only here, after the fact: in a card once its call has closed,
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -249,6 +251,17 @@ class KpiPanel(QWidget):
         )
 
 
+class _CardDelegate(QStyledItemDelegate):
+    """A feedback card's size: its wrapped text and one more line, so the last line (the
+    verdict) is never cut off where Qt paints the text narrower than it measured it."""
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width(), size.height() + option.fontMetrics.lineSpacing())
+
+
 class FeedbackList(QWidget):
     """A card per call the trainee closed, newest first; ``card`` fires for a toast."""
 
@@ -266,6 +279,12 @@ class FeedbackList(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("feedbackCards")
         self.list.setWordWrap(True)
+        # a long card is wrapped, never cut short with an ellipsis (its last line is its verdict)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        # and sized again whenever the width changes (a scroll bar appearing narrows it), with a
+        # line to spare: Qt measures the wrapped text a few pixels wider than it paints it
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setItemDelegate(_CardDelegate(self.list))
         self.list.setSpacing(3)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.list, 1)
@@ -301,6 +320,7 @@ class FeedbackList(QWidget):
         if finding.call_id in self._items:
             self.later.append(finding)
             self._show(next(r for r in self.records if r.call_id == finding.call_id))
+            self.list.doItemsLayout()  # the card grew: size the cards again
         elif finding.by == TRAINEE:
             self.later.append(finding)
             other = self._others.pop(finding.call_id, None)

@@ -14,7 +14,11 @@ the clinical hub after validation and by the dispatchers who sent vehicles to it
 are ``LaterFinding`` records (``later``, ``on_later``), each tied to the call that opened the
 incident. A seat's scores count only its own findings (``tally``): a colleague's duplicate
 dispatch or the hub's unsafe advice on a trainee's call is shown as theirs, never as the
-trainee's.
+trainee's. An under-triage that followed the protocol names the question that would have found
+the patient's category (``missed_question``), worked out from the call cards' answers for the
+patient's variant; ``ideal_reason`` is that variant's reason for its ideal decision. Both are
+read from the card library (``cards``; the shipped one by default), by the card and variant the
+truth events name.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ PHONE_DISPOSITIONS = frozenset({"advice", "referred"})
 # call reasons whose right answer, with the patient's incident already open, is to link the call
 REPEAT_REASONS = frozenset({"duplicate", "redial", "still_waiting"})
 
-# PatientCreated.ideal ("dispatch" | "validate" | "advise", see sim/cards.py) as the CallClosed
+# PatientCreated.ideal ("dispatch" | "validate" | "advise", see triage/cards.py) as the CallClosed
 # dispositions that carry it out; advice and referral are both hear-and-treat by phone
 IDEAL_DISPOSITIONS: dict[str, frozenset[str]] = {
     "dispatch": frozenset({"dispatch"}),

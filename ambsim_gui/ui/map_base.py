@@ -52,6 +52,16 @@ def segments_path(segments: np.ndarray) -> QPainterPath:
 TILES_PER_SIDE = 12
 
 
+def _tile_rect(path: QPainterPath) -> QRectF:
+    """A tile's rectangle for the clip test: the path's bounds, widened by a metre each way.
+
+    A tile whose roads all run exactly east-west (or north-south) has bounds of no height (or
+    width), and `QRectF.intersects` never counts an empty rectangle as overlapping anything:
+    such a tile would never be painted.
+    """
+    return path.boundingRect().adjusted(-1.0, -1.0, 1.0, 1.0)
+
+
 class RoadLayer(QGraphicsPathItem):
     """All roads of one class: one item whose `path()` is the whole class, painted tile by
     tile so only the tiles in the painter's clip are stroked."""
@@ -72,7 +82,7 @@ class RoadLayer(QGraphicsPathItem):
         whole = QPainterPath()
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             path = segments_path(seg[order[a:b]])
-            self.tiles.append((path.boundingRect(), path))
+            self.tiles.append((_tile_rect(path), path))
             whole.addPath(path)
         self.setPath(whole)
 

@@ -501,7 +501,9 @@ def legend_html() -> str:
         cats,
         f"{_swatch(S.CALL_COLOUR, chr(0x25CE))} caller, location uncertainty",
         f"{_swatch(S.HOSPITAL_COLOUR)} hospital (badge: crews at handover)",
-        f"{_swatch(S.STATION_COLOUR)} station &nbsp; <i>K hides this key</i>",
+        f"{_swatch(S.STATION_COLOUR)} station &nbsp; {_swatch(S.CLOSURE_DASH_COLOUR, chr(0x2501))}"
+        " road closed",
+        "<i>K hides this key</i>",
     ]
     cell = '<td style="padding-right:10px; vertical-align:top">{}</td>'
     return (

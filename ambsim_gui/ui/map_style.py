@@ -44,6 +44,7 @@ LOD_MINOR_ROADS = 0.075  # 1 km = 75 px
 LOD_VEHICLE_LABELS = 0.10
 LOD_STATION_LABELS = 0.09
 LOD_VILLAGE_LABELS = 0.045
+LOD_TOWN_LABELS = 0.01  # towns and cities that are not areas of their own (imported maps)
 LOD_INCIDENT_LABELS = 0.06  # C3/C4 ages; C1/C2 ages always show
 LOD_CALL_LABELS = 0.06
 #: Area names show from this fraction of the fit-all scale (zoomed out further, they hide).
@@ -117,6 +118,13 @@ LABEL_BORDER = QColor("#9ca3af")
 AREA_LABEL_TEXT = QColor("#5b4636")
 AREA_LABEL_BG = QColor(255, 255, 255, 120)
 VILLAGE_LABEL_TEXT = QColor("#4b5563")
+TOWN_LABEL_TEXT = QColor("#3f3f46")
+#: Place kinds whose map points are labelled, and the label layer each belongs to.
+PLACE_LABEL_LAYER = {"city": "towns", "town": "towns", "village": "villages"}
+#: A closed road: a wide translucent red under a dashed dark red, in screen pixels.
+CLOSURE_COLOUR = QColor(220, 38, 38, 110)
+CLOSURE_DASH_COLOUR = QColor("#991b1b")
+CLOSURE_WIDTH = 7.0
 
 # --- symbol sizes (pixels) --------------------------------------------------------------------
 
@@ -131,6 +139,7 @@ STATION_SIZE = 9.0
 # --- z order ----------------------------------------------------------------------------------
 
 Z_AREA_LABEL = 1.0
+Z_CLOSURE = 1.5
 Z_CALL_AREA = 2.0
 Z_VILLAGE = 2.5
 Z_STATION = 3.0

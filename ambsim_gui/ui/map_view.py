@@ -16,10 +16,12 @@ How it stays cheap at 60 Hz on a 78k-edge city with 350 vehicles:
   (positions interpolated along their routes, asked of the `Tracker` port) and re-labels the
   incidents whose age has just ticked over a minute. A full resynchronisation runs every
   `FULL_SYNC_FRAMES` as a safety net.
-* Level of detail (minor roads, call signs, station and village names, C3/C4 tags) is
+* Level of detail (minor roads, call signs, station, town and village names, C3/C4 tags) is
   switched when the zoom crosses a threshold, never per paint; incident tags are placed
   around their dots so they do not overlap (most urgent first) when incidents come and go or
   the zoom changes.
+
+Roads closed by an inject are drawn in red while they are closed (the read model's closures).
 
 The read model holds no hidden truth, so the map cannot draw it. ``show_truth`` is kept for the
 replay window, which will draw it later.
@@ -98,7 +100,7 @@ class _StaticLabel:
     enough on screen, else just above it."""
 
     label: Label
-    layer: str  # areas | villages
+    layer: str  # areas | towns | villages
     top_edge_height_m: float = 0.0  # > 0: a town's name on its top edge
 
     def fit(self, scale: float) -> None:
@@ -179,6 +181,15 @@ class MapView(QGraphicsView):
         self._route_item.setVisible(False)
         self._scene.addItem(self._route_item)
         self._route_shown: object | None = None
+        self._closure_item = QGraphicsPathItem()
+        self._closure_item.setPen(S.cosmetic_pen(S.CLOSURE_COLOUR, S.CLOSURE_WIDTH))
+        self._closure_item.setZValue(S.Z_CLOSURE)
+        self._closure_item.setVisible(False)
+        self._scene.addItem(self._closure_item)
+        self._closure_dash = QGraphicsPathItem(self._closure_item)
+        self._closure_dash.setPen(S.cosmetic_pen(S.CLOSURE_DASH_COLOUR, 2.0,
+                                                 Qt.PenStyle.DashLine))
+        self._closures_shown: tuple[int, ...] = ()
         self._drag_line = QGraphicsLineItem()
         self._drag_line.setPen(S.cosmetic_pen(S.DRAG_COLOUR, 2.0, Qt.PenStyle.DashLine))
         self._drag_line.setZValue(S.Z_DRAG)
@@ -488,17 +499,22 @@ class MapView(QGraphicsView):
             self._scene.addItem(label.item)
             self._static_labels.append(_StaticLabel(label, "areas", height))
         area_names = {a.name for a in network.areas}
-        for point in network.points_of_kind("village") + network.points_of_kind("town"):
-            if point.name in area_names:
+        for point in network.points:
+            layer = S.PLACE_LABEL_LAYER.get(point.kind)
+            if layer is None or point.name in area_names:
                 continue
-            label = Label(None, S.font(11, italic=True), S.VILLAGE_LABEL_TEXT, S.AREA_LABEL_BG,
-                          pad=(2.0, 0.0))
+            if layer == "towns":
+                label = Label(None, S.font(12, bold=True), S.TOWN_LABEL_TEXT, S.AREA_LABEL_BG,
+                              pad=(3.0, 0.0))
+            else:
+                label = Label(None, S.font(11, italic=True), S.VILLAGE_LABEL_TEXT,
+                              S.AREA_LABEL_BG, pad=(2.0, 0.0))
             label.set_text(point.name)
             label.place(0.0, 0.0, "center", "center")
             label.item.setPos(S.scene_point(point.x, point.y))
             label.item.setZValue(S.Z_VILLAGE)
             self._scene.addItem(label.item)
-            self._static_labels.append(_StaticLabel(label, "villages"))
+            self._static_labels.append(_StaticLabel(label, layer))
 
     def _build_sites(self) -> None:
         setup = self._setup
@@ -534,6 +550,8 @@ class MapView(QGraphicsView):
         self._selected_incident = None
         self._route_item.setVisible(False)
         self._route_shown = None
+        self._closures_shown = ()
+        self._closure_item.setVisible(False)
         self._seen_events = 0
         self._last_t = 0.0
         self._age_heap.clear()
@@ -567,6 +585,7 @@ class MapView(QGraphicsView):
         for name in self._hospitals:
             self._sync_hospital(name)
         self._update_route()
+        self._update_closures()
 
     def _active_call_ids(self) -> list[str]:
         room = self._room
@@ -582,7 +601,10 @@ class MapView(QGraphicsView):
         incidents: set[str] = set()
         calls: set[str] = set()
         hospitals: set[str] = set()
+        closures = False
         for event in news:
+            if isinstance(event, (ev.RoadClosed, ev.RoadReopened)):
+                closures = True
             vehicle_id = getattr(event, "vehicle_id", None)
             if vehicle_id is not None:
                 vehicles.add(vehicle_id)
@@ -609,6 +631,8 @@ class MapView(QGraphicsView):
                 self._sync_hospital(name)
         if self._selected_vehicle in vehicles:
             self._update_route()
+        if closures:
+            self._update_closures()
 
     def _sync_vehicle(self, vehicle_id: str, t: float) -> None:
         tracked = self._tracked[vehicle_id]
@@ -792,6 +816,36 @@ class MapView(QGraphicsView):
             self._route_shown = (route, passed)
         self._route_item.setVisible(True)
 
+    def _update_closures(self) -> None:
+        """Draw the roads closed now (every closure in the read model), or nothing."""
+        edges = tuple(sorted({e for closed in self._room.closures.values() for e in closed}))
+        if edges == self._closures_shown:
+            return
+        self._closures_shown = edges
+        path = QPainterPath()
+        names: list[str] = []
+        if edges:
+            assert self._base is not None
+            network = self._base.network
+            idx = np.asarray(edges, dtype=np.int64)
+            u, v = network.edge_u[idx], network.edge_v[idx]
+            pairs = np.unique(np.column_stack([np.minimum(u, v), np.maximum(u, v)]), axis=0)
+            for a, b in pairs.tolist():
+                (x1, y1), (x2, y2) = network.xy[a].tolist(), network.xy[b].tolist()
+                path.moveTo(x1, -y1)
+                path.lineTo(x2, -y2)
+            names = sorted({str(n) for n in network.edge_name[idx] if n})
+        self._closure_item.setPath(path)
+        self._closure_dash.setPath(path)
+        what = ", ".join(names) if names else "unnamed roads"
+        self._closure_item.setToolTip(f"Road closed: {what}")
+        self._closure_item.setVisible(bool(edges))
+
+    @property
+    def closure_item(self) -> QGraphicsPathItem:
+        """The roads closed now (hidden when none is)."""
+        return self._closure_item
+
     @property
     def route_item(self) -> QGraphicsPathItem:
         """The selected vehicle's route (hidden when there is none)."""
@@ -819,6 +873,7 @@ class MapView(QGraphicsView):
         wanted = {
             "vehicles": scale >= S.LOD_VEHICLE_LABELS,
             "stations": scale >= S.LOD_STATION_LABELS,
+            "towns": scale >= S.LOD_TOWN_LABELS,
             "villages": scale >= S.LOD_VILLAGE_LABELS,
             "incidents": scale >= S.LOD_INCIDENT_LABELS,
             "calls": scale >= S.LOD_CALL_LABELS,

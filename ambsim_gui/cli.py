@@ -145,7 +145,11 @@ def shipped_scenario(name: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["import-osm"]:  # its own parser: every option in its --help, in any order
+        args = argparse.Namespace(command="import-osm", rest=raw[1:], debug=False)
+    else:
+        args = _parser().parse_args(raw)
     if args.command is None:  # no subcommand: the desk on the default scenario
         debug = args.debug
         args = _parser().parse_args(["desk"])

@@ -95,7 +95,8 @@ OSM = """<?xml version="1.0" encoding="UTF-8"?>
 </osm>
 """
 
-LAT0 = 50.71075  # centre of the kept roads
+# the map's origin: the centre of <bounds>, rounded to 1e-4 degrees
+ORIGIN = (round((50.7090 + 50.7125) / 2, 4), round((-2.4410 - 2.4340) / 2, 4))
 M_PER_DEG = 6_371_008.8 * math.pi / 180.0
 
 
@@ -129,9 +130,9 @@ def grid(net: RoadNetwork) -> dict[int, int]:
         5: (-2.4380, 50.7115),
         6: (-2.4360, 50.7115),
     }
-    sx = M_PER_DEG * math.cos(math.radians(LAT0))
+    sx = M_PER_DEG * math.cos(math.radians(ORIGIN[0]))
     return {
-        k: node_at(net, (lon + 2.4400) * sx, (lat - 50.7100) * M_PER_DEG)
+        k: node_at(net, (lon - ORIGIN[1]) * sx, (lat - ORIGIN[0]) * M_PER_DEG)
         for k, (lon, lat) in lonlat.items()
     }
 
@@ -146,10 +147,12 @@ def test_roads_classes_oneway_and_speeds(imported: RoadNetwork) -> None:
     assert net.name == "Puddletown"
     assert net.n_nodes == 6  # the lone lane (7-8) and the one-way dead end (9) are gone
     g = grid(net)
-    # projected to metres with the south-west corner at (0, 0): 0.002 deg of longitude ~ 141 m
-    assert net.bounds[:2] == (0.0, 0.0)
-    assert net.xy[g[2], 0] == pytest.approx(141.0, abs=1.0)
-    assert net.xy[g[4], 1] == pytest.approx(166.8, abs=1.0)
+    # projected to metres east and north of the origin (the centre of <bounds>, 50.7108 N
+    # 2.4375 W): 0.002 deg of longitude ~ 141 m
+    assert ORIGIN == (50.7108, -2.4375)
+    assert net.xy[g[1]].tolist() == pytest.approx([-176.0, -89.0], abs=0.2)
+    assert net.xy[g[2], 0] - net.xy[g[1], 0] == pytest.approx(141.0, abs=1.0)
+    assert net.xy[g[4], 1] - net.xy[g[1], 1] == pytest.approx(166.8, abs=1.0)
     # one way: Church Lane runs east only; two-way streets appear in both directions
     assert edge(net, g[4], g[5]) is not None and edge(net, g[5], g[4]) is None
     assert edge(net, g[1], g[2]) is not None and edge(net, g[2], g[1]) is not None
@@ -276,39 +279,69 @@ def test_parse_maxspeed() -> None:
     assert parse_maxspeed("signals") is None and parse_maxspeed(None) is None
 
 
+def _fake_osmnx() -> types.ModuleType:
+    """An osmnx stand-in (osmnx is optional) whose graph_from_xml builds the graph as osmnx 2
+    does with ``all_oneway`` on: every way's links in its node order (reversed for ``oneway=-1``,
+    ``reverse`` or ``T``), each with the way's tags among ``useful_tags_way``."""
+    import xml.etree.ElementTree as ET
+
+    fake = types.ModuleType("osmnx")
+    settings = types.SimpleNamespace(all_oneway=False, useful_tags_way=["highway", "name"])
+
+    def graph_from_xml(path: Path, **kwargs: object) -> nx.MultiDiGraph:
+        assert kwargs["simplify"] is False and kwargs["retain_all"] is True
+        assert settings.all_oneway is True
+        g = nx.MultiDiGraph()
+        root = ET.parse(path).getroot()
+        for node in root.iter("node"):
+            g.add_node(int(node.get("id", "0")), x=float(node.get("lon", "0")),
+                       y=float(node.get("lat", "0")))
+        for way in root.iter("way"):
+            tags = {t.get("k", ""): t.get("v", "") for t in way.iter("tag")}
+            refs = [int(nd.get("ref", "0")) for nd in way.iter("nd")]
+            if tags.get("oneway") in ("-1", "reverse", "T"):
+                refs.reverse()
+            kept = {k: v for k, v in tags.items() if k in settings.useful_tags_way}
+            for a, b in zip(refs, refs[1:], strict=False):
+                g.add_edge(a, b, osmid=int(way.get("id", "0")), length=1.0, **kept)
+        return g
+
+    fake.settings = settings  # type: ignore[attr-defined]
+    fake.graph_from_xml = graph_from_xml  # type: ignore[attr-defined]
+    return fake
+
+
 def test_osmnx_engine(osm_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With osmnx the road graph comes from its graph_from_xml (faked here: osmnx is optional)."""
+    """With osmnx the road links come from its graph_from_xml, through the same rules: the
+    file is the same, byte for byte, as the built-in parser's."""
     monkeypatch.setitem(sys.modules, "osmnx", None)  # not importable
     with pytest.raises(OsmImportError, match="osmnx is not installed"):
         import_osm(osm_file, tmp_path / "n.json", engine="osmnx")
     # auto falls back to the built-in parser
     assert RoadNetwork.load(import_osm(osm_file, tmp_path / "a.json")).n_nodes == 6
 
-    def graph_from_xml(path: Path, **kwargs: object) -> nx.MultiDiGraph:
-        assert kwargs["simplify"] is True
-        g = nx.MultiDiGraph()
-        for node, (lon, lat) in {
-            1: (-2.44, 50.71),
-            3: (-2.436, 50.71),
-            6: (-2.436, 50.7115),
-        }.items():
-            g.add_node(node, x=lon, y=lat)
-        # a simplified edge carries lists where merged ways differed, and its true length
-        g.add_edge(1, 3, highway=["residential", "tertiary"], name=["High Street"], length=300.0)
-        g.add_edge(3, 1, highway="residential", name="High Street", length=300.0)
-        g.add_edge(3, 6, highway="primary", ref="A35", maxspeed="40 mph", length=170.0)
-        g.add_edge(6, 3, highway="primary", ref="A35", maxspeed="40 mph", length=170.0)
-        g.add_edge(6, 1, highway="footway", length=10.0)
-        return g
-
-    fake = types.ModuleType("osmnx")
-    fake.graph_from_xml = graph_from_xml  # type: ignore[attr-defined]
+    fake = _fake_osmnx()
     monkeypatch.setitem(sys.modules, "osmnx", fake)
-    net = RoadNetwork.load(import_osm(osm_file, tmp_path / "o.json", engine="osmnx"))
-    assert net.n_nodes == 3 and net.n_edges == 4
-    assert sorted(set(net.edge_name.tolist())) == ["A35", "High Street"]
-    assert sorted(net.edge_length_m.tolist()) == [170.0, 170.0, 300.0, 300.0]
-    assert {p.name for p in net.points} >= {"Dorset County Hospital", "Minor Injuries Unit"}
+    builtin = import_osm(osm_file, tmp_path / "b.json", engine="builtin")
+    by_osmnx = import_osm(osm_file, tmp_path / "o.json", engine="osmnx")
+    assert by_osmnx.read_bytes() == builtin.read_bytes()
+    assert fake.settings.all_oneway is False  # type: ignore[attr-defined]
+    assert fake.settings.useful_tags_way == ["highway", "name"]  # type: ignore[attr-defined]
+    # a one-way street drawn against its traffic (oneway=-1) is the same street to both
+    backwards = tmp_path / "backwards" / "Puddletown.osm"  # the same name: the same map name
+    backwards.parent.mkdir()
+    church = '<nd ref="4"/><nd ref="5"/><nd ref="6"/>'
+    church_end = '<tag k="oneway" v="yes"/>\n  </way>\n  <way id="102">'
+    backwards.write_text(
+        OSM.replace(church, '<nd ref="6"/><nd ref="5"/><nd ref="4"/>').replace(
+            church_end, church_end.replace('"yes"', '"-1"'), 1),
+        encoding="utf-8",
+    )
+    assert '<tag k="oneway" v="-1"/>' in backwards.read_text(encoding="utf-8")
+    again = import_osm(backwards, tmp_path / "r.json", engine="osmnx")
+    assert again.read_bytes() == builtin.read_bytes()
+    assert import_osm(backwards, tmp_path / "rb.json", engine="builtin").read_bytes() == (
+        builtin.read_bytes())
 
 
 def test_import_osm_from_the_command_line(osm_file: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +21,9 @@ from pytestqt.qtbot import QtBot
 
 from ambsim_gui.geo.mapfile import DEFAULT_ROAD_CLASSES, AreaSpec, MapData, MapPoint
 from ambsim_gui.geo.network import RoadNetwork
+from ambsim_gui.geo.osm_import import convert
 from ambsim_gui.headless import build_from
-from ambsim_gui.paths import DEFAULT_SCENARIO
+from ambsim_gui.paths import DEFAULT_SCENARIO, PROJECT_ROOT
 from ambsim_gui.scenario.loader import load_scenario
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim.engine import Engine
@@ -30,6 +32,7 @@ from ambsim_gui.ui import map_style as S
 from ambsim_gui.ui.map_base import BaseMap, RoadLayer
 from ambsim_gui.ui.map_view import MapView
 
+OSM_LIECHTENSTEIN = PROJECT_ROOT / "tests" / "data" / "osm" / "liechtenstein-2013-08-03.osm.bz2"
 SIDE = 7  # nodes per side
 STEP = 100.0  # metres between junctions
 MARGIN = 50.0  # metres of ground around the grid in the image
@@ -247,3 +250,80 @@ def test_road_closure_is_drawn_and_cleared(qtbot: QtBot) -> None:
     engine.run_until(600 + 31 * 60)
     view.refresh()
     assert not view.closure_item.isVisible()
+
+
+def test_an_imported_real_place_shows_its_towns_and_villages(qtbot: QtBot, tmp_path: Path
+                                                             ) -> None:
+    """Liechtenstein from OpenStreetMap at the desk: every road drawn, the town's name at
+    fit-all, the villages' when zoomed in."""
+    maps = tmp_path / "maps"
+    convert(OSM_LIECHTENSTEIN, maps / "liechtenstein.json", engine="builtin")
+    scenario = maps / "liechtenstein.yaml"
+    scenario.write_text(
+        "schema_version: 1\nname: Liechtenstein\nduration_h: 1\nmap: liechtenstein.json\n"
+        "stations:\n  - name: Vaduz\n    point: Freiwillige Feuerwehr Triesen\n"
+        "    vehicles: [{type: DCA, count: 2}]\n"
+        "  - name: Eschen\n    point: Feuerwache Eschen\n    vehicles: [{type: DCA, count: 1}]\n"
+        "hospitals:\n  - name: Landesspital\n    point: Liechtensteinisches Landesspital\n"
+        "demand:\n  incidents_per_hour: 4\n",
+        encoding="utf-8",
+    )
+    engine = Engine(build_from(load_scenario(scenario)), policy="expert", trainee_policy="expert")
+    engine.run_until(1200)
+    view = _view(qtbot, engine)
+    view.fit_all()
+    view.refresh()
+    network = engine.world.network
+    shown = {s.label.value: s.label.item.isVisible() for s in view._static_labels}
+    assert shown["Vaduz"]  # the town at fit-all
+    villages = [p.name for p in network.points_of_kind("village")]
+    assert len(villages) == 13 and not any(shown[v] for v in villages)
+    view.grab().save("/tmp/map_liechtenstein.png")
+    for cname, segments in network.segments_by_class().items():
+        if len(segments):
+            drawn, total = drawn_segments(render_base(view.base_map, network, cname), segments,
+                                          network)
+            assert drawn == total, f"{cname}: {drawn} of {total} road links drawn"
+    view.zoom_by(3.0)
+    view.refresh()
+    shown = {s.label.value: s.label.item.isVisible() for s in view._static_labels}
+    assert any(shown[v] for v in villages)
+    view.grab().save("/tmp/map_liechtenstein_zoomed.png")
+
+
+def render_base(base: BaseMap, network: RoadNetwork, only: str, px_per_m: float = 0.05
+                ) -> QImage:
+    """The whole base map with one road class alone on show, at ``px_per_m``, as the desk's
+    background paints it (antialiased)."""
+    base.set_scale(10.0)
+    for cname, layer in base.road_items.items():
+        layer.setVisible(cname == only)
+    x0, y0, x1, y1 = network.bounds
+    image = QImage(math.ceil((x1 - x0) * px_per_m) + 20, math.ceil((y1 - y0) * px_per_m) + 20,
+                   QImage.Format.Format_ARGB32)
+    image.fill(QColor("#ff00ff"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    source = QRectF(x0 - 10 / px_per_m, -y1 - 10 / px_per_m, image.width() / px_per_m,
+                    image.height() / px_per_m)
+    base.scene.render(painter, QRectF(0, 0, image.width(), image.height()), source,
+                      Qt.AspectRatioMode.IgnoreAspectRatio)
+    painter.end()
+    for layer in base.road_items.values():
+        layer.setVisible(True)
+    base._minor_visible = None  # let the view set the level of detail again
+    return image
+
+
+def drawn_segments(image: QImage, segments: np.ndarray, network: RoadNetwork,
+                   px_per_m: float = 0.05) -> tuple[int, int]:
+    """(segments with ink within two pixels of their middle, segments)."""
+    x0, _, _, y1 = network.bounds
+    ground = {S.AREA_FILL["urban"].rgb(), S.BACKGROUND.rgb(), QColor("#ff00ff").rgb()}
+    drawn = 0
+    for sx1, sy1, sx2, sy2 in segments.tolist():
+        cx = round(((sx1 + sx2) / 2 - x0) * px_per_m + 10)
+        cy = round((y1 - (sy1 + sy2) / 2) * px_per_m + 10)
+        near = range(-2, 3)  # a lane's dashes leave gaps of two pixels
+        drawn += any(image.pixel(cx + dx, cy + dy) not in ground for dx in near for dy in near)
+    return drawn, len(segments)

@@ -68,6 +68,18 @@ def test_liechtenstein_imports_to_the_same_bytes_whatever_the_hash_seed(tmp_path
     assert x[0] == pytest.approx(-2430, abs=10) and y[0] == pytest.approx(-2057, abs=10)
     assert data.node_x.min() < x[0] < data.node_x.max()
     assert data.node_y.min() < y[0] < data.node_y.max()
+    # its places, hospital and fire stations are points; the summary says what is missing
+    assert "1 area(s)" in printed and "origin (0, 0) at 47.1595 N, 9.5536 E" in printed
+    assert ("points: 21: 1 hospital(s), 0 ambulance station(s), 6 fire station(s) (station "
+            "points), 1 town(s), 13 village(s)") in printed
+    assert "warning: no ambulance station found" in printed
+    points = {p.name: p for p in data.points}
+    assert points["Liechtensteinisches Landesspital"].kind == "hospital"
+    vaduz = points["Vaduz"]
+    assert vaduz.kind == "town" and math.hypot(vaduz.x - x[0], vaduz.y - y[0]) < 500
+    assert sum(p.kind == "station" for p in data.points) == 6
+    assert {"Schaan", "Balzers", "Triesenberg", "Eschen"} <= {
+        p.name for p in data.points if p.kind == "village"}
 
 
 def test_the_origin_is_the_bounds_centre_or_as_given(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from ambsim_gui.geo.mapfile import load_map
 from ambsim_gui.geo.network import RoadNetwork
-from ambsim_gui.geo.osm_import import OsmImportError, import_osm, main, parse_maxspeed
+from ambsim_gui.geo.osm_import import OsmImportError, convert, import_osm, main, parse_maxspeed
 from ambsim_gui.geo.routing import NoRoute, Router
 
 # A village street grid near 50.71 N, 2.44 W (0.002 degrees of longitude is about 141 m there,
@@ -365,3 +365,52 @@ def test_import_osm_from_the_command_line(osm_file: Path, tmp_path: Path) -> Non
         timeout=300,
     )
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
+
+
+PLACES_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <bounds minlat="50.7090" minlon="-2.4410" maxlat="50.7125" maxlon="-2.4340"/>
+  <node id="1" lat="50.7100" lon="-2.4400"/>
+  <node id="2" lat="50.7100" lon="-2.4360"/>
+  <node id="30" lat="50.7110" lon="-2.4390"><tag k="place" v="city"/>
+    <tag k="name" v="Dorchester"/></node>
+  <node id="31" lat="50.7105" lon="-2.4370"><tag k="place" v="village"/>
+    <tag k="name" v="Puddletown"/></node>
+  <node id="32" lat="50.7106" lon="-2.4371"><tag k="place" v="village"/>
+    <tag k="name" v="Puddletown"/></node>
+  <node id="33" lat="50.7107" lon="-2.4380"><tag k="place" v="village"/></node>
+  <node id="34" lat="50.7101" lon="-2.4399"><tag k="place" v="hamlet"/>
+    <tag k="name" v="Tincleton"/></node>
+  <node id="35" lat="51.0000" lon="-2.4400"><tag k="place" v="town"/>
+    <tag k="name" v="Far Away"/></node>
+  <node id="36" lat="50.7102" lon="-2.4362"><tag k="amenity" v="fire_station"/></node>
+  <node id="37" lat="50.7103" lon="-2.4363"><tag k="amenity" v="fire_station"/>
+    <tag k="name" v="Dorchester Fire Station"/></node>
+  <way id="100">
+    <nd ref="1"/><nd ref="2"/>
+    <tag k="highway" v="residential"/><tag k="name" v="High Street"/>
+  </way>
+</osm>
+"""
+
+
+def test_places_and_fire_stations_become_points(tmp_path: Path) -> None:
+    source = tmp_path / "dorset.osm"
+    source.write_text(PLACES_OSM, encoding="utf-8")
+    done = convert(source, tmp_path / "dorset.json", engine="builtin")
+    points = [(p.kind, p.name) for p in RoadNetwork.load(done.path).points]
+    assert points == [
+        ("station", "Fire Station 1"),
+        ("station", "Dorchester Fire Station"),
+        ("town", "Dorchester"),  # a city: map files have town points
+        ("village", "Puddletown"),  # once: the second node of the same name is left out
+    ]  # no nameless village, no hamlet, nothing 32 km from the roads
+    assert done.found["fire_station"] == 2 and done.found["outside"] == 1
+    text = "\n".join(done.summary())
+    assert "points: 4: 0 hospital(s), 0 ambulance station(s), 2 fire station(s)" in text
+    assert "1 town(s) (1 cities), 1 village(s)" in text
+    assert "left out 1 place(s) more than 2 km from the roads" in text
+    assert "warning: no ambulance station found" in text and "the 2 fire station(s)" in text
+    assert "warning: no hospital found" in text
+    assert "no named town" not in text
+    assert "OpenStreetMap contributors, ODbL" in text

@@ -7,9 +7,10 @@ honours ``oneway``, ``maxspeed`` and road names, projects longitude/latitude to 
 largest strongly connected part (every kept node can reach every other, as routing needs), and
 writes the map file with a ``source`` line (the OSM file's name, the origin, the projection and
 the ODbL attribution). The map gets one urban area, the convex hull of the roads, named after
-the file; hospitals (``amenity=hospital`` or ``healthcare=hospital``) and ambulance stations
-(``emergency=ambulance_station``), mapped as nodes or as buildings, become named points a
-scenario can use.
+the file; hospitals, ambulance and fire stations, and named cities, towns and villages, mapped
+as nodes or as outlines, become named points a scenario can use (`PLACES`). `convert` also
+says what it made (`Imported.summary`: nodes, links, areas, points by kind, and warnings such
+as "no ambulance station found"), which ``import-osm`` prints.
 
 The same file and options give the same map file, byte for byte, on every run: the origin is
 a function of the file alone (or ``--origin LAT,LON``), and the road links are written in the
@@ -46,6 +47,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import MultiPoint, Point
+from shapely.geometry.base import BaseGeometry
 
 from ambsim_gui import paths
 from ambsim_gui.geo.mapfile import (
@@ -57,7 +59,8 @@ from ambsim_gui.geo.mapfile import (
     dumps_map,
 )
 
-__all__ = ["HIGHWAY_CLASSES", "OsmImportError", "import_osm", "main", "parse_maxspeed"]
+__all__ = ["HIGHWAY_CLASSES", "PLACES", "Imported", "OsmImportError", "convert", "import_osm",
+           "main", "origin_of", "parse_maxspeed", "project"]
 
 Engine = Literal["auto", "osmnx", "builtin"]
 
@@ -181,19 +184,39 @@ class _Osm:
     lonlat: dict[int, tuple[float, float]] = field(default_factory=dict)
     edges: list[_Edge] = field(default_factory=list)
     places: list[tuple[str, str | None, float, float]] = field(default_factory=list)
-    """(kind, name or None, lon, lat) of hospitals and ambulance stations."""
+    """(what, name or None, lon, lat) of the places in `PLACES`, in file order."""
     bounds: tuple[float, float, float, float] | None = None
     """The file's ``<bounds>``: (min lat, min lon, max lat, max lon), when it has one."""
     extent: tuple[float, float, float, float] | None = None
     """(min lat, min lon, max lat, max lon) of every node in the file."""
 
 
+PLACES: dict[str, tuple[str, str]] = {
+    "hospital": ("hospital", "Hospital"),
+    "ambulance_station": ("station", "Ambulance Station"),
+    "fire_station": ("station", "Fire Station"),
+    "city": ("town", ""),
+    "town": ("town", ""),
+    "village": ("village", ""),
+}
+"""What in the data becomes a map point: its kind on the map and the name an unnamed one gets
+(numbered; a town or village without a name is left out). Hospitals are ``amenity=hospital``
+or ``healthcare=hospital``; ambulance stations ``emergency=ambulance_station``; fire stations
+``amenity=fire_station`` (station points too: ambulances are often based at them); places
+``place=city|town|village`` (a city is a town point: map files have no city kind). Each is a
+node, or a way (a building or outline) taken at the mean of its nodes."""
+
+
 def _place_kind(tags: dict[str, str]) -> str | None:
+    """Which of `PLACES` an OSM element is, or None."""
     if tags.get("emergency") == "ambulance_station":
-        return "station"
+        return "ambulance_station"
     if tags.get("amenity") == "hospital" or tags.get("healthcare") == "hospital":
         return "hospital"
-    return None
+    if tags.get("amenity") == "fire_station":
+        return "fire_station"
+    place = tags.get("place")
+    return place if place in ("city", "town", "village") else None
 
 
 def _way_edges(refs: list[int], tags: dict[str, str]) -> Iterator[_Edge]:
@@ -405,7 +428,8 @@ def _edge_key(e: _Edge) -> tuple[int, int, str, str, float]:
     return (e.u, e.v, e.road_class, e.name, e.speed_kph)
 
 
-def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float]) -> MapData:
+def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float]
+           ) -> tuple[MapData, dict[str, int]]:
     # one order whatever order the reader met the links in: by OSM node ids, then the rest
     edges = sorted((e for e in osm.edges if e.u in osm.lonlat and e.v in osm.lonlat),
                    key=_edge_key)
@@ -437,19 +461,7 @@ def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float]) -> Ma
     outline = tuple((float(px), float(py)) for px, py in hull.exterior.coords[:-1])
     area = AreaSpec(name=name, kind="urban", demand_weight=1.0, polygon=outline)
 
-    taken: set[str] = set()
-    points: list[MapPoint] = []
-    reach = hull.buffer(POINT_MARGIN_M)
-    counters = {"hospital": 0, "station": 0}
-    for kind, label, plon, plat in osm.places:
-        pxs, pys = project(np.array([plat]), np.array([plon]), origin)
-        px, py = float(pxs[0]), float(pys[0])
-        if not reach.contains(Point(px, py)):
-            continue
-        counters[kind] += 1
-        default = "Hospital" if kind == "hospital" else "Ambulance Station"
-        title = label or f"{default} {counters[kind]}"
-        points.append(MapPoint(kind=kind, name=_unique(title, taken), x=float(px), y=float(py)))
+    points, found = _points(osm.places, origin, hull.buffer(POINT_MARGIN_M))
 
     data = MapData(
         name=name,
@@ -466,10 +478,94 @@ def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float]) -> Ma
         points=points,
     )
     data.validate(source)
-    return data
+    return data, found
+
+
+def _points(places: list[tuple[str, str | None, float, float]], origin: tuple[float, float],
+            reach: BaseGeometry) -> tuple[list[MapPoint], dict[str, int]]:
+    """The map points of the places within reach of the roads, in the order of `PLACES` and
+    then of the file, and how many of each were made (``outside``: left out, too far out)."""
+    order = {what: i for i, what in enumerate(PLACES)}
+    ranked = sorted(range(len(places)), key=lambda i: (order[places[i][0]], i))
+    taken: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    found = dict.fromkeys(PLACES, 0) | {"outside": 0}
+    points: list[MapPoint] = []
+    for i in ranked:
+        what, label, lon, lat = places[i]
+        kind, default = PLACES[what]
+        if not label and not default:
+            continue  # a town or village with no name labels nothing
+        if label and (kind, label) in seen:
+            continue  # the same place mapped twice (a node and an outline...)
+        xs, ys = project(np.array([lat]), np.array([lon]), origin)
+        x, y = float(xs[0]), float(ys[0])
+        if not reach.contains(Point(x, y)):
+            found["outside"] += 1
+            continue
+        if label:
+            seen.add((kind, label))
+        found[what] += 1
+        title = label or f"{default} {found[what]}"
+        points.append(MapPoint(kind=kind, name=_unique(title, taken), x=x, y=y))
+    return points, found
 
 
 # --------------------------------------------------------------------------- the entry points
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A map file written by `convert`: where, what it holds, and what the data gave."""
+
+    path: Path
+    data: MapData
+    origin: tuple[float, float]
+    found: dict[str, int]
+    """Map points made of each of `PLACES` (and ``outside``: places too far from the roads)."""
+
+    def warnings(self) -> list[str]:
+        """What an author should know before writing a scenario on the map."""
+        found, out = self.found, []
+        if not found["ambulance_station"]:
+            fire = found["fire_station"]
+            then = (f"the {fire} fire station(s) are station points; " if fire else "")
+            out.append(f"no ambulance station found (emergency=ambulance_station): {then}"
+                       "give a scenario's stations as a point or xy")
+        if not found["hospital"]:
+            out.append("no hospital found (amenity=hospital): give a scenario's hospitals as xy")
+        if not (found["city"] or found["town"] or found["village"]):
+            out.append("no named town or village found (place=city|town|village): the map has "
+                       "no place names")
+        return out
+
+    def summary(self) -> list[str]:
+        """The lines ``import-osm`` prints."""
+        d = self.data
+        width = float(d.node_x.max() - d.node_x.min()) / 1000.0
+        height = float(d.node_y.max() - d.node_y.min()) / 1000.0
+        lat, lon = self.origin
+        f = self.found
+        kinds = [
+            f"{f['hospital']} hospital(s)",
+            f"{f['ambulance_station']} ambulance station(s)",
+            f"{f['fire_station']} fire station(s) (station points)",
+            f"{f['city'] + f['town']} town(s)" + (f" ({f['city']} cities)" if f["city"] else ""),
+            f"{f['village']} village(s)",
+        ]
+        lines = [
+            f"wrote {self.path}: {len(d.node_x)} nodes, {len(d.edge_u)} road links, "
+            f"{len(d.areas)} area(s), {width:.1f} x {height:.1f} km",
+            f"origin (0, 0) at {abs(lat):.4f} {'N' if lat >= 0 else 'S'}, "
+            f"{abs(lon):.4f} {'E' if lon >= 0 else 'W'}",
+            f"points: {len(d.points)}: " + ", ".join(kinds),
+        ]
+        if f["outside"]:
+            lines.append(f"left out {f['outside']} place(s) more than {POINT_MARGIN_M / 1000:g} km "
+                         "from the roads")
+        lines += [f"warning: {w}" for w in self.warnings()]
+        lines.append(f"map data: {ATTRIBUTION}")
+        return lines
 
 
 def import_osm(
@@ -480,13 +576,25 @@ def import_osm(
     engine: Engine = "auto",
     origin: tuple[float, float] | None = None,
 ) -> Path:
+    """Convert an OSM extract to an ambsim map file (see `convert`); the path written."""
+    return convert(osm_path, out_path, name=name, engine=engine, origin=origin).path
+
+
+def convert(
+    osm_path: str | Path,
+    out_path: str | Path,
+    *,
+    name: str | None = None,
+    engine: Engine = "auto",
+    origin: tuple[float, float] | None = None,
+) -> Imported:
     """Convert an OSM XML extract (``.osm``, ``.osm.bz2``, ``.osm.gz``) to an ambsim map file.
 
     ``name`` names the map and its one area (default: the file's stem). ``engine`` chooses
     the road-graph reader: ``auto`` (osmnx when installed), ``osmnx`` or ``builtin``; both
     give the same file. ``origin`` (lat, lon) is the map's point (0, 0); by default
     :func:`origin_of` the file. The same file and options give the same bytes on every run.
-    Returns the path written; raises :class:`OsmImportError` (a ``MapError``) with the reason.
+    Returns what was written; raises :class:`OsmImportError` (a ``MapError``) with the reason.
     """
     source = Path(osm_path)
     if not source.is_file():
@@ -500,8 +608,9 @@ def import_osm(
     osmnx = _osmnx_module(engine)
     osm = _read_osmnx(source, osmnx) if osmnx is not None else _read_xml(source)
     where = origin if origin is not None else origin_of(osm.bounds, osm.extent)
-    data = _build(osm, title, str(source), where)
-    return _write(data, Path(out_path), _source_note(source, where))
+    data, found = _build(osm, title, str(source), where)
+    path = _write(data, Path(out_path), _source_note(source, where))
+    return Imported(path, data, where, found)
 
 
 def _check_origin(origin: tuple[float, float]) -> None:
@@ -536,20 +645,6 @@ def _write(data: MapData, path: Path, note: dict[str, Any]) -> Path:
     except OSError as exc:
         raise OsmImportError(f"{path}: cannot write the map file ({exc.strerror or exc})") from None
     return path
-
-
-def _summary(path: Path) -> str:
-    from ambsim_gui.geo.mapfile import load_map
-
-    data = load_map(path)
-    hospitals = sum(p.kind == "hospital" for p in data.points)
-    stations = sum(p.kind == "station" for p in data.points)
-    width = float(data.node_x.max() - data.node_x.min()) / 1000.0
-    height = float(data.node_y.max() - data.node_y.min()) / 1000.0
-    return (
-        f"wrote {path}: {len(data.node_x)} nodes, {len(data.edge_u)} road links, "
-        f"{width:.1f} x {height:.1f} km, {hospitals} hospital(s), {stations} ambulance station(s)"
-    )
 
 
 def _latlon(text: str) -> tuple[float, float]:
@@ -605,11 +700,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = Path(args.osm)
     out = Path(args.output) if args.output else paths.MAPS / f"{source.name.split('.')[0]}.json"
     try:
-        written = import_osm(source, out, name=args.name, engine=args.engine, origin=args.origin)
+        done = convert(source, out, name=args.name, engine=args.engine, origin=args.origin)
     except MapError as exc:
         print(f"import-osm: {exc}", file=sys.stderr)
         return 1
-    print(_summary(written))
+    print("\n".join(done.summary()))
     return 0
 
 

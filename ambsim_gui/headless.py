@@ -14,7 +14,7 @@ from typing import Any
 
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics, ShiftWindows
 from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
-from ambsim_gui.sim.engine import Engine
+from ambsim_gui.sim.engine import RUN_OUT_CAP_S, Engine
 from ambsim_gui.sim.events import event_log_sha256
 from ambsim_gui.sim.regimes import REGIMES
 from ambsim_gui.sim.world import World, build_world
@@ -80,11 +80,14 @@ def run_scenario(
     loaded: LoadedScenario | None = None,
     world: World | None = None,
     on_engine: Callable[[Engine], None] | None = None,
+    run_out: bool = True,
 ) -> RunResult:
     """Run a whole shift with ``policy`` in every seat (the trainee's included).
 
     ``on_engine`` is called with the engine once it is built, before it runs (a session
-    recorder attaches itself there: ``ambsim_gui.session_commands.run_recorded``)."""
+    recorder attaches itself there: ``ambsim_gui.session_commands.run_recorded``). With
+    ``run_out`` (the default) the room runs on after the shift's end, without new calls, until
+    everything has closed or ``RUN_OUT_CAP_S`` has passed: the run-out figures."""
     t0 = time.perf_counter()
     if loaded is None:
         loaded = load_scenario(Path(path))
@@ -93,7 +96,14 @@ def run_scenario(
     load_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     duration = None if hours is None else hours * 3600.0
-    engine = Engine(world, seed=seed, policy=policy, trainee_policy=policy, duration_s=duration)
+    engine = Engine(
+        world,
+        seed=seed,
+        policy=policy,
+        trainee_policy=policy,
+        duration_s=duration,
+        run_out_s=RUN_OUT_CAP_S if run_out else None,
+    )
     if on_engine is not None:
         on_engine(engine)
     metrics = ShiftMetrics(REGIMES[loaded.scenario.regime], loaded.scenario.costs)

@@ -176,7 +176,7 @@ def test_a_newer_scenario_is_refused_before_its_other_keys_are_judged(tmp_path: 
 
 def test_every_shipped_file_is_written_in_the_current_format() -> None:
     for card in sorted((RESOURCES / "cards").glob("*.yaml")):
-        assert "\nschema_version: 1\n" in "\n" + card.read_text(encoding="utf-8"), card
+        assert "\nschema_version: 2\n" in "\n" + card.read_text(encoding="utf-8"), card
     for scenario in sorted(SCENARIOS.glob("*.yaml")):
         assert "\nschema_version: 1\n" in "\n" + scenario.read_text(encoding="utf-8"), scenario
     for path in sorted(MAPS.glob("*.json")):

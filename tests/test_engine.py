@@ -80,7 +80,9 @@ def test_default_shift_has_the_size_the_scenario_promises() -> None:
     m = result.metrics
     # DESIGN: a four-hour county evening, about 100-150 incidents, 20-30 vehicles, 3 EDs.
     assert 100 <= m.incidents <= 150
-    assert 20 <= len(result.engine.vehicles) <= 30
+    # the fleet on shift (the run-out's oncoming crews, created at the end, not counted)
+    fleet = [e for e in result.engine.events if isinstance(e, ev.VehicleCreated) and e.t == 0.0]
+    assert 20 <= len(fleet) <= 30
     assert sum(h.kind == "ed" for h in result.engine.hospitals.values()) == 3
     # DOMAIN: calls per incident about 1.08 nationally; duplicates and redials add calls.
     assert 1.0 <= m.calls / m.incidents <= 1.3

@@ -20,60 +20,60 @@ from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
 from ambsim_gui.sim.world import World
 
 PINS: dict[str, str] = {
-    "c2_segmentation/expert/1": "1d0a659ee95339b98110c0b326a14909e1d61a851052aa2dad4e91214b43547c",
-    "c2_segmentation/expert/2": "3e317a85b30b303b642a425d489bd4c4ac9e9d2b8359d511da1443ac7c377196",
-    "c2_segmentation/expert/3": "d5f92c53037e9896fa29d9fad2d7deb134957dedce53a2a429b54899f8c3f947",
-    "c2_segmentation/target_chaser/1": "c9c1e0f9bf317605b918e55a7145de04886a2d728bb005ffe273c3b6c0e683eb",
-    "c2_segmentation/target_chaser/2": "11bfdfcd9a2fc396c49f9c1ec4acd56984412adfc911abce8d45a5127dd1265f",
-    "c2_segmentation/target_chaser/3": "42532ad80527046c7673ce42f2aa9c5a6db744ba7f9d5b537629129be03ed6cf",
-    "default/expert/1": "e40d5fb35073a3aa0aed9539fc2606ae61831b8f284ab2ffda1a3ffa93a59059",
-    "default/expert/2": "a7988626b001f160cf9a79f903afff45aa9a2ef2122f105f66f55c32b09876bb",
-    "default/expert/3": "473e01f80dbb3e8aa84bd0d1b6e4aaf8d7c71ff3d5de0a7ee1a8cf71f00ff486",
-    "default/target_chaser/1": "b2b921f8f72fcb1e7d4b4261da0ce6a8ffe43c30b9aecd751c2611e4118aea6d",
-    "default/target_chaser/2": "48ae4d30e620b180359f5dc88feaef1cde3d6ec3405822c83a132e7fbb9cd411",
-    "default/target_chaser/3": "dbb6b0d63a0528f5cfa5738d4641a6d92a23c3bacf95a234d43af00f5e381f6b",
-    "first_shift_tutorial/expert/1": "180abfe34c186d69d29437f10991b16541e69b03246911d7142e409af2ec3003",
-    "first_shift_tutorial/expert/2": "07a290a0a2631420458dd52bbce07dbbc7dc86ae38355404fdbf3b5ad20d2a32",
-    "first_shift_tutorial/expert/3": "202904982eacbf9117af1f0eb4dff3ce0c5dd08bb5f1cbcb8194de99f698ab68",
-    "first_shift_tutorial/target_chaser/1": "b03670d608d0aa51b2afb0c05fc636e08b4cffa1398b28d65e7f218eb7900b4f",
-    "first_shift_tutorial/target_chaser/2": "11d80fabd05915046139dc6d101d20c2c7bea624354c4a7af96a1b8134fdee77",
-    "first_shift_tutorial/target_chaser/3": "8310d3f927fef69796f582a6859a34b5e84b3dc45e916d58ddcb3a3430cfe26b",
-    "hear_and_treat_hub/expert/1": "c34a6150cb65cc5bfd50dd7bd7d4b0ccfad700e7f419225f8693280ae87632cf",
-    "hear_and_treat_hub/expert/2": "87c8431fd2c06045e2f6b7bb369ddb47f130b8b6c800e2de5603f8088cff183d",
-    "hear_and_treat_hub/expert/3": "793ccb49ab87b82ee8b5c498f51033327164beeebbccbd32f2be02798f51918c",
-    "hear_and_treat_hub/target_chaser/1": "4e0bcdf65e5164702d99cf00e505257963b5a3770483edbf156f3c78e6067cbb",
-    "hear_and_treat_hub/target_chaser/2": "877e8d0d1421bd822bcd4bcc8e3a25ecc0c6e2606d200319da2016edeecd4965",
-    "hear_and_treat_hub/target_chaser/3": "f3fdb886ddfcf4a75a06bcae2c4bef1b2b04e7129136c554cc8d7796a4a7ea23",
-    "legacy_cat_a_targets/expert/1": "3bcdd0c65c3666520ed74e149fbf80dc73297e2fc0b6932b7c8d8f20f11eb3f2",
-    "legacy_cat_a_targets/expert/2": "de9f8c47614d6a2738670b78cc64606c1813b576a6fb9ffcf30239713c2761a5",
-    "legacy_cat_a_targets/expert/3": "2e453ed9ff10b4daf2e99d1f2e47ff5b4d5dff7421c52dd705d7ea75c0e0d662",
-    "legacy_cat_a_targets/target_chaser/1": "3afb4adc19041e1bb49df4e802045047ed93a5087bfb94d53e4ad88b635cd274",
-    "legacy_cat_a_targets/target_chaser/2": "ca5adbec7fe573d2b8b3cfddd20b8353669145b91ec80267c6ef97981eb4785e",
-    "legacy_cat_a_targets/target_chaser/3": "9f09415bcdf5726a5649d9a494440bc0a10823ff9073c7793eb2c9b133fea61d",
-    "metropolitan_24h/expert/1": "6fafeb9b6f71c946464f40d93165716067e8b53a53755f0467bfafde6e52abf4",
-    "metropolitan_24h/expert/2": "d5ce05f984296bd6c856315fd68855dd16731e09d8c476b7f2a3159f6268b159",
-    "metropolitan_24h/expert/3": "3dc820cd57f73d5a5a92ac45a5bf5928f56e9a2eefbd52d8b65eabe3541534ee",
-    "metropolitan_24h/target_chaser/1": "406d0edf8748da7fe3f1df778183a8c8540e2d18b30404f027da93806e9a8771",
-    "metropolitan_24h/target_chaser/2": "028a9d8921eb3323d739c9abd5beb94e3189ac091ca401bcf812a7a18a3f877f",
-    "metropolitan_24h/target_chaser/3": "896959794f128173f52064959f7d595249159956e1662d8efe24256b144e1301",
-    "rtc_duplicate_callers/expert/1": "a2e44f2c9cfdf475d73560cea52e50b8800a53e25c61eaad28cc228b5243958c",
-    "rtc_duplicate_callers/expert/2": "616d9bffe7baf23e04573805b3873567868404f611c3a6008dd5868d6a2b575a",
-    "rtc_duplicate_callers/expert/3": "d197044a3b8e538e6e5502a20927783c27b4ec04288b536d8b85e83fa88c79ff",
-    "rtc_duplicate_callers/target_chaser/1": "ef1d80c99af0def7351aa1134a9dc07ee8c04ea64ac57d3cdc714e8cc3d0dc90",
-    "rtc_duplicate_callers/target_chaser/2": "a9a69e0bd3f896ab591916e8b3f4062997eb5d4f939e76e4844f658af9969ddb",
-    "rtc_duplicate_callers/target_chaser/3": "dc6ab63c3a590034669d4f9d138d05848acb0c0616cb84ed4822d8318b1211ca",
-    "rural_vs_urban/expert/1": "0ad45a3d610fd8d27aa32277950c81eb4c7bd94c0e594eacda51787f0dad52e8",
-    "rural_vs_urban/expert/2": "c296a36f6ac9f4c876d6524052f7e915c2153a9ae23fae09af2ba75083f528a6",
-    "rural_vs_urban/expert/3": "a43b5c5dd88dc36ac02d611f8fc0837446bb2dc613ed4c5aeff6997dc70e4cd8",
-    "rural_vs_urban/target_chaser/1": "3e95835c5d9255dfc541f616795a8d65c28616b9fc12a02b07ad73401f7e10cf",
-    "rural_vs_urban/target_chaser/2": "95b0438e7ec585b335bfaa172ef4a927ecd95bebeb85399c56f8857df25d889f",
-    "rural_vs_urban/target_chaser/3": "3dd2c06d3e3e2e1d1b4f072b65b368c24df7d3eae1c0095a6b958bb79e21b36b",
-    "winter_handover_crisis/expert/1": "d8bb1695ff97bdde57f94479694818d161186ecb8ab238618b8f7fbf5d36e5dd",
-    "winter_handover_crisis/expert/2": "63167953a399bb8f837f35a19ccd573d78f8f2a41e5cbba6873aa5ab27aba6e6",
-    "winter_handover_crisis/expert/3": "099380073ca32e06cc7889b6e7d5896fc750165b6b2e8e9dfc2ae6954e2b9533",
-    "winter_handover_crisis/target_chaser/1": "a55c6ff31ac6f7cebc7e92914a50347e8ef0724cfb583dd12a019af1337e28aa",
-    "winter_handover_crisis/target_chaser/2": "c01018bee29e1ee93ccb7d27eed4b597817d3a579fc12119921776af3bbf882c",
-    "winter_handover_crisis/target_chaser/3": "947469fc8089f10628af08e34dee810e8f17fb9bcb5c9a146025ee3b65b06dfd",
+    "c2_segmentation/expert/1": "bb108bcd17673ecbd1b3e305ce4740bc146bd22829eb4f4db202127fab0a3039",
+    "c2_segmentation/expert/2": "578b89d5eeb52bc5301d409a88efa6f9f6ab082ac3dec63853ddd707245fd6cb",
+    "c2_segmentation/expert/3": "ee6fc36e4e96f0069d2a9842ab5dbe7229691ed31abccfe70b4005c533ef8e69",
+    "c2_segmentation/target_chaser/1": "aeae1989c08b17e7c5ff74fd219dd07eb93bc7c76b642737d9ef262b72f1dc3d",
+    "c2_segmentation/target_chaser/2": "6fd1e5b4b2a2499d24e9c9607f6057b1cb6b2d1ddc51b1257a59ca68be3b3737",
+    "c2_segmentation/target_chaser/3": "53254ce7459156af28d4deee340d45d41f49602e793623012ad49ffc8709aef5",
+    "default/expert/1": "b226f74c9c336f222591bfa6a87c69636f19dc5bd3a6eed501fbb18b979ecf3b",
+    "default/expert/2": "330e90d7848e17f8b22b3ae6b46ce3df5e76aff069684820cc1121962e0f1038",
+    "default/expert/3": "d466a03965d2ab78cc32f42688adbfde4692a232ba6121b751fd08c8f1f48968",
+    "default/target_chaser/1": "3657c3cd5db0339dd06ca638e920234e4a3c3e72867c450345fac5f9f9173aab",
+    "default/target_chaser/2": "06efae264a240cd2488f407fc17890392469583dc76b983cf89054b6f6a4069e",
+    "default/target_chaser/3": "fc836a1a9d3df51e9a840836f477f4108c4e473eb694b01a0f44b03e7fd8fd32",
+    "first_shift_tutorial/expert/1": "fc6daf99bab86ff2a417107ec8c025bf7b2d82cc727a6facccd1fd4bc65d5c5f",
+    "first_shift_tutorial/expert/2": "db2e186aa27e492a5bc9a86435d74ba91ad4d72006c952f95b75d4b1cf28f0c3",
+    "first_shift_tutorial/expert/3": "f8899eb93ba8137ac948fa451f27c43bbf4cab1ed4f1020a869442e26732739b",
+    "first_shift_tutorial/target_chaser/1": "48014fd6c4e7486196be5a3e1dff7201ea5eed0ca5aa25438fdcb748b9648ae6",
+    "first_shift_tutorial/target_chaser/2": "152d24f00a4754630c53340c09fcf3b571a5b21ea068be3f42e941974e4dd7db",
+    "first_shift_tutorial/target_chaser/3": "b643c54afcf6047710ec3b0c59ce285e8f6562ecb20b7aa8e2305f637ff019ff",
+    "hear_and_treat_hub/expert/1": "b0d595ad39cf6e8fccfa1c3fe467edd7e040878804618e004b6e9869cbe79526",
+    "hear_and_treat_hub/expert/2": "23daf3216f142a6d98b0e58f7f5c3c757c7d7cf2520497581abe23848b091aa2",
+    "hear_and_treat_hub/expert/3": "11f16f3fb78acd1dae1c92100d59075126f87a2e2a90c4a77f349f319b6f933b",
+    "hear_and_treat_hub/target_chaser/1": "a55332c768a4c5222c573ee8dd3929eafb532d64a8c31628ebc7b9ab650f5984",
+    "hear_and_treat_hub/target_chaser/2": "f02906914633565ac819557084289b9747ec765add3b5ccd6f7204a72be105f1",
+    "hear_and_treat_hub/target_chaser/3": "5e243e059fc70c2450668351fa01c241ba4cbd74be7ba0ba6d1e8c174f328f87",
+    "legacy_cat_a_targets/expert/1": "a2afe255298a0a098cd86143213d62b7678421c8127d38c39f727ebfb7a210c5",
+    "legacy_cat_a_targets/expert/2": "f972f45adcd339fb03044608f229cd2f097eb4c836efde0c6cf79134d458dd77",
+    "legacy_cat_a_targets/expert/3": "f50d8052d6f7e55b1a30c0c9be4703d8c4144c6bb23c70e685825a0fd9890e8c",
+    "legacy_cat_a_targets/target_chaser/1": "3efa69e2f07f5a6dbd9ffb5a59bae2ac51853e8c8705457ce49a88692e2d51f6",
+    "legacy_cat_a_targets/target_chaser/2": "55413f4f3e69ddb5c41ecdd488a5badd51e14bbc651b912f9c3551942b9dd807",
+    "legacy_cat_a_targets/target_chaser/3": "15f0b33054abf3a484304855e7715467031848e41aa5c47720dac41531b63f9b",
+    "metropolitan_24h/expert/1": "27a6b92ac0750c61b0e32774d9ce878dd9bcff203d04548d86dd9ace399dcef8",
+    "metropolitan_24h/expert/2": "3bea780bf8c164ef8b8bb619add6de81863f9fae4fdf4e8196518c735039d095",
+    "metropolitan_24h/expert/3": "38705b30cb020c9282b9c557819825f1ba8a0be30ceec85f9f57edd8417bd208",
+    "metropolitan_24h/target_chaser/1": "9d2220440e1aa6b67d21c3f0af3ea2a80428b7d90a9bfff3dec202f72c618685",
+    "metropolitan_24h/target_chaser/2": "0ef71197e97fac5fcfdda29e013fb110d35c12701787589727972785586bd559",
+    "metropolitan_24h/target_chaser/3": "da581b21cc32c0b93f82d77e60a9b1a7141b52db05483ab4a1675fc278673c5a",
+    "rtc_duplicate_callers/expert/1": "4e8628d4c0d79549d7993a4a28410761af72a60b59c40c13323e1b734c723298",
+    "rtc_duplicate_callers/expert/2": "a648d59f58ec82b63e0e5f33ff1952d4e65a3b629ca219811fed38cacac66add",
+    "rtc_duplicate_callers/expert/3": "850b17d18762e84293356a134380bfe2fba8e227c82a9013de474431c458198b",
+    "rtc_duplicate_callers/target_chaser/1": "7036a9f7bd88ca364b20f050f96646bba342f5f9f05785e62a6483157ef494b9",
+    "rtc_duplicate_callers/target_chaser/2": "31c6c7cc8be1c1fdeac55a6017ab56ac7c4934e7d458a47d7b29691bcd10accc",
+    "rtc_duplicate_callers/target_chaser/3": "e1ccac11aec11a92123eeaee8fc28547093b0576d7d05be6f0895556a7e5736e",
+    "rural_vs_urban/expert/1": "732c3a6c38602126fe00d65f4e2a2a1b112a8902213d477bb4e89e4b06cb495e",
+    "rural_vs_urban/expert/2": "b2d361ffcb0683f20a7581723a761a07197bbb1afeae2cbde80be984b67d06a4",
+    "rural_vs_urban/expert/3": "88fa03b8ccdde2009b8450865fa785de58e743553191c3a896c6c8d8020e5eae",
+    "rural_vs_urban/target_chaser/1": "c67a221a5fac17156a445eabd625fd942c8cb00b70411fee409507651b827794",
+    "rural_vs_urban/target_chaser/2": "e1c8188f8138f322b428e43680828548d44442703b4ae96553908c9b3f1a7c45",
+    "rural_vs_urban/target_chaser/3": "ba06a930b8437ac60567489b4d2a4006109c18fd158de7467879856b227249cc",
+    "winter_handover_crisis/expert/1": "0f127d1a6f62e12fe2db109ed1ce73ca0b18bc95abaf44efc302afa61bab3d21",
+    "winter_handover_crisis/expert/2": "b508eb2dc1bd72c357b5faa0f7a12c566d3142aebad520f6e0eee121a40e07b1",
+    "winter_handover_crisis/expert/3": "8f40375852126975a2fa6f57fb0dd1a7bd0a7e6c6e9c9c8c138024bbf543c6a6",
+    "winter_handover_crisis/target_chaser/1": "214c3eff6dc1383804d092dc679a3f9f8c6715ad573735fa5daf0bbdafb9d864",
+    "winter_handover_crisis/target_chaser/2": "347d5deb15a355938bb634ec8f3408012461a39a6386dbb9f7d232f753a4b31f",
+    "winter_handover_crisis/target_chaser/3": "305aa20239e51800b8bd32bcf0a56ed516fe8498b977ff9c131145a054a9b8fa",
 }
 
 POLICIES = ("expert", "target_chaser")
@@ -97,10 +97,20 @@ def test_every_shipped_scenario_is_pinned() -> None:
 def test_event_stream_is_pinned(name: str) -> None:
     loaded, world = _scenario(name)
     got = {}
+    nao: dict[str, list[float]] = {}
     for policy in POLICIES:
         for seed in SEEDS:
             result = run_scenario(loaded.path, policy=policy, seed=seed, loaded=loaded, world=world)
             got[f"{name}/{policy}/{seed}"] = result.sha256
+            counts = result.windows.run_out.nao
+            nao.setdefault(policy, []).append(counts.dispatches_per_attended or 0.0)
+            nao.setdefault(f"{policy}/multi", []).append(counts.multi_vehicle_share or 0.0)
+    # What the NAO found (docs/domain.md, Why ambsim exists): chasing the clock sends more
+    # vehicles per incident attended than dispatching on need, in every shipped scenario
+    assert sum(nao["target_chaser"]) > sum(nao["expert"]), nao
+    if name == "metropolitan_24h":  # London-sized: the NAO's own figures, at least
+        assert min(nao["target_chaser"]) >= 1.27, nao
+        assert sum(nao["target_chaser/multi"]) / len(SEEDS) >= 0.45, nao
     if os.environ.get("AMBSIM_REPIN"):
         for key, digest in got.items():
             print(f'    "{key}": "{digest}",')

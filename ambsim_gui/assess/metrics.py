@@ -650,7 +650,7 @@ class ShiftMetrics:
         key = (e.vehicle_id, e.incident_id)
         if key in self._open_dispatch:
             self._open_dispatch.discard(key)
-            if e.role == "surplus" and not self._c1_transport(e):
+            if e.role == "surplus":
                 self._n.duplicate += 1
             elif e.role == "first":
                 if self._judge_avoidable(e.incident_id) is None:
@@ -661,17 +661,6 @@ class ShiftMetrics:
         inc = self._incidents.get(e.incident_id)
         if inc is not None and inc.clock.arrived(e.vehicle_id, e.type, e.t):
             self._touch(inc)
-
-    def _c1_transport(self, e: VehicleArrived) -> bool:
-        """The first DCA at a C1 is ARP's transport-capable response (C1T), never surplus, even
-        when a car's crew finished the job before it came."""
-        inc = self._incidents.get(e.incident_id)
-        return (
-            inc is not None
-            and inc.category == "C1"
-            and e.type == "DCA"
-            and inc.clock.first_dca_arrival is None
-        )
 
     def _on_patient_outcome(self, e: PatientOutcome) -> None:
         if e.outcome.startswith("convey_"):

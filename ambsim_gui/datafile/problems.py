@@ -107,5 +107,12 @@ def listed(name: str, problems: list[Problem]) -> list[Problem]:
 
 def dotted(path: Iterable[str | int]) -> str:
     """A field path as ``where`` shows it: ``questions.3.answers``; ``(root)`` when empty."""
-    parts = [str(step) if str(step).isprintable() else repr(str(step)) for step in path]
-    return ".".join(parts) or ROOT
+    return ".".join(_part(step) for step in path) or ROOT
+
+
+def _part(step: str | int) -> str:
+    """One step of a path; a key that is empty, holds a space, a dot or a control character is
+    quoted, so the author sees where it starts and ends."""
+    text = str(step)
+    plain = text and text.isprintable() and not any(c.isspace() or c == "." for c in text)
+    return text if plain else repr(text)

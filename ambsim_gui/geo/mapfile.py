@@ -40,7 +40,7 @@ import numpy as np
 import shapely
 
 from ambsim_gui.datafile.jsonfile import json_position, parse_json, read_json_text
-from ambsim_gui.datafile.problems import DataFileError, Problem
+from ambsim_gui.datafile.problems import DataFileError, Problem, dotted
 from ambsim_gui.datafile.versions import KEY as VERSION_KEY
 from ambsim_gui.datafile.versions import SchemaVersions
 
@@ -408,7 +408,7 @@ class _Where:
     def error(self, key: str, problem: str) -> MapFileError:
         path = _path(key)
         line0, col0 = self.locate(path)
-        where = ".".join(str(step) for step in path) or "(root)"
+        where = dotted(path)
         return MapFileError(Problem(self.source, line0 + 1, col0 + 1, where, problem))
 
     def require(self, obj: Mapping[str, Any], key: str, parent: str) -> Any:

@@ -86,6 +86,9 @@ class SessionInfo:
     autopilot: str | None
     duration_s: float | None
     closed: dict[str, Any] | None
+    run_out_s: float | None = None
+    """The run-out after the shift's end (``Engine(run_out_s=...)``); None: the run ended with
+    the shift, as every desk session and every session recorded before run-outs existed."""
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> SessionInfo:
@@ -115,6 +118,7 @@ class SessionInfo:
             autopilot=optional("autopilot"),
             duration_s=None if duration is None else float(duration),
             closed=closed if isinstance(closed, dict) else None,
+            run_out_s=None if meta.get("run_out_s") is None else float(meta["run_out_s"]),
         )
 
 

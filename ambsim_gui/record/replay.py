@@ -150,6 +150,7 @@ def new_engine(
         trainee_policy=info.autopilot if autopilot is _KEEP else autopilot,
         duration_s=info.duration_s,
         role=info.role,
+        run_out_s=info.run_out_s,
     )
 
 

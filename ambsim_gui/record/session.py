@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from ambsim_gui import __version__
 from ambsim_gui import paths as project_paths
-from ambsim_gui.assess.feedback import CallFeedback, FeedbackProjection
+from ambsim_gui.assess.feedback import FEEDBACK_FORMAT, CallFeedback, FeedbackProjection
 from ambsim_gui.record import blocks, chain
 from ambsim_gui.record.codec import command_json, feedback_json
 from ambsim_gui.record.schema import (
@@ -183,6 +183,7 @@ class SessionRecorder:
         policy: str | None = "expert",
         autopilot: str | None = None,
         duration_s: float | None = None,
+        run_out_s: float | None = None,
         overwrite: bool = False,
         feedback: str = "own",
         flush_events: int = DEFAULT_FLUSH_EVENTS,
@@ -227,7 +228,10 @@ class SessionRecorder:
             "autopilot": autopilot,
             "duration_s": None if duration_s is None else float(duration_s),
             "feedback": feedback,
+            "feedback_format": FEEDBACK_FORMAT,
         }
+        if run_out_s is not None:  # only then: older readers see a session like any other
+            meta["run_out_s"] = float(run_out_s)
         files = scenario_files(loaded)
         genesis = chain.genesis(meta, [(f.kind, f.name, f.sha256) for f in files])
         part = target.with_name(target.name + ".part")
@@ -303,6 +307,7 @@ class SessionRecorder:
             policy=policy,
             autopilot=autopilot,
             duration_s=engine.end_s if engine.end_s < loaded.scenario.duration_s else None,
+            run_out_s=engine.run_out_s,
             overwrite=overwrite,
             feedback=feedback,
             flush_events=flush_events,
@@ -328,6 +333,7 @@ class SessionRecorder:
                     (self.meta["policy"], self.meta["autopilot"]),
                 ),
                 ("end", engine.end_s, self.meta["duration_s"] or engine.scenario.duration_s),
+                ("run-out", engine.run_out_s, self.meta.get("run_out_s")),
             )
             if have != want
         ]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ambsim_gui.assess.feedback import FeedbackProjection
+from ambsim_gui.assess.feedback import FEEDBACK_FORMAT, FeedbackProjection
 from ambsim_gui.record import blocks, chain
 from ambsim_gui.record.codec import (
     CodecError,
@@ -285,6 +285,10 @@ def check_feedback(session: SessionFile) -> Tampered | None:
         return None  # schema 0 kept no feedback; "none" keeps none; "given" may give none
     if mode == "none":
         return Tampered("feedback", sorted(stored)[0], "this session records no feedback")
+    if int(session.meta.get("feedback_format", 1)) != FEEDBACK_FORMAT:
+        # derived data written in an older (or newer) form: this program cannot say what that
+        # form would have said, so the events, which every view recomputes, are the record
+        return None
     recomputed: dict[str, str] = {}
     projection = FeedbackProjection(
         on_record=lambda r: recomputed.__setitem__(r.call_id, canonical(r.to_json_dict()))

@@ -380,6 +380,34 @@ class JobTimes(Strict):
     clearing_min: JobMinutes = 15.0
 
 
+class CrewRules(Strict):
+    """A rest break in a long shift, and no late job near the finish (docs/domain.md)."""
+
+    rest_break_min: Annotated[float, Field(ge=0, le=120)] = Field(
+        default=30.0, description="Length of the rest break; 0 for none"
+    )
+    rest_break_from_shift_h: Annotated[float, Field(gt=0, le=24)] = Field(
+        default=8.0, description="Only crews on a shift at least this long get a rest break"
+    )
+    rest_break_window_h: tuple[
+        Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]
+    ] = Field(
+        default=(3.0, 7.0),
+        description="Hours into the shift within which the break is due; a crew busy all that "
+        "time takes it as soon as it is back at station",
+    )
+    late_job_protection_min: Annotated[float, Field(ge=0, le=240)] = Field(
+        default=30.0,
+        description="In its last minutes on shift a crew is sent only to C1 and C2 incidents",
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> CrewRules:
+        if self.rest_break_window_h[1] < self.rest_break_window_h[0]:
+            raise ValueError("rest_break_window_h must be [from, to] with from <= to")
+        return self
+
+
 class UnitCosts(Strict):
     """Unit costs in GBP (docs/domain.md, Resources and costs: GBP 144-216 a response, 2011).
 
@@ -529,6 +557,7 @@ class Scenario(Strict):
     recontact: Recontact = Recontact()
     harm: Harm = Harm()
     job_times: JobTimes = JobTimes()
+    crews: CrewRules = CrewRules()
     costs: UnitCosts = UnitCosts()
     scripted_calls: list[ScriptedCall] = Field(default_factory=list, max_length=MAX_SCRIPTED_CALLS)
     injects: list[Inject] = Field(default_factory=list, max_length=MAX_INJECTS)

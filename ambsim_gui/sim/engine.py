@@ -58,6 +58,13 @@ Handler = Callable[[Any], "str | None"]
 __all__ = ["Engine", "Listener"]
 
 
+RUN_OUT_STEP_S = 60.0
+"""How often the run-out looks whether everything has closed."""
+RUN_OUT_CAP_S = 6 * 3600.0
+"""The headless run's run-out cap: six hours after the shift's end, what is still open stays
+open (a London day's last C4 closes within about three)."""
+
+
 class Engine:
     """One shift: build it from a ``World``, then ``run_until`` and ``submit``."""
 
@@ -70,10 +77,16 @@ class Engine:
         trainee_policy: str | None = None,
         duration_s: float | None = None,
         role: str | None = None,
+        run_out_s: float | None = None,
     ) -> None:
         """``policy`` plays the virtual colleagues; ``trainee_policy`` the trainee's seat
         (None: the trainee's commands come from outside, through ``submit``). ``role``
-        overrides the scenario's trainee role: call_handler, dispatcher or both."""
+        overrides the scenario's trainee role: call_handler, dispatcher or both.
+
+        ``run_out_s``: after the shift's end no new call comes in, but the room runs on, for
+        at most this long, until every call and incident has closed (the run-out): the
+        oncoming crews take over the fleet and the policies every seat. None: the run ends
+        with the shift (the desk)."""
         from ambsim_gui.sim.policies import make_policy
 
         scenario = world.scenario
@@ -83,6 +96,9 @@ class Engine:
             end_s = min(end_s, float(duration_s))
         self.world = world
         self.kernel = kernel = Kernel(seed, end_s)
+        self.run_out_s = None if not run_out_s else float(run_out_s)
+        kernel.stop_s = end_s + (self.run_out_s or 0.0)
+        self._finisher: simpy.Process | None = None
         self.room = room = RoomState(world, role)
         self.command_log: list[cmd.TimedCommand] = []
         # Called with each external command's TimedCommand as soon as it is logged, before it
@@ -257,31 +273,62 @@ class Engine:
         return self.kernel.ended
 
     def run_until(self, t: float) -> None:
-        """Advance the simulation to time ``t`` (capped at the shift's end)."""
+        """Advance the simulation to time ``t`` (capped at the shift's end, or with a run-out
+        at the moment it is over)."""
         kernel = self.kernel
         end_s = kernel.end_s
         target = min(float(t), end_s)
         if target > kernel.env.now:
             kernel.env.run(until=target)
-        if target >= end_s and not kernel.ended:
+        if target >= end_s and not kernel.ended and kernel.now <= end_s:
             kernel.env.run(until=end_s + 1e-9)
+        finisher = self._finisher
+        if float(t) > end_s and not kernel.ended and finisher is not None:
+            # the run-out: on to ``t`` or to its end, whichever comes first, and not one event
+            # beyond its end (the clock stops when the run-out's process does)
+            if float(t) >= kernel.stop_s:
+                kernel.env.run(until=finisher)
+            else:
+                step = kernel.env.timeout(float(t) - kernel.now)
+                kernel.env.run(until=kernel.env.any_of([finisher, step]))
 
     def run(self, progress: Callable[[float], None] | None = None, step_s: float = 3600.0) -> None:
-        """Run to the end of the shift (headless)."""
+        """Run to the end of the shift, and through the run-out if there is one (headless)."""
         t = self.now
         kernel = self.kernel
         with fewer_collections():
-            while not kernel.ended:
+            while t < kernel.end_s:
                 t = min(t + step_s, kernel.end_s)
                 self.run_until(t)
                 if progress is not None:
                     progress(self.now / kernel.end_s)
+            if not kernel.ended:
+                self.run_until(kernel.stop_s)
 
     def _end_of_shift(self) -> Any:
         kernel = self.kernel
         yield kernel.env.timeout(kernel.end_s)
-        kernel.ended = True
+        if self.run_out_s is None:
+            kernel.ended = True
+            kernel.emit(ev.ShiftEnded(t=kernel.now))
+            return
         kernel.emit(ev.ShiftEnded(t=kernel.now))
+        self._finisher = kernel.env.process(self._run_out())
+
+    def _run_out(self) -> Any:
+        """No new calls; the oncoming crews and the policies close what is left, or the cap."""
+        kernel, room = self.kernel, self.room
+        self.fleet.oncoming_crews(until=kernel.stop_s)
+        while (room.open or room.calls_open()) and kernel.now < kernel.stop_s:
+            yield kernel.env.timeout(min(RUN_OUT_STEP_S, kernel.stop_s - kernel.now))
+        kernel.ended = True
+        kernel.emit(
+            ev.RunOutEnded(
+                t=kernel.now,
+                open_incidents=len(room.open),
+                open_calls=room.calls_open(),
+            )
+        )
 
     # --- the command door ----------------------------------------------------------------
 
@@ -315,7 +362,7 @@ class Engine:
             for timed in log:
                 self.run_until(timed.t)
                 self.submit(timed.command)
-            self.run_until(self.end_s if until is None else until)
+            self.run_until(self.kernel.stop_s if until is None else until)
 
     def reject(self, command: cmd.Command, reason: str) -> None:
         self.rejections += 1

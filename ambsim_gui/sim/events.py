@@ -87,6 +87,16 @@ class ShiftEnded(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunOutEnded(Event):
+    """The run-out after the shift's end is over: every call and incident closed, or the cap
+    reached with these still open (they count as open in the run-out's figures)."""
+
+    KIND: ClassVar[str] = "run_out_ended"
+    open_incidents: int
+    open_calls: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class CommandRejected(Event):
     """An illegal command, and why; the engine never raises into its caller."""
 
@@ -440,8 +450,10 @@ class VehicleStoodDown(Event):
 class VehicleArrived(Event):
     """A crew reached the scene.
 
-    ``role``: first (first crew with the patient), backup (a DCA to convey after an RRV) or
-    surplus (a crew was already doing the job).
+    ``role``: first (first crew with the patient), backup (a DCA to convey after an RRV, or a
+    C1's DCA while the car's crew treats), transport (a C1's first DCA after the car's crew
+    finished: ARP's transport-capable response, not waste) or surplus (a crew was already
+    doing the job).
     """
 
     KIND: ClassVar[str] = "vehicle_arrived"

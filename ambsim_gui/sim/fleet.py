@@ -153,12 +153,64 @@ class Fleet:
                 self._track_free(v)
                 if v.status == "off_duty":
                     self._status(v, "available")
+                self._plan_rest_break(v, begin, end)
                 yield k.env.timeout(max(0.0, end - k.now))
             v.on_duty = False
             self._track_free(v)
             if v.status == "available":
                 self._status(v, "off_duty")
             # a vehicle on a job or on its way home goes off duty when it gets back
+
+    # --- crews' rest breaks and their protection near the finish ------------------------
+
+    def _plan_rest_break(self, v: Vehicle, begin: float, end: float) -> None:
+        rules = self.room.scenario.crews
+        if rules.rest_break_min <= 0 or end - begin < rules.rest_break_from_shift_h * 3600.0:
+            return
+        due = begin + rules.rest_break_window_h[0] * 3600.0
+        self.k.after(max(0.0, due - self.k.now), self._rest_break_due, v, end)
+
+    def _rest_break_due(self, v: Vehicle, shift_end: float) -> None:
+        if not v.on_duty or v.retired:
+            return
+        v.break_due = shift_end
+        if v.status == "available":
+            self._take_rest_break(v)
+
+    def _take_rest_break(self, v: Vehicle) -> None:
+        """Back at station with a break due: the crew rests (not free, not dispatchable)."""
+        shift_end, v.break_due = v.break_due, None
+        length = self.room.scenario.crews.rest_break_min * 60.0
+        if shift_end is None or self.k.now + length > shift_end:
+            return  # too late in the shift for a break: the crew finishes instead
+        self._status(v, "rest")
+        v.process = self.k.env.process(self._rest(v, length))
+
+    def _rest(self, v: Vehicle, length: float) -> Any:
+        try:
+            yield self.k.env.timeout(length)
+        except simpy.Interrupt:
+            return  # a breakdown took the vehicle off the road meanwhile
+        self._status(v, "available" if v.on_duty else "off_duty")
+
+    def duty_end(self, v: Vehicle) -> float | None:
+        """When the crew's current shift ends (None: not on a shift now)."""
+        now = self.k.now
+        return next((b for a, b in v.duty if a <= now < b), None)
+
+    def going_to_rest(self, v: Vehicle) -> bool:
+        """Driving back to station with its rest break due: sent only to a C1 meanwhile."""
+        return v.break_due is not None and v.status == "returning"
+
+    def protected(self, v: Vehicle) -> bool:
+        """The crew is in its last minutes on a shift that ends before the scenario does: sent
+        only to C1 and C2 (a crew whose shift ends with the scenario is relieved by the next
+        one, the run-out's, at the end)."""
+        minutes = self.room.scenario.crews.late_job_protection_min
+        end = self.duty_end(v)
+        if minutes <= 0 or end is None or end >= self.k.end_s - 1.0:
+            return False
+        return end - self.k.now < minutes * 60.0
 
     def on_shift_now(self, v: Vehicle) -> bool:
         return not v.retired and any(a <= self.k.now < b for a, b in v.duty)
@@ -235,6 +287,36 @@ class Fleet:
             self.send_home(v, v.node, 0.0)
             if v.status == "off_duty":  # repaired at its own station
                 self._status(v, "available")
+
+    def oncoming_crews(self, until: float) -> list[str]:
+        """The next shift comes on at the end of this one, for the run-out: a fresh crew and
+        vehicle at the station of every vehicle that was on its shift at the end, on duty
+        until ``until``. The crews going off finish the job they are on (a late finish) and
+        go off duty; those free go off at once (their rota ends with the shift)."""
+        k, room = self.k, self.room
+        ending = k.end_s - 1e-6
+        leaving = [
+            v for v in room.vehicles.values()
+            if not v.retired and any(a <= ending < b for a, b in v.duty)
+        ]  # fmt: skip
+        added: list[str] = []
+        for old in leaving:
+            n = len(room.vehicles) + 1
+            v = Vehicle(
+                id=f"V{n:03d}", callsign=f"{old.callsign}N", type=old.type, station=old.station,
+                home_node=old.home_node, duty=((k.now, until),), node=old.home_node,
+            )  # fmt: skip
+            room.vehicles[v.id] = v
+            x, y = self._xy(v.node)
+            k.emit(
+                ev.VehicleCreated(
+                    t=k.now, vehicle_id=v.id, callsign=v.callsign, type=v.type,
+                    station=v.station, x=x, y=y, shift_start_s=k.now, shift_end_s=until,
+                )
+            )  # fmt: skip
+            k.env.process(self._shift(v))
+            added.append(v.callsign)
+        return added
 
     def add_crews(self, station: str, vtype: str, count: int) -> list[str]:
         """Extra vehicles on duty now at a station until the shift's end."""
@@ -379,6 +461,8 @@ class Fleet:
                 t=self.k.now, vehicle_id=v.id, status=status, incident_id=v.incident_id, x=x, y=y
             )
         )
+        if status == "available" and v.break_due is not None and v.on_duty:
+            self._take_rest_break(v)
 
     def _restart(self, v: Vehicle, process: Any) -> None:
         old = v.process
@@ -443,6 +527,20 @@ class Fleet:
             return f"{v.callsign} is already assigned to {inc.id}"
         if not v.on_duty:
             return f"{v.callsign} is off duty"
+        if v.status == "rest":
+            return f"{v.callsign}'s crew is on its rest break"
+        if inc.category != "C1" and self.going_to_rest(v):
+            return (
+                f"{v.callsign}'s crew is on its way back for its rest break: only a C1 may "
+                f"take it now ({inc.id} is {inc.category})"
+            )
+        if inc.category in ("C3", "C4") and self.protected(v):
+            left = max(0.0, (self.duty_end(v) or self.k.now) - self.k.now) / 60.0
+            minutes = self.room.scenario.crews.late_job_protection_min
+            return (
+                f"{v.callsign}'s crew finishes in {left:.0f} min: in its last {minutes:.0f} min "
+                f"on shift a crew is sent only to C1 and C2 ({inc.id} is {inc.category})"
+            )
         diverted_from: str | None = None
         if divert:
             if v.status not in EN_ROUTE_STATUSES or v.incident_id is None:
@@ -561,22 +659,27 @@ class Fleet:
         k, room = self.k, self.room
         patient = inc.truth_patient
         self._status(v, "on_scene")
+        c1_transport = v.type == "DCA" and inc.category == "C1" and not inc.dca_arrived
+        if v.type == "DCA":
+            inc.dca_arrived = True
         if patient.done or inc.status != "open":
-            role = "surplus"
+            # ARP's C1 transport-capable response is never surplus, even when the car's crew
+            # finished before it came: it leaves as a surplus one would
+            role = "transport" if c1_transport else "surplus"
         elif patient.treating is None:
             role = "first"
         elif (
             v.type == "DCA"
-            and patient.truth.need.startswith("convey")
+            and (patient.truth.need.startswith("convey") or inc.category == "C1")
             and room.vehicles[patient.treating].type == "RRV"
         ):
-            role = "backup"
+            role = "backup"  # the ambulance the car asked for, or a C1's dual response
         else:
             role = "surplus"
         k.emit(
             ev.VehicleArrived(t=k.now, vehicle_id=v.id, incident_id=inc.id, type=v.type, role=role)
         )
-        if role == "surplus":
+        if role in ("surplus", "transport"):
             yield from self._hold(SURPLUS_ON_SCENE_S)
             if v.id in inc.vehicles:
                 inc.vehicles.remove(v.id)

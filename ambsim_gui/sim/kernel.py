@@ -50,6 +50,7 @@ class Kernel:
         self.seed = int(seed)
         self.streams = R.RandomStreams(self.seed)
         self.end_s = float(end_s)
+        self.stop_s = self.end_s  # the run-out's cap, when the engine has one
         self.ended = False
         self.events: list[ev.Event] = []
         self.listeners: list[Listener] = []

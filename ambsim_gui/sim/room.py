@@ -71,6 +71,10 @@ class RoomState:
 
     # --- seats ---------------------------------------------------------------------------
 
+    def calls_open(self) -> int:
+        """Calls still ringing or on a line (the run-out waits for them to close)."""
+        return sum(1 for call in self.calls.values() if call.status != "closed")
+
     def _build_seats(self) -> None:
         room = self.scenario.control_room
         role = self.role

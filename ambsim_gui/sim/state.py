@@ -91,6 +91,7 @@ class Incident:
     on_hub: bool = False
     vehicles: list[str] = field(default_factory=list)  # assigned and not yet released
     outcome: str | None = None
+    dca_arrived: bool = False  # a transport-capable vehicle has been on scene
 
     @property
     def rank(self) -> int:
@@ -118,6 +119,8 @@ class Vehicle:
     # (inf: for the rest of the shift); None when there is none.
     breakdown_due: float | None = None
     retired: bool = False  # sent off duty early by an inject: no more shifts today
+    # The end of the shift whose rest break is due and not yet taken; None when none is due.
+    break_due: float | None = None
     process: simpy.Process | None = None  # the job (or drive home) the vehicle is on
     repair: simpy.Process | None = None  # the repair, apart: nothing interrupts it
 

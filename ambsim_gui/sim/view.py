@@ -312,6 +312,14 @@ class RoomView:
         as they always were; see the module's note."""
         return int(self._room.incidents[incident.id].node)
 
+    def protected(self, vehicle: VehicleView) -> bool:
+        """The crew is in its last minutes on shift: sent only to C1 and C2 (``Fleet``)."""
+        return self._fleet.protected(_inner(vehicle))
+
+    def going_to_rest(self, vehicle: VehicleView) -> bool:
+        """The crew is on its way back for its rest break: sent only to a C1 (``Fleet``)."""
+        return self._fleet.going_to_rest(_inner(vehicle))
+
     def nearest(
         self, incident: IncidentView, vehicles: Sequence[VehicleView]
     ) -> tuple[VehicleView | None, float]:

@@ -331,6 +331,8 @@ class DeskWindow(QMainWindow):
             hospital_clicked.connect(self._hospital_clicked)
         self.call_panel.show_on_map.connect(self.map.center_on)
         self.feedback_list.card.connect(self.show_toast)
+        # the hub's and the dispatchers' later decisions join the call's card as they come
+        self.feedback.on_later = self.feedback_list.add_later
         self.feedback_tabs.currentChanged.connect(self._feedback_tab_changed)
 
     def actions_by_name(self) -> dict[str, Callable[[], object]]:

@@ -1,9 +1,11 @@
 """Write the archived regression sessions in this folder (run from the project root:
 ``python tests/sessions/regenerate.py``).
 
-Each file's name ends in the session-file schema it was written with (``.schema2``); this
-script writes files of the current schema only and never touches older ones, which stay as
-the recordings older versions of ambsim made.
+Each file's name ends in the session-file schema it was written with (``.schema2``). The
+current schema's files are recorded; each older schema's file is the same recording written
+in that schema's layout (``as_schema1``: events one a row, hash-chained one by one, as ambsim
+0.1 wrote them before event blocks), so that reading every schema the program has written
+stays tested against the model as it is now.
 
 Only regenerate on purpose: these files are the recordings old versions of ambsim made, and
 ``tests/test_record_archive.py`` checks that every one still opens and verifies identical with
@@ -41,6 +43,38 @@ def compact(path: Path) -> None:
     conn.close()
 
 
+def as_schema1(source: Path, target: Path) -> None:
+    """``source`` (the current schema) rewritten as a schema-1 file: the events table one
+    event a row, each chained to the one before, instead of hash-chained blocks."""
+    from ambsim_gui.record import chain
+    from ambsim_gui.record.codec import event_json
+    from ambsim_gui.record.reader import SessionFile
+    from ambsim_gui.record.schema import DDL_V1
+
+    with SessionFile.open(source) as session:
+        events = session.events()
+        genesis = session.genesis()
+    target.unlink(missing_ok=True)
+    target.write_bytes(source.read_bytes())
+    conn = sqlite3.connect(target)
+    with conn:
+        conn.execute("DROP TABLE event_blocks")
+        events_ddl = DDL_V1[DDL_V1.index("CREATE TABLE events") :]
+        conn.execute(events_ddl)
+        prev = chain.start(genesis, "events")
+        rows = []
+        for seq, event in enumerate(events):
+            body = event_json(event)
+            digest = chain.event_hash(prev, seq, event.t, event.KIND, body)
+            rows.append((seq, event.t, event.KIND, body, prev, digest))
+            prev = digest
+        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '1')")
+    conn.execute("PRAGMA user_version=1")
+    conn.close()
+    compact(target)
+
+
 def main() -> None:
     loaded = load_scenario(DEFAULT_SCENARIO)
     world = build_from(loaded)
@@ -73,6 +107,10 @@ def main() -> None:
     for path in (first, second, third):
         compact(path)
         print(f"{path.name}: {path.stat().st_size // 1024} KiB")
+        if SCHEMA_VERSION == 2:
+            old = path.with_name(path.name.replace(".schema2.", ".schema1."))
+            as_schema1(path, old)
+            print(f"{old.name}: {old.stat().st_size // 1024} KiB")
 
 
 if __name__ == "__main__":

@@ -42,8 +42,8 @@ def test_metropolitan_day_is_london_scale() -> None:
     m = result.metrics
     scenario = result.loaded.scenario
     assert scenario.duration_h == 24
-    # London's size: about 3,800 incidents a day (March 2025), 250 vehicles and 8 EDs
-    assert 3650 <= m.incidents <= 3950, m.incidents
+    # London's size: about 3,800-3,900 incidents a day (March 2025), 250 vehicles and 8 EDs
+    assert 3700 <= m.incidents <= 4150, m.incidents
     assert len(result.engine.vehicles) >= 250
     assert sum(h.kind == "ed" for h in result.engine.hospitals.values()) >= 8
     # London, March 2025: C1 mean 6:58; an expert room on a London-sized fleet is near it

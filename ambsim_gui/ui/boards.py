@@ -48,6 +48,7 @@ VEHICLE_STATUS_ORDER = (
     "at_hospital",
     "clearing",
     "returning",
+    "rest",
     "off_duty",
 )
 

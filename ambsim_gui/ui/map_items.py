@@ -491,6 +491,7 @@ def legend_html() -> str:
         ("on scene", [S.STATUS_COLOUR["on_scene"]]),
         ("to / at hospital", [S.STATUS_COLOUR["to_hospital"], S.STATUS_COLOUR["at_hospital"]]),
         ("clearing / returning", [S.STATUS_COLOUR["clearing"], S.STATUS_COLOUR["returning"]]),
+        ("rest break", [S.STATUS_COLOUR["rest"]]),
     ]
     vehicles = ["<b>Vehicles</b> &nbsp;\u25a0 DCA &nbsp;\u25c6 RRV"]
     for text, colours in rows:

@@ -63,6 +63,7 @@ STATUS_COLOUR: dict[str, QColor] = {
     "at_hospital": QColor("#6c2e91"),
     "clearing": QColor("#3a7bd5"),
     "returning": QColor("#2563a8"),
+    "rest": QColor("#7aa6a1"),
     "off_duty": QColor("#8d8d8d"),
 }
 STATUS_UNKNOWN = QColor("#555555")
@@ -75,6 +76,7 @@ STATUS_TEXT: dict[str, str] = {
     "at_hospital": "at hospital",
     "clearing": "clearing",
     "returning": "returning",
+    "rest": "rest break",
     "off_duty": "off duty",
 }
 #: Statuses in which a vehicle drives along its route (position interpolated each frame).

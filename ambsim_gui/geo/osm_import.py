@@ -673,7 +673,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("osm", help="the OpenStreetMap extract: AREA.osm (.osm.bz2, .osm.gz)")
     parser.add_argument(
-        "-o", "--output", help="map file to write (default: resources/maps/AREA.json)"
+        "-o",
+        "--output",
+        help="map file to write (default: resources/maps/AREA.json in a checkout, "
+        "./AREA.json for an installed ambsim)",
     )
     parser.add_argument("--name", help="name of the map and its area (default: AREA)")
     parser.add_argument(
@@ -698,7 +701,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     [--origin LAT,LON]``; 0 when written."""
     args = _parser().parse_args(argv)
     source = Path(args.osm)
-    out = Path(args.output) if args.output else paths.MAPS / f"{source.name.split('.')[0]}.json"
+    # by default beside the shipped maps in a checkout; an installed program never writes into
+    # its own package, so there it writes to the working folder
+    maps = paths.MAPS if paths.SOURCE_CHECKOUT else Path.cwd()
+    out = Path(args.output) if args.output else maps / f"{source.name.split('.')[0]}.json"
     try:
         done = convert(source, out, name=args.name, engine=args.engine, origin=args.origin)
     except MapError as exc:

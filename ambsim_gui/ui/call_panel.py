@@ -5,7 +5,10 @@ the transcript (the caller's opening words, each question asked and the caller's
 arrives after its pause), the protocol's questions in order with the recommended next one
 highlighted, the protocol's recommended category to accept or override, and the decisions:
 send to dispatch, refer to the clinical hub, give advice or refer elsewhere (when the protocol
-allows it), or link the call to an open incident nearby (a likely duplicate).
+allows it), or link the call to an open incident nearby (a likely duplicate). The nearby list is
+ranked by likely match (the same complaint first, then the nearest, then the most recent) and
+shows the distance first; a link to an incident with another complaint, or beyond the room's link
+radius, asks for L again (``shortcuts.SecondPress``).
 
 Buttons are disabled when their command could not succeed; the keyboard shortcuts submit anyway
 so that the engine's own reason for a refusal reaches the status bar.
@@ -32,14 +35,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ambsim_gui.readmodel.room import CallView
+from ambsim_gui.readmodel.room import CallView, IncidentView
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.formatting import CATEGORY_CSS, clock_text, distance_text, mmss
 from ambsim_gui.ui.live import TRAINEE, TranscriptLine
+from ambsim_gui.ui.shortcuts import SecondPress
 
 LINK_RADIUS_M = 1000.0
 """Open incidents within this distance of the caller are offered for linking."""
+ROOM_LINK_RADIUS_M = 400.0
+"""The room's link radius: the virtual colleagues link a caller to an incident about the same
+complaint within this distance, or twice the caller's location uncertainty if that is more
+(``sim/policies.py``, ``LINK_RADIUS_M``; the desk may not import it). A link further off asks."""
 QUESTION_KEYS = "1234567890"
 
 _WHO_STYLE = {
@@ -222,8 +230,20 @@ class CallPanel(QWidget):
         self.nearby = QListWidget(self)
         self.nearby.setObjectName("nearbyIncidents")
         self.nearby.setMinimumHeight(64)
-        self.nearby.itemSelectionChanged.connect(self._update_buttons)
+        self.nearby.itemSelectionChanged.connect(self._nearby_picked)
+        self.link_warning = QLabel("")
+        self.link_warning.setObjectName("linkWarning")
+        self.link_warning.setWordWrap(True)
+        self.link_warning.setStyleSheet(
+            "#linkWarning { background: #fff3cd; color: #5c4400; border: 1px solid #e0b252;"
+            " border-radius: 4px; padding: 4px 6px; font-weight: 600; }"
+        )
+        self.link_warning.hide()
+        outer.addWidget(self.link_warning)
         outer.addWidget(self.nearby, 1)
+        self._picked_link: str | None = None
+        self.guard = SecondPress(self, self._show_guard)
+        ctx.command_done.connect(self.guard.clear)
 
         self.refresh()
 
@@ -300,10 +320,14 @@ class CallPanel(QWidget):
         return self._decide(cmd.ReferElsewhere)
 
     def link(self, incident_id: str | None = None) -> bool:
-        """Link the call to ``incident_id``, or to the selected (else the nearest) incident."""
+        """Link the call to ``incident_id``, or to the selected (else the best-matching) incident;
+        a doubtful link (another complaint, or beyond the room's radius) needs a second press."""
         call = self._need_call()
         if call is None:
+            self.guard.clear()
             return False
+        if not isinstance(incident_id, str):  # a button's ``clicked(bool)``
+            incident_id = None
         if incident_id is None:
             item: QListWidgetItem | None = self.nearby.currentItem()
             if item is None or not item.isSelected():
@@ -312,6 +336,10 @@ class CallPanel(QWidget):
         if not incident_id:
             self.ctx.say("No open incident near this caller to link to", "warning")
             return False
+        warning = self.link_warning_for(call, incident_id)
+        if warning and not self.guard.confirm("link", (call.id, incident_id), warning):
+            return False
+        self.guard.clear()
         return self.ctx.submit(cmd.LinkCall(seat=TRAINEE, call_id=call.id, incident_id=incident_id))
 
     def _show_on_map(self) -> None:
@@ -323,15 +351,77 @@ class CallPanel(QWidget):
 
     # --- drawing -------------------------------------------------------------------------
 
+    def call_complaint(self, call: CallView) -> str:
+        """What this caller reports, in the room's words ("" while not yet known)."""
+        words = self.ctx.protocol.describe(call.answers.get("what_happened", ""), call.code)
+        return "" if words == "not yet known" else words
+
+    def incident_complaint(self, inc: IncidentView) -> str:
+        words = self.ctx.protocol.describe(inc.complaint, inc.code)
+        return "" if words == "not yet known" else words
+
+    def same_complaint(self, call: CallView, inc: IncidentView) -> bool | None:
+        """Whether the caller reports the incident's complaint (None while either is unknown)."""
+        mine, theirs = self.call_complaint(call), self.incident_complaint(inc)
+        if not mine or not theirs:
+            return None
+        return mine == theirs
+
+    @staticmethod
+    def link_radius(call: CallView) -> float:
+        """The room's link radius for this caller (``ROOM_LINK_RADIUS_M``)."""
+        return max(ROOM_LINK_RADIUS_M, 2 * call.uncertainty_m)
+
     def nearby_incidents(self, call: CallView) -> list[tuple[float, str]]:
-        """(distance in metres, incident id) of open incidents near the caller, nearest first."""
-        out = []
+        """(distance in metres, incident id) of open incidents within 1 km of the caller, by
+        likely match: the same complaint first, then the nearest, then the most recent."""
+        ranked = []
         for inc in self.ctx.room.open_incidents():
             d = math.hypot(inc.x - call.x, inc.y - call.y)
             if d <= LINK_RADIUS_M:
-                out.append((d, inc.id))
-        out.sort()
-        return out
+                same = self.same_complaint(call, inc)
+                ranked.append((0 if same else 1, d, -inc.t_open, inc.id))
+        ranked.sort()
+        return [(d, iid) for _, d, _, iid in ranked]
+
+    def link_warning_for(self, call: CallView, incident_id: str) -> str:
+        """Why linking ``call`` to ``incident_id`` needs a second press ("" when it does not)."""
+        inc = self.ctx.room.incidents.get(incident_id)
+        if inc is None:
+            return ""
+        reasons = []
+        if self.same_complaint(call, inc) is False:
+            reasons.append(
+                f"{inc.id} is {_a(self.incident_complaint(inc).lower())} incident, this caller "
+                f"reports {_a(self.call_complaint(call).lower())}"
+            )
+        d = math.hypot(inc.x - call.x, inc.y - call.y)
+        radius = self.link_radius(call)
+        if d > radius:
+            reasons.append(
+                f"{inc.id} is {distance_text(d)} from the caller, beyond the room's "
+                f"{distance_text(radius)} link radius"
+            )
+        if not reasons:
+            return ""
+        return "; ".join(reasons) + ": press L again to link anyway"
+
+    def _show_guard(self, text: str) -> None:
+        self.link_warning.setText(text)
+        self.link_warning.setVisible(bool(text))
+        if text:
+            self.ctx.say(text, "warning")
+
+    def _nearby_picked(self) -> None:
+        """The trainee picked another nearby incident: a pending link confirmation lapses."""
+        item = self.nearby.currentItem()
+        picked = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if item is not None and not item.isSelected():
+            picked = None
+        if picked != self._picked_link:
+            self._picked_link = picked
+            self.guard.clear()
+        self._update_buttons()
 
     def refresh(self) -> None:
         """Redraw from the read model and the desk's projection (cheap when nothing changed)."""
@@ -364,6 +454,9 @@ class CallPanel(QWidget):
         self._draw_questions(call)
         self._draw_recommendation(call)
         self._draw_links(call, now)
+        pending = self.guard.pending
+        if pending is not None and pending[1][0] != (call.id if call is not None else None):
+            self.guard.clear()  # the call the warning was about has gone from the line
         self._update_buttons()
 
     def _scrolled(self, value: int) -> None:
@@ -486,14 +579,18 @@ class CallPanel(QWidget):
         self._link_state = state
         selected = self.nearby.currentItem()
         keep = selected.data(Qt.ItemDataRole.UserRole) if selected is not None else None
+        self.nearby.blockSignals(True)  # a redraw is not the trainee picking another row
         self.nearby.clear()
         protocol = self.ctx.protocol
         for d, iid in nearby:
             inc = room.incidents[iid]
             complaint = protocol.describe(inc.complaint, inc.code)
             age = mmss(now - inc.t_open)
+            same = call is not None and self.same_complaint(call, inc)
+            match = ", same complaint" if same else ""
             text = (
-                f"{iid}  {inc.category}  {complaint}  -  {distance_text(d)} away, opened {age} ago"
+                f"{distance_text(d)}  -  {iid}  {inc.category}  {complaint}{match}, "
+                f"opened {age} ago"
             )
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, iid)
@@ -501,6 +598,7 @@ class CallPanel(QWidget):
             self.nearby.addItem(item)
             if iid == keep:
                 self.nearby.setCurrentItem(item)
+        self.nearby.blockSignals(False)
         n = len(nearby)
         if call is None:
             self.link_label.setText("Open incidents within 1 km of the caller")
@@ -536,3 +634,8 @@ class CallPanel(QWidget):
         self.link_button.setEnabled(usable and self.nearby.count() > 0)
         self.nearby.setEnabled(usable)
         self.map_button.setEnabled(call is not None or self._shown_call is not None)
+
+
+def _a(words: str) -> str:
+    """``words`` with its indefinite article ("a fall", "an allergic reaction")."""
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"

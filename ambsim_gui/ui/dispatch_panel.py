@@ -5,6 +5,9 @@ incident with the vehicles already assigned to it, and offers the candidates: ev
 and every vehicle on its way to a less urgent job (which may be diverted), sorted by their exact
 ETA (the ``Dispatcher`` port, asked as an onlooker; mobilisation included), shown in minutes
 before anything is committed. Dispatch, Divert and Stand down go through the desk's command door.
+Guarded: a dispatch (D, the button, a drop on the map) to an incident that already has a vehicle
+assigned or on scene, and a stand-down, first show a warning in the panel; the same key or button
+again sends (``shortcuts.SecondPress``).
 
 In assessment mode the desk gives no suggestions: the candidates are listed by call sign and
 their ETAs are hidden. With the call-handler role (or the autopilot in the seat) the panel is
@@ -35,6 +38,7 @@ from ambsim_gui.ui.formatting import (
     mmss,
 )
 from ambsim_gui.ui.live import TRAINEE
+from ambsim_gui.ui.shortcuts import SecondPress
 from ambsim_gui.ui.table_model import KeyedTable, Row, cell
 
 _STATUS_WORDS = {
@@ -123,10 +127,24 @@ class DispatchPanel(QWidget):
         self.stand_down_button.clicked.connect(self.stand_down_selected)
         for b in (self.dispatch_button, self.divert_button, self.stand_down_button):
             buttons.addWidget(b)
+        self.guard_label = QLabel("")
+        self.guard_label.setObjectName("guardWarning")
+        self.guard_label.setWordWrap(True)
+        self.guard_label.setStyleSheet(
+            "#guardWarning { background: #fff3cd; color: #5c4400; border: 1px solid #e0b252;"
+            " border-radius: 4px; padding: 4px 6px; font-weight: 600; }"
+        )
+        self.guard_label.hide()
+        layout.addWidget(self.guard_label)
         layout.addLayout(buttons)
+        self.guard = SecondPress(self, self._show_guard)
 
         ctx.incident_selected.connect(self._incident_changed)
         ctx.vehicle_selected.connect(self._vehicle_changed)
+        ctx.incident_selected.connect(self.guard.clear)
+        ctx.vehicle_selected.connect(self.guard.clear)
+        ctx.command_done.connect(self.guard.clear)
+        self.assigned.key_selected.connect(self.guard.clear)
         self.refresh()
 
     # --- selection -----------------------------------------------------------------------
@@ -156,8 +174,51 @@ class DispatchPanel(QWidget):
         self._user_picked = vehicle_id
         self.dispatch_selected()
 
+    # --- guards --------------------------------------------------------------------------
+
+    def _show_guard(self, text: str) -> None:
+        self.guard_label.setText(text)
+        self.guard_label.setVisible(bool(text))
+        if text:
+            self.ctx.say(text, "warning")
+
+    def _vehicle_words(self, vehicle_id: str) -> str:
+        v = self.ctx.room.vehicles.get(vehicle_id)
+        if v is None:
+            return vehicle_id
+        if v.status in EN_ROUTE_STATUSES:
+            where = "on its way"
+        elif v.status == "on_scene":
+            where = "on scene"
+        else:
+            where = status_words(v.status)
+        return f"{v.callsign} {where}"
+
+    def duplicate_warning(
+        self, inc: IncidentView, vehicle_id: str, again: str = "Press D again"
+    ) -> str:
+        """Why sending ``vehicle_id`` to ``inc`` needs a second press ("" when it does not): the
+        incident already has a vehicle assigned or on scene, and is not back on the queue asking
+        for one (an RRV on scene that needs a DCA to convey)."""
+        others = [x for x in inc.vehicles if x != vehicle_id]
+        if not others:
+            return ""
+        v = self.ctx.room.vehicles.get(vehicle_id)
+        if inc.queued and (inc.needs != "DCA" or (v is not None and v.type == "DCA")):
+            return ""
+        had = " and ".join(self._vehicle_words(x) for x in others)
+        return f"{inc.id} already has {had}. {again} to send {self._callsign(vehicle_id)} as well."
+
+    def _confirmed(self, inc: IncidentView, vehicle_id: str, again: str = "Press D again") -> bool:
+        warning = self.duplicate_warning(inc, vehicle_id, again)
+        if not warning:
+            self.guard.clear()
+            return True
+        return self.guard.confirm("dispatch", (inc.id, vehicle_id), warning)
+
     def select_next_queued(self) -> None:
         """Select the most urgent incident waiting for a vehicle (after the current one)."""
+        self.guard.clear()
         queue = [i.id for i in self.ctx.room.dispatch_queue()]
         if not queue:
             self.ctx.say("No incident is waiting for a vehicle", "info")
@@ -191,6 +252,9 @@ class DispatchPanel(QWidget):
         """Send ``vehicle_id`` to ``incident_id``: a dispatch, or a diversion if it is en route."""
         if not self._can_act():
             return False
+        inc = self.ctx.room.incidents.get(incident_id)
+        if inc is not None and not self._confirmed(inc, vehicle_id, "Drop it again"):
+            return False
         v = self.ctx.room.vehicles.get(vehicle_id)
         if v is not None and v.status in EN_ROUTE_STATUSES and v.incident_id != incident_id:
             command: cmd.Command = cmd.DivertVehicle(
@@ -218,6 +282,8 @@ class DispatchPanel(QWidget):
         if vid is None:
             self.ctx.say("Select a vehicle in the candidates list first", "warning")
             return False
+        if not self._confirmed(inc, vid):
+            return False
         ok = self.ctx.submit(cmd.DispatchVehicle(seat=TRAINEE, vehicle_id=vid, incident_id=inc.id))
         if ok:
             self._user_picked = None
@@ -226,6 +292,7 @@ class DispatchPanel(QWidget):
         return ok
 
     def divert_selected(self) -> bool:
+        self.guard.clear()
         if not self._can_act():
             return False
         inc = self.incident()
@@ -254,6 +321,11 @@ class DispatchPanel(QWidget):
             vid = en_route[0] if len(en_route) == 1 else None
         if vid is None:
             self.ctx.say("Select the vehicle to stand down (in the Assigned list)", "warning")
+            return False
+        v = self.ctx.room.vehicles.get(vid)
+        job = f" from {v.incident_id}" if v is not None and v.incident_id else ""
+        warning = f"Stand {self._callsign(vid)} down{job}? Press Stand down again to confirm."
+        if not self.guard.confirm("stand_down", (vid,), warning):
             return False
         ok = self.ctx.submit(cmd.StandDown(seat=TRAINEE, vehicle_id=vid))
         if ok:

@@ -2,15 +2,19 @@
 
 One job: ``SHORTCUTS`` is the single list of keys and what they do; ``install_shortcuts``
 binds it to the desk's actions with window-wide ``QShortcut``s, and ``HelpOverlay`` (F1 or ?)
-shows the same list, so the help can never disagree with the keys.
+shows the same list, so the help can never disagree with the keys. ``SecondPress`` is the guard
+of an action that needs a confirmation: the first press warns, the same key again sends, and any
+other key of the desk clears the warning.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
@@ -40,11 +44,20 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(
         ("R",), "refer_elsewhere", "Refer elsewhere: GP, 111, pharmacy (when allowed)", "Calls"
     ),
-    Shortcut(("L",), "link", "Link the call to the selected (or nearest) open incident", "Calls"),
+    Shortcut(
+        ("L",),
+        "link",
+        "Link the call to the selected (else the best-matching) open incident; a doubtful link "
+        "asks for L again",
+        "Calls",
+    ),
     Shortcut(("M",), "show_on_map", "Show the caller on the map", "Calls"),
     Shortcut(("N",), "next_incident", "Select the next most urgent incident waiting", "Dispatch"),
     Shortcut(
-        ("D",), "dispatch", "Dispatch the selected (else the top suggested) vehicle", "Dispatch"
+        ("D",),
+        "dispatch",
+        "Dispatch the selected (else the top suggested) vehicle; to a covered incident, D again",
+        "Dispatch",
     ),
     Shortcut(("F",), "fit_map", "Fit the whole map in view", "Dispatch"),
     Shortcut(("K",), "map_key", "Show or hide the map's key", "Dispatch"),
@@ -78,10 +91,84 @@ def help_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
+CONFIRM_WINDOW_S = 5.0
+"""A guarded action's second press confirms it within this many seconds of wall time."""
+
+_GUARDS: weakref.WeakSet[SecondPress] = weakref.WeakSet()
+
+
+class SecondPress:
+    """The pending confirmation of a guarded action (a duplicate dispatch, a doubtful link).
+
+    ``confirm(action, target, warning)`` is True when this press repeats the pending one (the same
+    action on the same target within ``window_s``); otherwise it arms the confirmation, shows the
+    warning and is False. Any other shortcut of the owner's window (``install_shortcuts``), a
+    command going through the door or a change of selection (the owner's to connect) clears it.
+    """
+
+    def __init__(
+        self,
+        owner: QWidget,
+        show: Callable[[str], None],
+        window_s: float = CONFIRM_WINDOW_S,
+    ) -> None:
+        self.owner = owner
+        self._show = show
+        self.window_s = window_s
+        self.pending: tuple[str, tuple[object, ...]] | None = None
+        self._armed_at = 0.0
+        self._timer = QTimer(owner)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.clear)
+        _GUARDS.add(self)
+
+    def confirm(self, action: str, target: tuple[object, ...], warning: str) -> bool:
+        now = time.monotonic()
+        if self.pending == (action, target) and now - self._armed_at <= self.window_s:
+            self.clear()
+            return True
+        self.pending = (action, target)
+        self._armed_at = now
+        self._show(warning)
+        self._timer.start(int(self.window_s * 1000))
+        return False
+
+    def clear(self, *_: object) -> None:
+        if self.pending is None:
+            return
+        self.pending = None
+        self._timer.stop()
+        self._show("")
+
+    def other_action(self, action: str) -> None:
+        """Some action of the desk was taken: anything but the pending one clears it."""
+        if self.pending is not None and self.pending[0] != action:
+            self.clear()
+
+
+def _tell_guards(window: QWidget, action: str) -> None:
+    for guard in list(_GUARDS):
+        try:
+            mine = guard.owner.window() is window
+        except RuntimeError:  # the owner's widget is gone
+            continue
+        if mine:
+            guard.other_action(action)
+
+
+def _guarded(window: QWidget, name: str, action: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        _tell_guards(window, name)
+        action()
+
+    return run
+
+
 def install_shortcuts(
     window: QWidget, actions: Mapping[str, Callable[[], object]]
 ) -> list[QShortcut]:
-    """Bind every shortcut whose action is in ``actions`` to ``window`` (window-wide)."""
+    """Bind every shortcut whose action is in ``actions`` to ``window`` (window-wide); each key
+    first clears any other action's pending confirmation (``SecondPress``)."""
     made: list[QShortcut] = []
     for s in SHORTCUTS:
         action = actions.get(s.action)
@@ -91,7 +178,7 @@ def install_shortcuts(
             sc = QShortcut(QKeySequence(key), window)
             sc.setContext(Qt.ShortcutContext.WindowShortcut)
             sc.setAutoRepeat(False)
-            sc.activated.connect(action)
+            sc.activated.connect(_guarded(window, s.action, action))
             made.append(sc)
     return made
 

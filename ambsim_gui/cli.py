@@ -47,7 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     desk.add_argument("--speed", type=float, default=1, help="initial speed: 1, 2, 4 ... 64")
     desk.add_argument("--seed", type=int, default=None, help="default: the scenario's seed")
     desk.add_argument(
-        "--assessment", action="store_true", help="assessment mode: no vehicle suggestions"
+        "--assessment",
+        action="store_true",
+        help="assessment mode: no suggestions, no truth or verdict until the shift ends",
+    )
+    desk.add_argument(
+        "--instructor",
+        action="store_true",
+        help="put the Instructor tab (live injects) on the desk; a trainee's desk has none",
     )
     desk.add_argument(
         "--autopilot",
@@ -347,6 +354,7 @@ def _desk(args: argparse.Namespace) -> int:
         seed=args.seed,
         assessment=args.assessment,
         autopilot=args.autopilot,
+        instructor=args.instructor,
         quit_after=args.quit_after,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         record=record,

@@ -202,9 +202,11 @@ def test_instructor_injects_live_from_the_desk(qapp, qtbot) -> None:  # noqa: AN
     from ambsim_gui.ui.desk import DeskWindow
 
     engine = Engine(build_from(load_scenario(DEFAULT_SCENARIO)), policy="expert")
-    window = DeskWindow(engine, show_debrief=False)
+    # the Instructor tab is on the desk only when asked for (issue 12: never on a trainee's desk)
+    window = DeskWindow(engine, show_debrief=False, instructor=True)
     qtbot.addWidget(window)
     panel = window.instructor
+    assert panel is not None
     panel.kind.setCurrentText("hospital_diversion")
     panel.settings.setText('{hospital: "Anglebury Hospital", duration_min: 30}')
     assert panel.apply()

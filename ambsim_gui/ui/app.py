@@ -35,6 +35,7 @@ class DeskOptions:
     seed: int | None = None
     assessment: bool = False
     autopilot: str | None = None  # expert | target_chaser
+    instructor: bool = False  # the Instructor tab (live injects); never on a trainee's desk
     quit_after: float | None = None  # simulated seconds
     screenshot: Path | None = None
     record: Path | None = None  # the session file every desk session writes
@@ -98,6 +99,7 @@ def run_desk(
         speed=options.speed,
         assessment=options.assessment,
         autopilot=options.autopilot,
+        instructor=options.instructor,
         show_debrief=options.quit_after is None,
     )
     window.confirm_quit = options.quit_after is None

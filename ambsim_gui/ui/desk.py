@@ -9,6 +9,11 @@ panels about four times a second (the KPIs once a second).
 
 The desk installs a ``sys.excepthook`` while it is open: an unexpected exception in a slot shows
 a dialog and the session carries on. When the shift ends the debrief dialog opens.
+
+In assessment mode the trainee sees no truth, verdict or suggestion until the shift ends: the
+feedback cards and their toasts say only what was done, the KPIs leave out the judged figures,
+and the end of the shift reveals them all. The Instructor tab (live injects) is on the desk only
+when asked for (``instructor=True``, ``desk --instructor``): never on a trainee's desk by default.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ QLabel#modeLabel { color: #4a4a4a; font-style: italic; }
 QLabel#toast { background: #fffbe6; border: 2px solid #c9a227; border-radius: 6px; padding: 8px;
                color: #111; }
 QLabel#toast[good="true"] { background: #eef9ee; border-color: #3f8f4f; }
+QLabel#toast[good="neutral"] { background: #eef1f5; border-color: #6b7c93; }
 QGroupBox { font-weight: 600; margin-top: 14px; }
 QGroupBox::title { subcontrol-origin: margin; left: 6px; padding: 0 3px; }
 QPushButton { padding: 4px 8px; }
@@ -97,6 +103,7 @@ class DeskWindow(QMainWindow):
         speed: int = 1,
         assessment: bool = False,
         autopilot: str | None = None,
+        instructor: bool = False,
         install_excepthook: bool = True,
         show_debrief: bool = True,
         parent: QWidget | None = None,
@@ -106,6 +113,7 @@ class DeskWindow(QMainWindow):
         """What the desk was built on (an engine, or ports): for its builder and tests only."""
         self.ctx = DeskContext(engine, assessment=assessment, autopilot=autopilot, parent=self)
         self.ports = self.ctx.ports
+        self._instructor = instructor
         scenario = self.ctx.setup.scenario
         self.setObjectName("deskWindow")
         name = title or scenario.name
@@ -143,6 +151,8 @@ class DeskWindow(QMainWindow):
             self.ports.subscribe(listener)
         self._listeners.insert(0, self.ctx.room.apply)
         self._replaying = False
+        if self.ports.finished:  # a desk opened on a shift already over: nothing to withhold
+            self.reveal()
         self.shortcuts = install_shortcuts(self, self.actions_by_name())
         if install_excepthook:
             self._old_hook = sys.excepthook
@@ -217,8 +227,9 @@ class DeskWindow(QMainWindow):
         self.map.setObjectName("mapView")
         self.boards = BoardsWidget(ctx)
         self.dispatch_panel = DispatchPanel(ctx)
-        self.kpis = KpiPanel(ctx, self.metrics)
-        self.feedback_list = FeedbackList()
+        # assessment mode: the truth and the verdicts wait for the end of the shift
+        self.kpis = KpiPanel(ctx, self.metrics, withhold=ctx.assessment)
+        self.feedback_list = FeedbackList(withhold=ctx.assessment)
 
         queue_box = _box("Call queue", self.call_queue)
         call_box = _box("Your line", self.call_panel)
@@ -245,8 +256,11 @@ class DeskWindow(QMainWindow):
         self.feedback_tabs.setObjectName("feedbackTabs")
         self.feedback_tabs.addTab(self.kpis, "Live KPIs")
         self.feedback_tabs.addTab(self.feedback_list, "Your calls")
-        self.instructor = InstructorPanel(self.ctx)
-        self.feedback_tabs.addTab(self.instructor, "Instructor")
+        # the instructor's live injects: not on a trainee's desk unless asked for
+        self.instructor: InstructorPanel | None = None
+        if self._instructor:
+            self.instructor = InstructorPanel(self.ctx)
+            self.feedback_tabs.addTab(self.instructor, "Instructor")
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.boards)
         bottom.addWidget(self.feedback_tabs)
@@ -305,6 +319,8 @@ class DeskWindow(QMainWindow):
             extra.append(f"autopilot {self.ctx.autopilot}")
         if self.ctx.assessment:
             extra.append("assessment mode")
+        if self.instructor is not None:
+            extra.append("instructor controls")
         self.role_label.setText(
             f"Role: <b>{role}</b>" + (f" ({', '.join(extra)})" if extra else "")
         )
@@ -330,7 +346,7 @@ class DeskWindow(QMainWindow):
         if hospital_clicked is not None:  # the map's extra signal: show the hospitals board
             hospital_clicked.connect(self._hospital_clicked)
         self.call_panel.show_on_map.connect(self.map.center_on)
-        self.feedback_list.card.connect(self.show_toast)
+        self.feedback_list.card.connect(self._card_toast)
         # the hub's and the dispatchers' later decisions join the call's card as they come
         self.feedback.on_later = self.feedback_list.add_later
         self.feedback_tabs.currentChanged.connect(self._feedback_tab_changed)
@@ -451,7 +467,20 @@ class DeskWindow(QMainWindow):
     def _on_feedback(self, record: CallFeedback) -> None:
         self.feedback_list.add(record, toast=not self._replaying)
 
+    def _card_toast(self, text: str, good: bool) -> None:
+        """A new card's toast; in one neutral colour while the verdicts are withheld."""
+        self.show_toast(text, None if self.feedback_list.withheld else good)
+
+    def reveal(self) -> None:
+        """The end of the shift: every card and figure the assessment mode withheld, shown."""
+        withheld = self.feedback_list.withheld
+        self.feedback_list.reveal()
+        self.kpis.reveal()
+        if withheld:
+            self.toast.hide()  # a toast of a withheld card says less than the card now does
+
     def _on_finished(self) -> None:
+        self.reveal()
         self.refresh_all()
         self.show_message("The shift has ended: the debrief is open.", "info")
         if self.show_debrief:
@@ -480,8 +509,10 @@ class DeskWindow(QMainWindow):
         self.message_label.setToolTip(text)
         self._message_timer.start(MESSAGE_MS)
 
-    def show_toast(self, text: str, good: bool = True) -> None:
-        self.toast.setProperty("good", "true" if good else "false")
+    def show_toast(self, text: str, good: bool | None = True) -> None:
+        """A toast over the map: green when ``good``, amber when not, grey when ``None`` (no
+        verdict: assessment mode)."""
+        self.toast.setProperty("good", "neutral" if good is None else "true" if good else "false")
         self.toast.style().unpolish(self.toast)
         self.toast.style().polish(self.toast)
         self.toast.setText(text)

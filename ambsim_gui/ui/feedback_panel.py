@@ -15,6 +15,10 @@ One job: turning the assessment projections into what a trainee reads during and
 - ``DebriefDialog``: the end-of-shift figures in full (``format_kpi_table``) and every card.
 
 The truth appears only here, after the fact: in a card once its call has closed, and in totals.
+In assessment mode (``withhold``) not even that until the shift ends: a card says only what the
+trainee did (the call, the category set, the decision, the timings), in one neutral colour, and
+the KPIs leave out what judges the calls by the truth (avoidable dispatches, unsafe advice,
+re-contacts, harm); ``reveal`` at the end of the shift fills every card and figure in.
 """
 
 from __future__ import annotations
@@ -62,6 +66,17 @@ GOOD_CARD = QColor("#e3f4e3")
 BAD_CARD = QColor("#fbe4e4")
 # the trainee's own decisions were right (or followed the protocol), someone else's were not
 NOT_YOURS_CARD = QColor("#fdf1d6")
+# assessment mode, before the end of the shift: one colour for every card (no verdict)
+WITHHELD_CARD = QColor("#eef1f5")
+WITHHELD_WORDS = "The truth and the verdict are shown when the shift ends (assessment mode)."
+WITHHELD_KPI = "shown when the shift ends"
+
+
+def withheld_text(record: CallFeedback) -> str:
+    """A card in assessment mode: only what was done (the call, the category set, the decision
+    and the timings: the first line of ``summary_text``), never the protocol's or the truth's
+    view, the verdict, the ideal decision or its reason."""
+    return summary_text(record).splitlines()[0] + "\n" + WITHHELD_WORDS
 
 
 def card_colour(record: CallFeedback, later: list[LaterFinding]) -> QColor:
@@ -110,11 +125,19 @@ class KpiPanel(QWidget):
     HEADERS = ("Measure", "So far", "Standard / reference")
 
     def __init__(
-        self, ctx: DeskContext, metrics: ShiftMetrics, parent: QWidget | None = None
+        self,
+        ctx: DeskContext,
+        metrics: ShiftMetrics,
+        parent: QWidget | None = None,
+        *,
+        withhold: bool = False,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.metrics = metrics
+        self.withheld = withhold
+        """Assessment mode before the end of the shift: no figure that judges the calls by the
+        truth (the room's response times, hear-and-treat, cost and handover are public)."""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.summary = QLabel("")
@@ -174,6 +197,79 @@ class KpiPanel(QWidget):
                 ),
             )
         )
+        if self.withheld:
+            self._withheld_rows(r, rows)
+        else:
+            self._judged_rows(r, rows)
+        cost = r.cost_per_incident
+        rows.append(
+            Row(
+                "cost",
+                (
+                    cell("Cost per incident", bold=True),
+                    cell(
+                        "-" if cost is None else f"GBP {cost:,.0f}",
+                        background=RAG_BACKGROUNDS[target_rag(cost, COST_RANGE[1])],
+                    ),
+                    cell(f"NAO 2011: GBP {COST_RANGE[0]:.0f}-{COST_RANGE[1]:.0f} per call"),
+                ),
+            )
+        )
+        h = r.handover
+        rows.append(
+            Row(
+                "handover",
+                (
+                    cell("Handover", bold=True),
+                    cell(
+                        "-"
+                        if h.count == 0
+                        else f"mean {mmss(h.mean_s)}, {h.over_30_min or 0:.0%} over 30 min",
+                        background=RAG_BACKGROUNDS[target_rag(h.mean_s, 15 * 60.0, slack=2.0)],
+                    ),
+                    cell("within 15 min, none over 30"),
+                ),
+            )
+        )
+        self.table.set_rows(rows)
+        answer = mmss(r.answer_time_mean_s)
+        self.summary.setText(
+            f"{r.calls} calls ({r.calls_abandoned} abandoned, answer mean {answer}); "
+            f"{r.incidents} incidents, {r.dispatches} dispatches"
+        )
+
+    def reveal(self) -> None:
+        """The shift has ended: every figure, coloured."""
+        self.withheld = False
+        self.refresh()
+
+    def _withheld_rows(self, r: MetricsReport, rows: list[Row]) -> None:
+        """Assessment mode: what the room can see of dispatching (duplicates, stand-downs), and
+        the rest kept for the end of the shift, uncoloured."""
+        u = r.unnecessary_dispatches
+        rows.append(
+            Row(
+                "unnecessary",
+                (
+                    cell("Unnecessary dispatches", bold=True),
+                    cell(f"avoidable: {WITHHELD_KPI} ({r.dispatches} dispatches)"),
+                    cell(f"duplicate {u.duplicate}, stood down {u.stood_down}"),
+                ),
+            )
+        )
+        rows.append(
+            Row(
+                "unsafe",
+                (
+                    cell("Unsafe advice", bold=True),
+                    cell(WITHHELD_KPI),
+                    cell(f"re-contacts and harm events: {WITHHELD_KPI}"),
+                ),
+            )
+        )
+
+    def _judged_rows(self, r: MetricsReport, rows: list[Row]) -> None:
+        """Unnecessary dispatches and unsafe advice, coloured against their limits."""
         u = r.unnecessary_dispatches
         share = "" if u.share_of_dispatches is None else f" ({u.share_of_dispatches:.0%})"
         u_rag = (
@@ -213,42 +309,6 @@ class KpiPanel(QWidget):
                 ),
             )
         )
-        cost = r.cost_per_incident
-        rows.append(
-            Row(
-                "cost",
-                (
-                    cell("Cost per incident", bold=True),
-                    cell(
-                        "-" if cost is None else f"GBP {cost:,.0f}",
-                        background=RAG_BACKGROUNDS[target_rag(cost, COST_RANGE[1])],
-                    ),
-                    cell(f"NAO 2011: GBP {COST_RANGE[0]:.0f}-{COST_RANGE[1]:.0f} per call"),
-                ),
-            )
-        )
-        h = r.handover
-        rows.append(
-            Row(
-                "handover",
-                (
-                    cell("Handover", bold=True),
-                    cell(
-                        "-"
-                        if h.count == 0
-                        else f"mean {mmss(h.mean_s)}, {h.over_30_min or 0:.0%} over 30 min",
-                        background=RAG_BACKGROUNDS[target_rag(h.mean_s, 15 * 60.0, slack=2.0)],
-                    ),
-                    cell("within 15 min, none over 30"),
-                ),
-            )
-        )
-        self.table.set_rows(rows)
-        answer = mmss(r.answer_time_mean_s)
-        self.summary.setText(
-            f"{r.calls} calls ({r.calls_abandoned} abandoned, answer mean {answer}); "
-            f"{r.incidents} incidents, {r.dispatches} dispatches"
-        )
 
 
 class _CardDelegate(QStyledItemDelegate):
@@ -266,13 +326,20 @@ class FeedbackList(QWidget):
     """A card per call the trainee closed, newest first; ``card`` fires for a toast."""
 
     card = Signal(str, bool)
-    """(text, good) of each new card."""
+    """(text, good) of each new card (``good`` means nothing while ``withheld``)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, withhold: bool = False) -> None:
         super().__init__(parent)
+        self.withheld = withhold
+        """Assessment mode before the end of the shift: cards say only what was done."""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.summary = QLabel("Feedback on each of your calls appears here as it closes.")
+        self.summary = QLabel(
+            "Your calls are listed here as they close; their feedback is shown when the shift"
+            " ends (assessment mode)."
+            if withhold
+            else "Feedback on each of your calls appears here as it closes."
+        )
         self.summary.setObjectName("feedbackSummary")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
@@ -330,13 +397,34 @@ class FeedbackList(QWidget):
 
     def _show(self, record: CallFeedback) -> None:
         later = self._later_by_call.get(record.call_id, [])
-        text = summary_text(record, later)
         item = self._items[record.call_id]
+        if self.withheld:
+            text = withheld_text(record)
+            item.setBackground(WITHHELD_CARD)
+        else:
+            text = summary_text(record, later)
+            item.setBackground(card_colour(record, later))
         item.setText(text)
-        item.setBackground(card_colour(record, later))
         item.setToolTip(text)
 
+    def reveal(self) -> None:
+        """The shift has ended: every card filled in (the truth, the verdicts, the colours)."""
+        if not self.withheld:
+            return
+        self.withheld = False
+        for record in self.records:
+            self._show(record)
+        self.list.doItemsLayout()  # the cards grew: size them again
+        self._update_summary()
+
     def _update_summary(self) -> None:
+        if self.withheld:
+            n = len(self.records)
+            self.summary.setText(
+                f"{n} call{'' if n == 1 else 's'} closed so far; the feedback on each is shown"
+                " when the shift ends (assessment mode)."
+            )
+            return
         self.summary.setText(tally(self.records, self.later).sentence())
 
 

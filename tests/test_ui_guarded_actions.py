@@ -196,3 +196,28 @@ def test_link_list_ranks_the_same_complaint_first_and_a_doubtful_link_needs_l_tw
     linked = sent(desk, ev.CallLinked)
     assert linked and linked[-1].call_id == call_id and linked[-1].incident_id == incident
     assert not cp.link_warning.isVisible()
+
+
+def test_a_send_with_an_open_incident_at_the_callers_place_needs_s_twice(
+    qtbot,
+    make_desk,  # noqa: F811
+) -> None:
+    desk = make_desk()
+    e = desk.engine
+    cp = desk.call_panel
+    incident = open_incident(qtbot, desk, "C3")
+    call_id = answer_a_call(qtbot, desk)
+    assert e.submit(cmd.SetCategory(seat=TRAINEE, call_id=call_id, category="C2"))
+    call = desk.ctx.room.calls[call_id]
+    # in the desk's read model only: the open incident at the caller's own place
+    view = desk.ctx.room.incidents[incident]
+    view.x, view.y = call.x, call.y
+    cp.refresh()
+    before = desk.ctx.commands_sent
+    key(qtbot, desk, Qt.Key.Key_S)
+    assert desk.ctx.commands_sent == before and e.calls[call_id].status != "closed"
+    assert cp.link_warning.text().startswith(f"{incident} (C3 ")
+    assert "is open 0 m from this caller: the same patient? Press S again" in cp.link_warning.text()
+    key(qtbot, desk, Qt.Key.Key_S)
+    assert e.calls[call_id].disposition == "dispatch"
+    assert not cp.link_warning.isVisible()

@@ -48,6 +48,8 @@ ROOM_LINK_RADIUS_M = 400.0
 """The room's link radius: the virtual colleagues link a caller to an incident about the same
 complaint within this distance, or twice the caller's location uncertainty if that is more
 (``sim/policies.py``, ``LINK_RADIUS_M``; the desk may not import it). A link further off asks."""
+SAME_PLACE_M = 50.0
+"""Sending a call to dispatch with an open incident this close to the caller asks first."""
 QUESTION_KEYS = "1234567890"
 
 _WHO_STYLE = {
@@ -308,6 +310,22 @@ class CallPanel(QWidget):
         return self.ctx.submit(kind(seat=TRAINEE, call_id=call.id))  # type: ignore[call-arg]
 
     def send_to_dispatch(self) -> bool:
+        """Send the call to dispatch; with an open incident at the caller's place (the same
+        patient?) the first press warns and the second opens the new incident."""
+        call = self.call() if self.ctx.handles_calls else None
+        if call is not None and call.category is not None:
+            here = [(d, iid) for d, iid in self.nearby_incidents(call) if d <= SAME_PLACE_M]
+            if here:
+                d, iid = min(here)
+                inc = self.ctx.room.incidents[iid]
+                warning = (
+                    f"{iid} ({inc.category} {self.incident_complaint(inc) or 'complaint not known'}"
+                    f") is open {distance_text(d)} from this caller: the same patient? Press S "
+                    "again to open a new incident, or L to link"
+                )
+                if not self.guard.confirm("send_to_dispatch", (call.id, iid), warning):
+                    return False
+        self.guard.clear()
         return self._decide(cmd.SendToDispatch)
 
     def refer_hub(self) -> bool:

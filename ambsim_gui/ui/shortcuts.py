@@ -38,7 +38,12 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     *(Shortcut((k,), f"ask_{i}", "", "Calls") for i, k in enumerate("1234567890")),
     Shortcut(("Return", "Enter"), "accept", "Accept the protocol's category", "Calls", "Enter"),
     *(Shortcut((f"Ctrl+{i}",), f"category_C{i}", "", "Calls") for i in range(1, 5)),
-    Shortcut(("S",), "send_to_dispatch", "Send the call to dispatch (opens an incident)", "Calls"),
+    Shortcut(
+        ("S",),
+        "send_to_dispatch",
+        "Send the call to dispatch (opens an incident; S again if one is open at the caller's)",
+        "Calls",
+    ),
     Shortcut(("H",), "refer_hub", "Refer the call to the clinical hub", "Calls"),
     Shortcut(("V",), "give_advice", "Give self-care advice (when the protocol allows)", "Calls"),
     Shortcut(

@@ -95,7 +95,9 @@ def test_monkey_random_clicks_and_keys(qtbot, county: World, role: str, seconds:
         QApplication.processEvents()
     assert desk.errors == []
     assert engine.now >= seconds
-    assert desk.ctx.commands_sent > 10  # the monkey did reach the engine's door
+    # the monkey did reach the engine's door (a dispatch to a covered incident, a stand-down and
+    # a doubtful link stop at their warning until pressed again: issue 12, fewer get through)
+    assert desk.ctx.commands_sent >= 8
 
 
 def test_closing_the_desk_leaves_no_widget_behind(qtbot, county: World) -> None:  # noqa: F811

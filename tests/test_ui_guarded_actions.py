@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from test_ui_desk import (  # noqa: F401 - the fixtures
     TRAINEE,
     advance,
+    advance_until,
     answer_a_call,
     click,
     click_row,
@@ -221,3 +222,33 @@ def test_a_send_with_an_open_incident_at_the_callers_place_needs_s_twice(
     key(qtbot, desk, Qt.Key.Key_S)
     assert e.calls[call_id].disposition == "dispatch"
     assert not cp.link_warning.isVisible()
+
+
+def test_a_drop_on_an_incident_with_a_crew_on_scene_needs_a_second_drop(
+    qtbot,
+    make_desk,  # noqa: F811
+) -> None:
+    desk = make_desk()
+    e = desk.engine
+    panel = desk.dispatch_panel
+    incident = open_incident(qtbot, desk, "C2")
+    desk.ctx.select_incident(incident)
+    desk.refresh_all()
+    dca = next(r.key for r in panel.candidates.rows_model.rows if r.cells[1].text == "DCA")
+    desk.map.dispatch_dropped.emit(dca, incident)  # uncovered: goes at once
+    assert e.incidents[incident].vehicles == [dca]
+    advance_until(desk, lambda: e.vehicles[dca].status == "on_scene", 3600, frame_s=5.0)
+    desk.refresh_all()
+    other = next(
+        r.key
+        for r in panel.candidates.rows_model.rows
+        if r.cells[2].text == "available" and r.key != dca
+    )
+    desk.map.dispatch_dropped.emit(other, incident)
+    assert e.incidents[incident].vehicles == [dca]
+    callsign = desk.ctx.room.vehicles[dca].callsign
+    assert panel.guard_label.text().startswith(f"{incident} already has {callsign} on scene.")
+    assert "Drop it again to send" in panel.guard_label.text()
+    panel.grab().save("/tmp/guard_on_scene.png")
+    desk.map.dispatch_dropped.emit(other, incident)
+    assert e.incidents[incident].vehicles == [dca, other]

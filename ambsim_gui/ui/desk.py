@@ -365,6 +365,8 @@ class DeskWindow(QMainWindow):
             "show_on_map": cp._show_on_map,
             "next_incident": self.dispatch_panel.select_next_queued,
             "dispatch": self.dispatch_panel.dispatch_selected,
+            "divert": self.dispatch_panel.divert_selected,
+            "stand_down": self.dispatch_panel.stand_down_selected,
             "fit_map": self.map.fit_all,
             "map_key": self.map.toggle_legend,
             "pause": self.clock.toggle_pause,

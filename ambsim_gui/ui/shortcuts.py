@@ -64,6 +64,12 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Dispatch the selected (else the top suggested) vehicle; to a covered incident, D again",
         "Dispatch",
     ),
+    Shortcut(
+        ("G",), "divert", "Divert the selected vehicle (on its way elsewhere) here", "Dispatch"
+    ),
+    Shortcut(
+        ("X",), "stand_down", "Stand the selected vehicle down (asks for X again)", "Dispatch"
+    ),
     Shortcut(("F",), "fit_map", "Fit the whole map in view", "Dispatch"),
     Shortcut(("K",), "map_key", "Show or hide the map's key", "Dispatch"),
     Shortcut(("P",), "pause", "Pause or resume the shift", "Time"),

@@ -238,6 +238,24 @@ def test_linked_to_the_wrong_incident() -> None:
     s.link(at, "C2", "I1")
     r = s.records()[1]
     assert r.disposition == "linked" and r.incident_id == "I1"
+    # P2's first call: a new patient, for whom linking sends nobody
+    assert r.verdict == (
+        "linked to the wrong incident: a new patient, linked to another's incident",
+    )
+    assert not r.good
+
+
+def test_a_duplicate_linked_to_another_patients_incident_is_a_wrong_link() -> None:
+    s = Calls()
+    _dispatched_c1(s)
+    s.patient("P2", "C2", "convey_ed", "dispatch")
+    s.ring(100.0, "C2", "P2")
+    at = s.handle(100.0, "C2", protocol="C2", set_cat="C2")
+    s.open_and_close(at, "C2", "I2", "P2", "C2", "dispatch")
+    s.ring(300.0, "C3", "P2", reason="duplicate")
+    at = s.handle(300.0, "C3", protocol=None, set_cat=None, questions=0)
+    s.link(at, "C3", "I1")
+    r = s.records()[-1]
     assert r.verdict == ("linked to the wrong incident",) and not r.good
 
 

@@ -68,6 +68,8 @@ PHONE_SAFE_NEEDS = frozenset({"hear_and_treat"})
 PHONE_DISPOSITIONS = frozenset({"advice", "referred"})
 # call reasons whose right answer, with the patient's incident already open, is to link the call
 REPEAT_REASONS = frozenset({"duplicate", "redial", "still_waiting"})
+WRONG_LINK = "linked to the wrong incident"
+NEW_PATIENT_LINKED = "linked to the wrong incident: a new patient, linked to another's incident"
 
 # PatientCreated.ideal ("dispatch" | "validate" | "advise", see triage/cards.py) as the CallClosed
 # dispositions that carry it out; advice and referral are both hear-and-treat by phone
@@ -587,7 +589,10 @@ class FeedbackProjection:
             linked_patient = self._incident_patient.get(c.linked_incident)
             linker = c.link_seat or handler
             if linked_patient is not None and linked_patient != patient.patient_id:
-                problems.append(("linked to the wrong incident", linker, PROBLEM))
+                reason = c.truth.reason if c.truth is not None else ""
+                # a caller about someone nobody had reported yet: no crew is coming for them
+                what = NEW_PATIENT_LINKED if reason not in REPEAT_REASONS else WRONG_LINK
+                problems.append((what, linker, PROBLEM))
             elif linked_patient == patient.patient_id:
                 linked_right = True
 

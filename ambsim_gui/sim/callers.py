@@ -4,8 +4,10 @@ Arrivals follow the scenario's hour-of-day profile (a non-homogeneous Poisson pr
 thinning). Each patient's hidden truth is drawn from the call cards for a true category taken
 from the scenario's mix, at a place drawn from the areas' demand weights. Callers answer triage
 questions after a pause, hang up when they wait too long and ring again, and some incidents
-bring several callers. Advice to a patient who needed a crew brings them back, worse; waiting
-past the harm threshold of their true category is recorded as harm.
+bring several callers. A mass-casualty scene brings several patients: the first caller about
+each says it is another casualty, and every caller says which person they are about. Advice
+to a patient who needed a crew brings them back, worse; waiting past the harm threshold of
+their true category is recorded as harm.
 """
 
 from __future__ import annotations
@@ -34,6 +36,22 @@ _SOURCES = {
     "surge": ("U", 40_000_000),
 }
 MAX_REDIALS = 3
+NEW_CASUALTY_OPENING = "There's more than one person hurt here; this is another one"
+_CASUALTY_WORDS = (
+    "the driver",
+    "a passenger at the front",
+    "a passenger at the back",
+    "someone thrown clear",
+    "a man by the roadside",
+    "a woman by the roadside",
+)
+
+
+def casualty_words(n: int) -> str:
+    """How callers at a scene describe its ``n``-th casualty (0-based), distinct per casualty."""
+    words = _CASUALTY_WORDS[n % len(_CASUALTY_WORDS)]
+    return words if n < len(_CASUALTY_WORDS) else f"{words} ({n // len(_CASUALTY_WORDS) + 1})"
+
 
 # How precisely a caller is placed: landlines to a few tens of metres, mobiles less well.
 _UNCERTAINTY_M = (25.0, 60.0, 150.0, 400.0)
@@ -249,6 +267,13 @@ class Callers:
         opening = patient.truth.opening
         if patient.calls > 1:
             opening = self._another_opening(patient, rng, reason)
+        # At a scene with several casualties the first caller about each one says so: asked
+        # whether this is the incident already open there, they answer that it is another person.
+        new_casualty = patient.scene is not None and reason == "first"
+        if new_casualty:
+            opening = f"{NEW_CASUALTY_OPENING}, {patient.casualty}. {opening}"
+        elif patient.casualty is not None:
+            opening = f"About {patient.casualty}: {opening}"
         call = Call(
             id=f"C{self._n_calls:05d}",
             truth_patient=patient,
@@ -258,6 +283,8 @@ class Callers:
             uncertainty_m=uncertainty,
             area=patient.area,
             opening=opening,
+            new_casualty=new_casualty,
+            casualty=patient.casualty,
         )
         room.calls[call.id] = call
         room.ringing.append(call.id)

@@ -32,6 +32,7 @@ from ambsim_gui.scenario.model import (
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
+from ambsim_gui.sim.callers import casualty_words
 from ambsim_gui.sim.state import EN_ROUTE_STATUSES, Vehicle
 
 if TYPE_CHECKING:
@@ -173,6 +174,9 @@ class Injects:
         rng = k.streams.get(R.SCRIPTED, "inject", index, n)
         truth = room.world.cards.draw_variant(rng, spec.card, spec.variant)
         patient = self.callers.new_patient(truth=truth, node=node, scripted=True, source="inject")
+        if spec.count > 1:  # several casualties at one scene, not one casualty many times
+            patient.scene = f"scene{index}"
+            patient.casualty = casualty_words(n)
         self.callers.first_calls(patient, extra=spec.callers - 1)
 
     def _surge(self, spec: Surge) -> tuple[str | None, str]:

@@ -166,7 +166,8 @@ class ExpertPolicy(Policy):
         if "what_happened" in call.answers and call.id not in self._checked_duplicates:
             # Once the complaint is known, look for an incident this caller may be about.
             self._checked_duplicates.add(call.id)
-            dup = self._duplicate_of(call)
+            # a caller who says someone else is hurt is a new patient, however near and alike
+            dup = None if call.new_casualty else self._duplicate_of(call)
             if dup is not None:
                 return [cmd.LinkCall(seat=seat, call_id=call.id, incident_id=dup.id)]
         question = self.questions_to_ask(call)
@@ -195,6 +196,11 @@ class ExpertPolicy(Policy):
         reach = max(LINK_RADIUS_M, 2 * call.uncertainty_m)
         for inc in room.open_incidents_about(complaint):
             if now - inc.t_open > LINK_WINDOW_S:
+                continue
+            # at a scene with several casualties only the incident of the person described
+            if call.casualty is not None and not any(
+                room.calls[c].casualty == call.casualty for c in inc.call_ids
+            ):
                 continue
             d = math.hypot(inc.x - x, inc.y - y)
             if d <= reach and d < best_d:

@@ -46,6 +46,9 @@ class Patient:
     treating_incident: str | None = None
     waiting_rrvs: list[str] = field(default_factory=list)  # RRVs on scene waiting for a DCA
     done: bool = False  # the episode of care ended (treated, conveyed or closed by phone)
+    # one of several casualties of one scene (a mass-casualty inject): each needs its own crew
+    scene: str | None = None
+    casualty: str | None = None  # how callers at the scene describe this one
 
 
 @dataclass
@@ -58,6 +61,9 @@ class Call:
     uncertainty_m: float
     area: str
     opening: str
+    # the caller's answer to "is this about someone we already have?": no, another casualty
+    new_casualty: bool = False
+    casualty: str | None = None  # which person at a scene the caller is about, in their words
     status: str = "ringing"  # ringing | answered | closed
     seat: str | None = None
     t_answered: float | None = None

@@ -83,6 +83,8 @@ class CallView(_View):
     uncertainty_m: float = _field("uncertainty_m")
     area: str = _field("area")
     opening: str = _field("opening")  # the caller's first words
+    new_casualty: bool = _field("new_casualty")  # says it is another person hurt at a scene
+    casualty: str | None = _field("casualty")  # which person at a scene the caller is about
     status: str = _field("status")
     seat: str | None = _field("seat")
     t_answered: float | None = _field("t_answered")

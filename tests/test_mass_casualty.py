@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ambsim_gui.assess.feedback import CallFeedback, FeedbackProjection
 from ambsim_gui.headless import build_from
 from ambsim_gui.paths import DEFAULT_SCENARIO
 from ambsim_gui.scenario.loader import load_scenario
@@ -102,3 +103,36 @@ def test_the_caller_says_it_is_another_casualty() -> None:
         if isinstance(t, ev.CallTruth) and t.reason != "first" and t.patient_id in hurt
     ]
     assert repeats and not any(openings[c].startswith(NEW_CASUALTY_OPENING) for c in repeats)
+
+
+def _scene_feedback(e: Engine) -> list[CallFeedback]:
+    fb = FeedbackProjection()
+    fb.feed_all(e.events)
+    fb.flush()
+    hurt = _casualties(e)
+    return [r for r in fb.records if r.patient_id in hurt]
+
+
+def test_a_crew_sent_to_every_casualty_is_not_marked_down() -> None:
+    # target_chaser never links: it opens an incident for every caller, as the trainee who
+    # sends a crew to every casualty does, and a second one for every bystander as well
+    e = Engine(world(), policy="expert", trainee_policy="target_chaser")  # type: ignore[arg-type]
+    spec = {"type": "call_burst", "card": "rtc", "variant": "trapped_high_energy",
+            "count": CASUALTIES, "over_min": 3, "callers": 3, "area": "Casterbridge"}  # fmt: skip
+    assert e.submit(cmd.Inject(seat="instructor", spec=spec))
+    e.run_until(3 * 3600)
+    records = _scene_feedback(e)
+    firsts = [r for r in records if r.call_reason == "first"]
+    assert len(firsts) == CASUALTIES
+    # the first call about each casualty: a new patient, rightly given an incident of their own
+    for r in firsts:
+        assert not any(v.startswith("duplicate") for v in r.verdict), r.verdict
+    # a bystander's repeat call answered while the casualty's incident was open is a duplicate
+    repeats = [r for r in records if r.call_reason == "duplicate" and r.disposition == "dispatch"]
+    assert any(any(v.startswith("duplicate") for v in r.verdict) for r in repeats)
+
+
+def test_the_expert_links_no_casualty_to_another() -> None:
+    records = _scene_feedback(coach_crash())
+    assert records
+    assert not any(v.startswith("linked to the wrong incident") for r in records for v in r.verdict)

@@ -229,3 +229,10 @@ def test_the_report_warns_of_what_the_pdf_does_not_show(
     with caplog.at_level(logging.WARNING, logger="ambsim_gui.report"):
         write_report(path, tmp_path / "again.pdf", expert=False)
     assert any("U+1F600" in r.getMessage() for r in caplog.records)
+
+
+def test_a_patients_true_need_reads_in_the_outcome_tables_words(debrief: Debrief) -> None:
+    # the handout is for people: "Conveyed to ED" as the outcome table says it, not "convey ed"
+    html = unescape(render_html(debrief_document(debrief)))
+    assert "needed Conveyed to ED" in html
+    assert "convey ed" not in html and "convey_ed" not in html

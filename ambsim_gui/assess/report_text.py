@@ -25,6 +25,16 @@ OUTCOME_REFERENCE: tuple[tuple[str, str, tuple[float, float] | None, float], ...
 )
 
 
+# a patient's outcome in the outcome table's words, for every text a trainer reads ("Conveyed to
+# ED", never "convey_ed")
+OUTCOME_WORDS: dict[str, str] = {key: label for key, label, _, _ in OUTCOME_REFERENCE}
+
+
+def outcome_words(key: str) -> str:
+    """The human words for an outcome or need id; an unknown id with its underscores as spaces."""
+    return OUTCOME_WORDS.get(key, key.replace("_", " "))
+
+
 def mmss(seconds: float | None) -> str:
     """Minutes and seconds (minutes unbounded, so a C3 90th centile reads 125:03); '-' for None."""
     if seconds is None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
+from ambsim_gui.assess.report_text import outcome_words
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import Rebuilt, new_engine, rebuild
 from ambsim_gui.record.replay_state import TRAINEE, ReplayState
@@ -321,7 +322,7 @@ def _outside_commands(session: SessionFile) -> list[cmd.TimedCommand]:
 
 def _truth_words(p: PatientStory) -> str:
     return (
-        f"{p.true_category} {p.card}/{p.variant}, needed {p.need.replace('_', ' ')};"
+        f"{p.true_category} {p.card}/{p.variant}, needed {outcome_words(p.need)};"
         f" ideal {p.ideal}"
     )
 

@@ -22,7 +22,7 @@ from ambsim_gui.assess.feedback import (
     standing,
 )
 from ambsim_gui.assess.metrics import MetricsReport
-from ambsim_gui.assess.report_text import OUTCOME_REFERENCE, mmss, range_verdict
+from ambsim_gui.assess.report_text import OUTCOME_REFERENCE, mmss, outcome_words, range_verdict
 from ambsim_gui.report import charts
 from ambsim_gui.report.data import Debrief
 from ambsim_gui.report.document import (
@@ -461,7 +461,7 @@ def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
         protocol += f" ({r['protocol_action']})"
     truth = "-"
     if r.get("true_category"):
-        truth = f"{r['true_category']}, {str(r.get('need') or '-').replace('_', ' ')}"
+        truth = f"{r['true_category']}, {outcome_words(str(r.get('need') or '-'))}"
     record = feedback_from_json(r)
     later = [LaterFinding(**f) for f in r.get("later") or ()]
     ideal = "-"

@@ -24,6 +24,7 @@ LIBRARY = (
     "hear_and_treat_hub",
     "c2_segmentation",
     "rtc_duplicate_callers",
+    "motorway_pileup",
     "winter_handover_crisis",
     "legacy_cat_a_targets",
     "rural_vs_urban",
@@ -213,6 +214,61 @@ def test_rtc_duplicate_callers_are_the_trap() -> None:
     assert dup_chaser >= 2 * dup_expert and dup_chaser - dup_expert >= 6
     assert chaser.dispatches_per_incident is not None and expert.dispatches_per_incident
     assert chaser.dispatches_per_incident >= expert.dispatches_per_incident + 0.2
+
+
+def _pileup_casualties(result: RunResult) -> tuple[set[str], set[str]]:
+    """The pile-up's casualties (trapped, high-energy) and the minibus's (minor injuries)."""
+    # an inject's patients are numbered J, the random arrivals P (sim/callers.py)
+    created = [
+        e
+        for e in result.engine.events
+        if isinstance(e, ev.PatientCreated) and e.patient_id.startswith("J")
+    ]
+    pile = {e.patient_id for e in created if e.variant == "trapped_high_energy"}
+    return pile, {e.patient_id for e in created if e.variant == "minor_injuries"}
+
+
+def _vehicles_sent(result: RunResult) -> dict[str, set[str]]:
+    """Patient id -> the distinct vehicles sent to their incidents."""
+    e = result.engine
+    sent: dict[str, set[str]] = {}
+    for a in e.events:
+        if isinstance(a, ev.VehicleAssigned):
+            patient = e.incidents[a.incident_id].truth_patient.id
+            sent.setdefault(patient, set()).add(a.vehicle_id)
+    return sent
+
+
+def test_motorway_pileup_tells_a_new_casualty_from_a_repeat_caller() -> None:
+    expert_run = run("motorway_pileup", "expert")
+    chaser_run = run("motorway_pileup", "target_chaser")
+    pile, minibus = _pileup_casualties(expert_run)
+    assert len(pile) == 6 and len(minibus) == 5  # the file's two call bursts
+    sent = _vehicles_sent(expert_run)
+    # one crew per seriously hurt casualty: all six get a vehicle, and one each
+    assert all(len(sent.get(p, ())) == 1 for p in pile), {p: sent.get(p) for p in pile}
+    # every repeat caller about a casualty is linked to that casualty's incident, none to another's
+    calls = expert_run.engine.calls.values()
+    scene = [c for c in calls if c.truth_patient.id in pile | minibus]
+    repeats = [c for c in scene if c.truth_patient.id in pile and not c.new_casualty]
+    assert len(repeats) >= 12  # two more callers about each of the six
+    linked = [c for c in repeats if c.disposition == "linked"]
+    assert len(linked) >= len(repeats) - 1  # seeds 1-8: 12 of 12 or 13
+    incidents = expert_run.engine.incidents
+    for c in scene:
+        if c.disposition == "linked":
+            assert incidents[c.incident_id].truth_patient.id == c.truth_patient.id, c.id
+    # the walking wounded of the shunt are mostly called back, not each sent an ambulance
+    # (seeds 1-8: 1 to 4 of 5 got a vehicle; the target chaser sends one to all five)
+    assert sum(p in sent for p in minibus) <= 3
+    chaser_sent = _vehicles_sent(chaser_run)
+    assert all(p in chaser_sent for p in minibus)
+    # a room that opens an incident for every caller sends vehicle after vehicle to each
+    # casualty (seeds 1-8: 17 to 19 vehicles for the six, duplicates 25 to 48 against 0 to 5)
+    assert sum(len(chaser_sent.get(p, ())) for p in pile) >= 2 * len(pile)
+    expert, chaser = expert_run.metrics, chaser_run.metrics
+    dup_expert = expert.unnecessary_dispatches.duplicate
+    assert chaser.unnecessary_dispatches.duplicate >= dup_expert + 15
 
 
 def test_winter_handover_crisis_looks_like_december_2022() -> None:

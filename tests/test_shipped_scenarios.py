@@ -25,6 +25,7 @@ LIBRARY = {
     "hear_and_treat_hub",
     "c2_segmentation",
     "rtc_duplicate_callers",
+    "motorway_pileup",
     "winter_handover_crisis",
     "legacy_cat_a_targets",
     "rural_vs_urban",

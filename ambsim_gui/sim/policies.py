@@ -35,16 +35,19 @@ from ambsim_gui.sim.view import RoomView
 from ambsim_gui.sim.view import VehicleView as Vehicle
 
 LINK_RADIUS_M = 400.0
+SCENE_LINK_RADIUS_M = 1000.0
+"""How far off a caller may be who names a casualty already reported at a scene: passers-by
+stop along a motorway, and a caller describing the same person is about that person."""
 LATE_JOB_CATEGORIES = ("C3", "C4")
+"""A crew near its finish is not sent to these (``Fleet.protected``)."""
 CHASED_TWICE = ("C1", "C2", "C3")
+"""The target chaser sends a car and an ambulance to these (the clock of each is chased)."""
 LONG_WAIT_S = {"C3": 150 * 60.0, "C4": 210 * 60.0}
 """A wait after which the expert treats a C3 (C4) as the category above: half an hour past
 ARP's 90th centile for it (120 and 180 minutes). Set so that the London day's C2 and C3 means
 both land in London's range: escalating at the 90th centile itself took the C2 mean to 41
 minutes; without escalation C3 patients waited over 2 hours on average while the C2 mean was
 20 minutes (docs/VALIDATION.md)."""
-"""The target chaser sends a car and an ambulance to these (the clock of each is chased)."""
-"""A crew near its finish is not sent to these (``Fleet.protected``)."""
 LINK_WINDOW_S = 3600.0
 
 _WAKE_ANSWER = (ev.CallArrived, ev.SeatFree)
@@ -198,12 +201,14 @@ class ExpertPolicy(Policy):
             if now - inc.t_open > LINK_WINDOW_S:
                 continue
             # at a scene with several casualties only the incident of the person described
-            if call.casualty is not None and not any(
-                room.calls[c].casualty == call.casualty for c in inc.call_ids
-            ):
-                continue
+            # is theirs, and that incident is theirs however far along the road they stopped
+            reach_here = reach
+            if call.casualty is not None:
+                if not any(room.calls[c].casualty == call.casualty for c in inc.call_ids):
+                    continue
+                reach_here = max(reach, SCENE_LINK_RADIUS_M)
             d = math.hypot(inc.x - x, inc.y - y)
-            if d <= reach and d < best_d:
+            if d <= reach_here and d < best_d:
                 best, best_d = inc, d
         return best
 

@@ -18,6 +18,8 @@ from typing import Any
 from ambsim_gui import __version__
 from ambsim_gui.display import display_problem
 from ambsim_gui.paths import DEFAULT_SCENARIO, SCENARIOS, SESSIONS
+from ambsim_gui.study.command import COMMANDS as STUDY_COMMANDS
+from ambsim_gui.study.command import add_study_parsers
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -137,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("files", nargs="+")
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    add_study_parsers(sub)
     return p
 
 
@@ -181,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ambsim_gui.session_commands import report
 
             return report(args.session, args.out, expert=not args.no_expert)
+        if command in STUDY_COMMANDS:
+            from ambsim_gui.study.command import main as study_main
+
+            return study_main(args)
         if command == "import-osm":
             from ambsim_gui.geo.osm_import import main as import_osm
 

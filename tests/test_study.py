@@ -205,3 +205,27 @@ def test_the_report_shows_each_variant_and_policy_with_its_interval(tmp_path):
     page = render_html(report)
     assert page.count("<svg") == 3  # one chart a figure
     assert json.loads(ResultStore(out).meta()["seeds"]) == study.seeds
+
+
+# --- on a Dask cluster --------------------------------------------------------------------------
+
+
+def test_a_study_on_a_dask_local_cluster_gives_the_local_pools_table(tmp_path):
+    from distributed import LocalCluster
+
+    path = write(tmp_path, SMALL.format(seeds=2))
+    local, remote = tmp_path / "local", tmp_path / "dask"
+    run_study(load_study(path, local), local, workers=1)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        done = run_study(load_study(path, remote), remote, cluster=cluster.scheduler_address)
+    assert (done.played, done.failed, done.workers) == (8, 0, 1)
+
+    def table(folder: Path) -> list[dict]:
+        return [
+            {k: v for k, v in row.items() if k not in ("wall_seconds", "scenario_path")}
+            for row in ResultStore(folder).current_rows()
+        ]
+
+    assert table(remote) == table(local)

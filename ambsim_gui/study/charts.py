@@ -66,8 +66,13 @@ def chart_svg(report: StudyReport, chart: Chart) -> str:
 def _lines(report: StudyReport, chart: Chart, ax: Any, unit: str) -> None:
     assert chart.x is not None
     groups: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
+    varying = {
+        p for p in report.spec.grid if len({str(v.overrides.get(p)) for v in report.variants}) > 1
+    }
     for variant in report.variants:
-        rest = ", ".join(f"{p}={v}" for p, v in variant.overrides.items() if p != chart.x)
+        rest = ", ".join(
+            f"{p}={v}" for p, v in variant.overrides.items() if p != chart.x and p in varying
+        )
         for policy in report.spec.policies:
             cell = report.cell(chart.figure, variant.id, policy)
             groups.setdefault((policy, rest), []).append((variant.overrides.get(chart.x), cell))
@@ -83,8 +88,9 @@ def _lines(report: StudyReport, chart: Chart, ax: Any, unit: str) -> None:
         errs = [_scale(e.half_width or 0.0, unit) for _, e in pts]
         label = line_policy if not rest else f"{line_policy}; {rest}"
         ax.errorbar(xs, means, yerr=errs, marker="o", capsize=4, label=label)
-    if not numeric:
-        ax.set_xticks(range(len(order)), [str(x) for x in order])
+    if not numeric or all(isinstance(x, int) for x in order):
+        ticks = order if numeric else range(len(order))
+        ax.set_xticks(list(ticks), [str(x) for x in order])
     ax.set_xlabel(chart.x)
 
 

@@ -88,6 +88,13 @@ def _study(args: argparse.Namespace) -> int:
     from ambsim_gui.study.loader import load_study
     from ambsim_gui.study.runner import run_study
 
+    if args.cluster:
+        try:
+            import distributed  # noqa: F401 - only to say what is missing, before any work
+        except ImportError:
+            print("ambsim: --cluster needs Dask: pip install 'ambsim[cluster]'", file=sys.stderr)
+            return EXIT_USAGE
+
     out = Path(args.out) if args.out else _default_out(args.file)
     try:
         study = load_study(args.file, out)

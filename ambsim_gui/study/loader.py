@@ -155,6 +155,8 @@ def expand_variants(spec: StudyFile, data: CommentedMap) -> list[Variant]:
         )
     if not hand:
         hand = [(None, [])]
+    # a grid path with one value is the same in every variant: said once, not in every label
+    varying = {path for path, values in spec.grid.items() if len(values) > 1} or set(spec.grid)
     out: list[Variant] = []
     seen: set[str] = set()
     for name, settings in hand:
@@ -162,9 +164,11 @@ def expand_variants(spec: StudyFile, data: CommentedMap) -> list[Variant]:
             items = [*settings, *point]
             overrides = {path: value for path, value, _ in items}
             positions = {path: pos or (0, 0) for path, _, pos in items}
-            label = variant_label(overrides, None if not name else (name if not point else None))
-            if name and point:
-                label = f"{name}; {variant_label(dict((p, v) for p, v, _ in point))}"
+            shown = {p: v for p, v, _ in point if p in varying}
+            if name is None:
+                label = variant_label({p: v for p, v, _ in settings} | shown)
+            else:
+                label = f"{name}; {variant_label(shown)}" if shown else name
             vid = variant_id(overrides)
             if vid in seen:
                 continue

@@ -127,6 +127,7 @@ class CategoryBlock(JsonMixin):
     # of ``count``: incidents still waiting for a vehicle, each counted with its wait so far (a
     # lower bound of its response); only the end-of-shift window counts them, elsewhere 0
     waiting: int = 0
+    longest_wait_s: float | None = None  # the longest wait so far of those ``waiting``
 
 
 @dataclass(frozen=True)
@@ -388,7 +389,9 @@ def _share_within(values: list[float], within_s: float | None) -> float | None:
     return float(np.mean(np.asarray(values) <= within_s))
 
 
-def _category_block(values: list[float], standard: Standard, waiting: int = 0) -> CategoryBlock:
+def _category_block(
+    values: list[float], standard: Standard, waiting: int = 0, longest: float | None = None
+) -> CategoryBlock:
     return CategoryBlock(
         count=len(values),
         mean_response_s=_mean(values),
@@ -401,6 +404,7 @@ def _category_block(values: list[float], standard: Standard, waiting: int = 0) -
         standard_share=standard.share,
         met=standard.met(values),
         waiting=waiting,
+        longest_wait_s=longest,
     )
 
 
@@ -759,18 +763,19 @@ class ShiftMetrics:
         """
         return self._report(self._end_time(now), "as_at", waiting=False)
 
-    def end_of_shift(self) -> MetricsReport:
+    def end_of_shift(self, at: float | None = None) -> MetricsReport:
         """The figures at the end of the shift: every event up to the shift's end time.
 
         An incident still waiting for a vehicle then counts in the response figures with its
         wait so far (from its clock's start to the shift's end, or to an RRV's arrival that may
         yet stop the clock): a lower bound of its response; ``still_waiting`` and each block's
         ``waiting`` say how many. A stream that stops before the shift's end gives the figures
-        at its last event, counted the same way.
+        at its last event, counted the same way, or at ``at`` (a recording's end, so that two
+        streams cut at one moment are counted at that moment).
         """
         if self._end_report is not None:
             return self._end_report
-        return self._report(self._end_time(None), "end_of_shift", waiting=True)
+        return self._report(self._end_time(at), "end_of_shift", waiting=True)
 
     def run_out(self) -> MetricsReport:
         """The figures over every event fed, the run-out after the shift's end included.
@@ -889,6 +894,7 @@ class ShiftMetrics:
         waiting_cat: dict[str, int] = {c: 0 for c in CATEGORIES}
         waiting_group: dict[str, int] = {g: 0 for g in by_group}
         waiting_area: dict[str, dict[str, int]] = {}
+        longest: dict[str, float] = {}
         transport_judged = groups["C1"]  # A19 covers Category A; C1T covers C1
         for incident_id, inc in self._incidents.items():
             category = inc.category
@@ -904,6 +910,7 @@ class ShiftMetrics:
                 response = self._wait_so_far(incident_id, inc, waiting_at)
                 if response is not None:
                     waiting_cat[category] += 1
+                    longest[category] = max(response, longest.get(category, 0.0))
                     waiting_group[group] += 1
                     waiting_area[inc.area][category] += 1
             if response is not None:
@@ -919,7 +926,8 @@ class ShiftMetrics:
         standards = {c: regime.standard_for(c) for c in CATEGORIES}
         return _Responses(
             categories={
-                c: _category_block(by_cat[c], standards[c], waiting_cat[c]) for c in CATEGORIES
+                c: _category_block(by_cat[c], standards[c], waiting_cat[c], longest.get(c))
+                for c in CATEGORIES
             },
             c1t=TimeStats(count=len(c1t), mean_s=_mean(c1t), p90_s=_p90(c1t)),
             regime_groups={

@@ -53,13 +53,28 @@ def _pct(share: float | None) -> str:
 
 
 def _met(met: bool | None, waiting: int = 0) -> str:
-    """The verdict; "met so far" when still-waiting incidents count at their wait so far (a
-    lower bound: a miss is certain, a pass is not yet)."""
+    """The verdict; "open" when still-waiting incidents count at their wait so far (a lower
+    bound: a miss is certain, a pass is not, so a figure with patients not yet reached is
+    never called met)."""
     if met is None:
         return "-"
     if not met:
         return "MISSED"
-    return "met so far" if waiting else "met"
+    return "open" if waiting else "met"
+
+
+def response_verdict(block: CategoryBlock) -> str:
+    """A category's verdict in words: "-", "MISSED", "met", or "open (N waiting)"."""
+    verdict = _met(block.met, block.waiting)
+    return f"open ({block.waiting} waiting)" if verdict == "open" else verdict
+
+
+def waiting_words(block: CategoryBlock) -> str:
+    """The incidents of a category still waiting for a vehicle and the longest wait so far;
+    "" when none waits."""
+    if not block.waiting:
+        return ""
+    return f"{block.waiting} still waiting, longest {mmss(block.longest_wait_s)}"
 
 
 def _waiting_cell(waiting: int, show: bool) -> str:

@@ -134,18 +134,45 @@ class CallComparison:
 
 @dataclass(frozen=True)
 class HeadlineRow:
+    """One figure of both shifts. A response figure counts the incidents still waiting at their
+    wait so far, a lower bound (``trainee_waiting``/``expert_waiting`` of them); ``withheld``
+    names a reason no side is called better (a cheaper shift that reached fewer patients)."""
+
     label: str
     trainee: float | None
     expert: float | None
     unit: str  # s | share | count | gbp
     lower_is_better: bool = True
+    trainee_waiting: int = 0
+    expert_waiting: int = 0
+    withheld: str | None = None
 
     def better(self) -> str | None:
-        """'trainee', 'expert' or None (equal or not comparable)."""
+        """'trainee', 'expert' or None (equal, not comparable, or not decided).
+
+        A lower bound decides only when it is already worse than the other side's exact value:
+        a shift with patients still waiting is never called better on a response figure."""
+        if self.withheld is not None:
+            return None
         if self.trainee is None or self.expert is None or self.trainee == self.expert:
             return None
         trainee_lower = self.trainee < self.expert
+        # the true value of a side with incidents waiting is at least the one shown
+        if self.trainee_waiting and (trainee_lower or self.expert_waiting):
+            return None
+        if self.expert_waiting and (not trainee_lower or self.trainee_waiting):
+            return None
         return "trainee" if trainee_lower == self.lower_is_better else "expert"
+
+    @property
+    def undecided(self) -> bool:
+        """Values differ, yet no side is called better (waiting patients, or withheld)."""
+        return (
+            self.trainee is not None
+            and self.expert is not None
+            and self.trainee != self.expert
+            and self.better() is None
+        )
 
 
 @dataclass
@@ -274,11 +301,26 @@ def differences(mine: PatientStory, expert: PatientStory | None) -> list[str]:
 
 
 def headline(trainee: MetricsReport, expert: MetricsReport) -> list[HeadlineRow]:
+    """Both shifts' figures, from their end-of-shift reports (incidents still waiting counted
+    at their wait so far, so that a shift that leaves patients unreached is not faster for it)."""
     rows = []
     for c in CATEGORIES:
         a, b = trainee.categories[c], expert.categories[c]
-        rows.append(HeadlineRow(f"{c} mean response", a.mean_response_s, b.mean_response_s, "s"))
-        rows.append(HeadlineRow(f"{c} 90th centile", a.p90_response_s, b.p90_response_s, "s"))
+        waits = {"trainee_waiting": a.waiting, "expert_waiting": b.waiting}
+        rows.append(
+            HeadlineRow(f"{c} mean response", a.mean_response_s, b.mean_response_s, "s", **waits)
+        )
+        rows.append(
+            HeadlineRow(f"{c} 90th centile", a.p90_response_s, b.p90_response_s, "s", **waits)
+        )
+    # a shift that sends fewer vehicles is cheaper and wastes fewer; when it leaves more
+    # patients waiting that is no merit
+    fewer = None
+    if trainee.still_waiting > expert.still_waiting:
+        fewer = (
+            f"you left {trainee.still_waiting} incidents waiting, the expert"
+            f" {expert.still_waiting}"
+        )
     rows += [
         HeadlineRow(
             "Hear-and-treat share",
@@ -292,6 +334,7 @@ def headline(trainee: MetricsReport, expert: MetricsReport) -> list[HeadlineRow]
             float(trainee.unnecessary_dispatches.total),
             float(expert.unnecessary_dispatches.total),
             "count",
+            withheld=fewer,
         ),
         HeadlineRow(
             "Unsafe advice", float(trainee.unsafe_advice), float(expert.unsafe_advice), "count"
@@ -303,7 +346,7 @@ def headline(trainee: MetricsReport, expert: MetricsReport) -> list[HeadlineRow]
             float(expert.calls_abandoned),
             "count",
         ),
-        HeadlineRow("Cost", trainee.cost_total, expert.cost_total, "gbp"),
+        HeadlineRow("Cost", trainee.cost_total, expert.cost_total, "gbp", withheld=fewer),
     ]
     return rows
 
@@ -360,8 +403,8 @@ def expert_shift(
     if complete:
         engine.run_until(engine.end_s)
     report_t = None if complete else until
-    trainee_report = mine.snapshot(report_t)
-    expert_report = theirs.snapshot(report_t)
+    trainee_report = mine.end_of_shift(report_t)
+    expert_report = theirs.end_of_shift(report_t)
 
     my_stories = patient_stories(events, regime)
     expert_stories = patient_stories(engine.events, regime)

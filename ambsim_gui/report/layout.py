@@ -22,7 +22,14 @@ from ambsim_gui.assess.feedback import (
     standing,
 )
 from ambsim_gui.assess.metrics import MetricsReport
-from ambsim_gui.assess.report_text import OUTCOME_REFERENCE, mmss, outcome_words, range_verdict
+from ambsim_gui.assess.report_text import (
+    OUTCOME_REFERENCE,
+    mmss,
+    outcome_words,
+    range_verdict,
+    response_verdict,
+    waiting_words,
+)
 from ambsim_gui.report import charts
 from ambsim_gui.report.data import Debrief
 from ambsim_gui.report.document import (
@@ -114,7 +121,7 @@ def headline_section(d: Debrief) -> list[Block]:
 
 
 def figures_table(rows: list[tuple[str, str, str, str]]) -> Table:
-    verdict: dict[str, Tone] = {"MISSED": "bad", "met": "good"}
+    verdict: dict[str, Tone] = {"MISSED": "bad", "met": "good"}  # "open ...": unshaded
     return Table(
         (
             Column("Figure", 2.2),
@@ -138,8 +145,8 @@ def window_sentence(d: Debrief, m: MetricsReport) -> str:
         when = f"At the end of the shift ({d.clock(m.t)})."
     waiting = (
         f" Response figures include {m.still_waiting} incidents still waiting for a vehicle,"
-        " each counted with its wait so far (a lower bound): a standard missed is missed, one"
-        " met is met so far."
+        " each counted with its wait so far (a lower bound): a standard missed is missed, and"
+        " one not yet missed is open, not met, while its patients wait."
         if m.still_waiting
         else " Response figures count the responses that arrived."
     )
@@ -159,15 +166,19 @@ def expert_section(d: Debrief) -> list[Block]:
     tones: list[Tone] = []
     for row in c.headline:
         better = row.better()
+        verdict = {"trainee": "you", "expert": "expert", None: "="}[better]
+        if row.undecided:
+            verdict = "no verdict"
         rows.append(
             (
                 row.label,
-                fmt_value(row.trainee, row.unit),
-                fmt_value(row.expert, row.unit),
-                {"trainee": "you", "expert": "expert", None: "="}[better],
+                fmt_value(row.trainee, row.unit) + _waiting_suffix(row.trainee_waiting),
+                fmt_value(row.expert, row.unit) + _waiting_suffix(row.expert_waiting),
+                verdict,
             )
         )
         tones.append({"trainee": "good", "expert": "bad", None: None}[better])
+    withheld = sorted({row.withheld for row in c.headline if row.withheld})
     return [
         Heading("Against the expert"),
         Paragraph(
@@ -181,11 +192,20 @@ def expert_section(d: Debrief) -> list[Block]:
         ),
         *(Paragraph(note, "footnote") for note in c.notes),
         Paragraph(
-            "Response times in this comparison count the responses that arrived, in both"
-            " shifts alike; the headline figures above also count the incidents still waiting.",
+            "Response times count the incidents still waiting for a vehicle with their wait so"
+            " far (\"+ N waiting\"), in both shifts alike, as the headline figures do: such a"
+            " figure is a lower bound, so it gets no verdict unless it is already the worse.",
             "footnote",
         ),
+        *(
+            Paragraph(f"No verdict on cost or unnecessary dispatches: {why}.", "footnote")
+            for why in withheld
+        ),
     ]
+
+
+def _waiting_suffix(waiting: int) -> str:
+    return f" + {waiting} waiting" if waiting else ""
 
 
 def chart_section(d: Debrief) -> list[Block]:
@@ -399,14 +419,17 @@ def headline_rows(d: Debrief, m: MetricsReport | None = None) -> list[tuple[str,
     m = d.metrics if m is None else m
     rows: list[tuple[str, str, str, str]] = []
     for c, block in m.categories.items():
-        verdict = "-" if block.met is None else ("met" if block.met else "MISSED")
-        if block.met and block.waiting:
-            verdict = "met so far"  # the waiting count at a lower bound: it may yet be missed
+        # a figure with patients not yet reached counts them at a lower bound: a miss is
+        # certain, a pass is not, so it reads "open", never "met"
+        verdict = response_verdict(block)
         value = f"mean {mmss(block.mean_response_s)}, 90th {mmss(block.p90_response_s)}"
         if block.standard_within_s is not None:
             share = "-" if block.share_within is None else f"{block.share_within:.1%}"
             value += f", within {share}"
-        rows.append((response_label(c, block.count, block.waiting), value, block.standard, verdict))
+        standard = block.standard
+        if block.waiting:
+            standard += f"; {waiting_words(block)}"
+        rows.append((response_label(c, block.count, block.waiting), value, standard, verdict))
     u = m.unnecessary_dispatches
     rows += [
         (

@@ -58,10 +58,19 @@ def _default() -> tuple[LoadedScenario, World]:
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Engine, ReplayState]:
     """90 minutes of the default shift, the trainee's seat played through ``submit`` by the
-    target chaser (so it differs from the expert), an instructor's inject, one annotation."""
+    target chaser (so it differs from the expert), an instructor's inject, one annotation.
+
+    Every seat races for each call (``call_distribution="shared"``), as in the sessions of the
+    program versions before the call distributor, which the older schemas' files stand for."""
     loaded, world = _default()
     path = tmp_path_factory.mktemp("played") / "played.ambsession"
-    engine = Engine(world, policy="expert", trainee_policy=None, duration_s=90 * 60.0)
+    engine = Engine(
+        world,
+        policy="expert",
+        trainee_policy=None,
+        duration_s=90 * 60.0,
+        call_distribution="shared",
+    )
     live = ReplayState()
     engine.subscribe(live.apply)
     recorder = SessionRecorder.start(path, loaded, engine)

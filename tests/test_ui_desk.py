@@ -129,13 +129,18 @@ def triage_by_clicks(qtbot, desk: DeskWindow, call_id: str) -> None:
 
 
 def triage_by_keys(qtbot, desk: DeskWindow, call_id: str) -> None:
-    """Press 1 (the first listed question, the recommended one) until the protocol completes."""
+    """Press the recommended question's number until the protocol completes (a question keeps
+    its number while it is listed, so the recommended one is not always 1)."""
     e = desk.engine
     call = e.calls[call_id]
     for _ in range(20):
-        if e.world.protocol.next_question(call.answers) is None:
+        recommended = e.world.protocol.next_question(call.answers)
+        if recommended is None:
             return
-        key(qtbot, desk, Qt.Key.Key_1)
+        desk.call_panel.refresh()
+        number = desk.call_panel.question_key(recommended)
+        assert number is not None, f"{recommended} has no key"
+        key(qtbot, desk, getattr(Qt.Key, f"Key_{number}"))
         assert call.pending_question is not None
         advance_until(desk, lambda: call.pending_question is None, 120, frame_s=0.5)
     raise AssertionError("the protocol never completed")

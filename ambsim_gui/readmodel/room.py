@@ -32,7 +32,7 @@ TRAINEE = "trainee"
 @dataclass(frozen=True)
 class TranscriptLine:
     t: float
-    who: str  # caller | handler | protocol | desk
+    who: str  # caller | handler | protocol | desk | hint
     text: str
 
 
@@ -64,6 +64,7 @@ class CallView:
     incident_id: str | None = None
     t_closed: float | None = None
     transcript: list[TranscriptLine] = field(default_factory=list)
+    hint: str = ""  # a scripted call's teaching hint, on the line that took it
 
 
 @dataclass
@@ -170,6 +171,9 @@ class RoomProjection:
     injects: list[ev.InjectApplied] = field(default_factory=list)
     rejections: list[ev.CommandRejected] = field(default_factory=list)
     seats: dict[str, SeatView] = field(default_factory=dict)
+    offers: dict[str, tuple[str, float | None]] = field(default_factory=dict)
+    """Ringing calls the call distributor keeps for a seat: call -> (seat, until when; None
+    for a teaching call held until answered)."""
     keep_transcripts: bool = True
     """False leaves ``CallView.transcript`` empty (snapshots do: ``SnapshotIndex.transcript``
     gives a call's lines on demand, and most of a late snapshot would be transcripts)."""
@@ -241,8 +245,22 @@ class RoomProjection:
             call.t_answered = e.t
         if e.call_id in self.ringing:
             self.ringing.remove(e.call_id)
+        self.offers.pop(e.call_id, None)
+
+    def _call_offered(self, e: ev.CallOffered) -> None:
+        self.offers[e.call_id] = (e.seat, e.until_t)
+
+    def _offer_lapsed(self, e: ev.CallOfferLapsed) -> None:
+        self.offers.pop(e.call_id, None)
+
+    def _call_hint(self, e: ev.CallHint) -> None:
+        call = self.calls.get(e.call_id)
+        if call is not None:
+            call.hint = e.text
+        self._say(e.call_id, e.t, "hint", e.text)
 
     def _call_abandoned(self, e: ev.CallAbandoned) -> None:
+        self.offers.pop(e.call_id, None)
         if e.call_id in self.ringing:
             self.ringing.remove(e.call_id)
         self._say(e.call_id, e.t, "desk", "The caller hung up")
@@ -558,6 +576,9 @@ _APPLY: dict[type[ev.Event], Callable[[RoomProjection, Any], None]] = {
     ev.CallArrived: RoomProjection._call_arrived,
     ev.CallAnswered: RoomProjection._call_answered,
     ev.CallAbandoned: RoomProjection._call_abandoned,
+    ev.CallOffered: RoomProjection._call_offered,
+    ev.CallOfferLapsed: RoomProjection._offer_lapsed,
+    ev.CallHint: RoomProjection._call_hint,
     ev.QuestionAsked: RoomProjection._question_asked,
     ev.QuestionAnswered: RoomProjection._question_answered,
     ev.TriageAssessed: RoomProjection._triage,

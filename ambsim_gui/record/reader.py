@@ -89,6 +89,9 @@ class SessionInfo:
     run_out_s: float | None = None
     """The run-out after the shift's end (``Engine(run_out_s=...)``); None: the run ended with
     the shift, as every desk session and every session recorded before run-outs existed."""
+    call_distribution: str = "shared"
+    """How calls were offered to the seats (``Engine(call_distribution=...)``); a session
+    recorded before the call distributor existed had every seat race for every call."""
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> SessionInfo:
@@ -119,6 +122,7 @@ class SessionInfo:
             duration_s=None if duration is None else float(duration),
             closed=closed if isinstance(closed, dict) else None,
             run_out_s=None if meta.get("run_out_s") is None else float(meta["run_out_s"]),
+            call_distribution=text("call_distribution") or "shared",
         )
 
 

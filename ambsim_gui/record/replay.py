@@ -151,6 +151,7 @@ def new_engine(
         duration_s=info.duration_s,
         role=info.role,
         run_out_s=info.run_out_s,
+        call_distribution=info.call_distribution,
     )
 
 

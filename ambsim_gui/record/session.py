@@ -184,6 +184,7 @@ class SessionRecorder:
         autopilot: str | None = None,
         duration_s: float | None = None,
         run_out_s: float | None = None,
+        call_distribution: str | None = None,
         overwrite: bool = False,
         feedback: str = "own",
         flush_events: int = DEFAULT_FLUSH_EVENTS,
@@ -194,7 +195,8 @@ class SessionRecorder:
         ``policy`` plays the virtual colleagues, ``autopilot`` the trainee's seat (None: the
         trainee plays), as ``Engine(policy=..., trainee_policy=...)``. ``seed`` None means the
         scenario's seed, ``role`` None the scenario's trainee role, ``duration_s`` None the
-        whole scenario. ``feedback`` says who fills the feedback table: ``"own"`` (the
+        whole scenario, ``call_distribution`` None the scenario's. ``feedback`` says who
+        fills the feedback table: ``"own"`` (the
         recorder runs a ``FeedbackProjection``; half of its cost), ``"given"`` (the
         desk passes its own projection's records to ``record_feedback``) or ``"none"``
         (readers recompute it from the events; for batch runs). Raises SessionError for a
@@ -229,6 +231,7 @@ class SessionRecorder:
             "duration_s": None if duration_s is None else float(duration_s),
             "feedback": feedback,
             "feedback_format": FEEDBACK_FORMAT,
+            "call_distribution": call_distribution or scenario.control_room.call_distribution,
         }
         if run_out_s is not None:  # only then: older readers see a session like any other
             meta["run_out_s"] = float(run_out_s)
@@ -308,6 +311,7 @@ class SessionRecorder:
             autopilot=autopilot,
             duration_s=engine.end_s if engine.end_s < loaded.scenario.duration_s else None,
             run_out_s=engine.run_out_s,
+            call_distribution=engine.distributor.mode,
             overwrite=overwrite,
             feedback=feedback,
             flush_events=flush_events,
@@ -334,6 +338,11 @@ class SessionRecorder:
                 ),
                 ("end", engine.end_s, self.meta["duration_s"] or engine.scenario.duration_s),
                 ("run-out", engine.run_out_s, self.meta.get("run_out_s")),
+                (
+                    "call distribution",
+                    engine.distributor.mode,
+                    self.meta.get("call_distribution", "shared"),
+                ),
             )
             if have != want
         ]

@@ -253,6 +253,32 @@ class Hospital(Located):
     diverted: bool = Field(default=False, description="On diversion at the start of the shift")
 
 
+class Escalation(Strict):
+    """Waits on the dispatch queue, in the trainee's sector, after which the desk escalates."""
+
+    alarm_min: dict[Category, WaitMinutes] = Field(
+        default_factory=lambda: per_category(3.0, 10.0, 60.0, 120.0),
+        description="Minutes an incident waits for a vehicle before the desk's alarm",
+    )
+    supervisor_min: dict[Category, WaitMinutes] = Field(
+        default_factory=lambda: per_category(7.0, 18.0, 120.0, 180.0),
+        description="Minutes before the supervisor prompt; defaults: the ARP C1 and C2 means "
+        "and the C3 and C4 90th centiles",
+    )
+    sound: bool = Field(default=True, description="The alarm beeps as well as shows")
+
+    @model_validator(mode="after")
+    def _alarm_first(self) -> Escalation:
+        for category, alarm in self.alarm_min.items():
+            supervisor = self.supervisor_min.get(category)
+            if supervisor is not None and supervisor < alarm:
+                raise ValueError(
+                    f"{category}: supervisor_min ({supervisor:g}) comes before alarm_min "
+                    f"({alarm:g}); the alarm comes first"
+                )
+        return self
+
+
 class ControlRoom(Strict):
     """Staffing of the emergency operations centre and the trainee's seat in it."""
 
@@ -268,6 +294,16 @@ class ControlRoom(Strict):
     )
     wrap_up_s: Seconds = Field(default=30.0, description="Seconds of admin after each call")
     assessment_mode: bool = Field(default=False, description="Hide vehicle suggestions at the desk")
+    call_distribution: Literal["trainee_first", "shared"] = Field(
+        default="trainee_first",
+        description="trainee_first: a free trainee seat is offered the next call for offer_s "
+        "before colleagues may take it (an automatic call distributor); shared: first come",
+    )
+    offer_s: Annotated[float, Field(ge=1, le=600)] = Field(
+        default=20.0,
+        description="Seconds a call offered to the trainee waits for them (ring-no-answer)",
+    )
+    escalation: Escalation = Escalation()
 
 
 class ClinicalHub(Strict):
@@ -433,6 +469,14 @@ class ScriptedCall(Strict):
         default=None, description="Random place in this area when no point/xy"
     )
     callers: Annotated[int, Field(ge=1, le=50)] = 1
+    hint: Text = Field(
+        default="", description="Shown at the desk with this call when the trainee takes it"
+    )
+    for_trainee: bool = Field(
+        default=False,
+        description="A teaching call: virtual colleagues never take it from a trainee who takes "
+        "calls; it rings for the trainee",
+    )
 
     @model_validator(mode="after")
     def _when_and_where(self) -> ScriptedCall:

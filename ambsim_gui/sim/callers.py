@@ -146,6 +146,8 @@ class Callers:
             area = self.room.world.area_names.index(sc.area)
             node = int(self.room.world.network.random_node_in_area(area, rng))
         patient = self.new_patient(truth=truth, node=node, scripted=True, source="scripted")
+        patient.hint = sc.hint
+        patient.for_trainee = sc.for_trainee
         self.first_calls(patient, extra=sc.callers - 1)
 
     # --- patients ------------------------------------------------------------------------
@@ -302,6 +304,8 @@ class Callers:
         k.emit(ev.CallTruth(t=k.now, call_id=call.id, patient_id=patient.id, reason=reason))
         patience = max(10.0, float(rng.exponential(room.scenario.callers.patience_s)))
         k.after(patience, self._patience_ran_out, call)
+        if room.distributor is not None:
+            room.distributor.rang(call)
         return call
 
     def _another_opening(self, patient: Patient, rng: np.random.Generator, reason: str) -> str:
@@ -327,6 +331,8 @@ class Callers:
                 t=k.now, call_id=call.id, disposition="abandoned", incident_id=None, seat=None
             )
         )
+        if room.distributor is not None:
+            room.distributor.left_queue(call)
         patient = call.truth_patient
         if patient.calls <= MAX_REDIALS + 1:
             rng = k.streams.get(R.PATIENT, patient.index, R.PATIENT_CALLER)
@@ -341,6 +347,8 @@ class Callers:
         call.t_answered = k.now
         seat.call_id = call.id
         k.emit(ev.CallAnswered(t=k.now, call_id=call.id, seat=seat.id))
+        if room.distributor is not None:
+            room.distributor.answered(call, seat)
 
     def ask(self, call: Call, question_id: str) -> None:
         k, room = self.k, self.room
@@ -414,6 +422,9 @@ class Callers:
         k = self.k
         seat.wrapping_up = False
         k.emit(ev.SeatFree(t=k.now, seat=seat.id))
+        distributor = self.room.distributor
+        if distributor is not None:
+            distributor.seat_free(seat)
 
     # --- consequences --------------------------------------------------------------------
 

@@ -79,14 +79,17 @@ class ControlRoom:
             return f"seat {seat.id} is already picking up a call"
         call_id = c.call_id
         if call_id is None:
-            if not room.ringing:
+            waiting = room.ringing_for(seat.id)
+            if not waiting:
                 return "no call is waiting"
-            call_id = room.ringing[0]
+            call_id = waiting[0]
         call = room.calls.get(call_id)
         if call is None:
             return f"no call {call_id!r}"
         if call.status != "ringing":
             return f"call {call_id} is not ringing (it is {call.status})"
+        if room.distributor is not None and room.distributor.held(call_id, seat.id):
+            return f"call {call_id} is offered to the trainee"
         if seat.id in room.virtual_seats:
             lo, hi = room.scenario.control_room.pickup_s
             rng = self.k.streams.get(R.PATIENT, call.truth_patient.index, R.PATIENT_CALLER)
@@ -103,7 +106,7 @@ class ControlRoom:
         k, room = self.k, self.room
         yield k.env.timeout(delay)
         seat.reaching = False
-        ringing = room.ringing
+        ringing = room.ringing_for(seat.id)
         call_id = call_id if call_id in ringing else (ringing[0] if ringing else "")
         if call_id:
             self.callers.answered(room.calls[call_id], seat)

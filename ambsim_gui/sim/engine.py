@@ -39,6 +39,7 @@ from ambsim_gui.sim import events as ev
 from ambsim_gui.sim import rng as R
 from ambsim_gui.sim.callers import Callers
 from ambsim_gui.sim.control import ControlRoom
+from ambsim_gui.sim.distribution import CallDistributor
 from ambsim_gui.sim.fleet import Fleet
 from ambsim_gui.sim.hospitals import Hospitals
 from ambsim_gui.sim.hub import ClinicalHub
@@ -78,6 +79,7 @@ class Engine:
         duration_s: float | None = None,
         role: str | None = None,
         run_out_s: float | None = None,
+        call_distribution: str | None = None,
     ) -> None:
         """``policy`` plays the virtual colleagues; ``trainee_policy`` the trainee's seat
         (None: the trainee's commands come from outside, through ``submit``). ``role``
@@ -86,7 +88,10 @@ class Engine:
         ``run_out_s``: after the shift's end no new call comes in, but the room runs on, for
         at most this long, until every call and incident has closed (the run-out): the
         oncoming crews take over the fleet and the policies every seat. None: the run ends
-        with the shift (the desk)."""
+        with the shift (the desk).
+
+        ``call_distribution`` overrides the scenario's ``control_room.call_distribution``
+        (trainee_first or shared; a session recorded before the distributor replays shared)."""
         from ambsim_gui.sim.policies import make_policy
 
         scenario = world.scenario
@@ -107,6 +112,7 @@ class Engine:
         self.rejections = 0
 
         # The components, each given what it works on and the siblings it calls.
+        self.distributor = room.distributor = CallDistributor(kernel, room, call_distribution)
         self.callers = Callers(kernel, room)
         self.fleet = Fleet(kernel, room)
         self.hospital_desk = Hospitals(kernel, room)
@@ -137,6 +143,7 @@ class Engine:
         if policy is not None and colleague_seats:
             self.policies.insert(0, make_policy(policy, view, colleague_seats))
         room.virtual_seats = {seat for p in self.policies for seat in p.seats}
+        self.distributor.start()
         kernel.seat_actors(list(self.policies), self._apply)
 
         kernel.emit(

@@ -114,6 +114,37 @@ class SeatFree(Event):
     seat: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class CallOffered(Event):
+    """The call distributor offers a ringing call to a seat: its colleagues leave it ringing
+    until ``until_t`` (None: a teaching call, held for that seat until answered or
+    abandoned). Emitted only for a seat played from outside the engine (a trainee)."""
+
+    KIND: ClassVar[str] = "call_offered"
+    call_id: str
+    seat: str
+    until_t: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallOfferLapsed(Event):
+    """An offered call was not answered within the offer: any free seat may take it now."""
+
+    KIND: ClassVar[str] = "call_offer_lapsed"
+    call_id: str
+    seat: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallHint(Event):
+    """A scripted call's teaching hint, shown with the call on the seat that answered it."""
+
+    KIND: ClassVar[str] = "call_hint"
+    call_id: str
+    seat: str
+    text: str
+
+
 # --- patients and calls ---------------------------------------------------------------------
 
 

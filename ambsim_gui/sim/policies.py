@@ -50,7 +50,7 @@ minutes; without escalation C3 patients waited over 2 hours on average while the
 20 minutes (docs/VALIDATION.md)."""
 LINK_WINDOW_S = 3600.0
 
-_WAKE_ANSWER = (ev.CallArrived, ev.SeatFree)
+_WAKE_ANSWER = (ev.CallArrived, ev.SeatFree, ev.CallOfferLapsed)
 _WAKE_TRIAGE = (ev.CallAnswered, ev.TriageAssessed)
 _WAKE_DISPATCH = (ev.IncidentQueued, ev.VehicleStatus, ev.VehicleStoodDown)
 
@@ -114,12 +114,13 @@ class Policy:
         if self._answer_due:
             self._answer_due = False
             taken = {s.call_id for s in e.seats.values()}
-            ringing = [c for c in e.ringing if c not in taken]
             for seat_id in self.handler_seats:
-                if not ringing:
-                    break
-                if e.seats[seat_id].free:
-                    out.append(cmd.AnswerCall(seat=seat_id, call_id=ringing.pop(0)))
+                if not e.seats[seat_id].free:
+                    continue
+                ringing = [c for c in e.ringing_for(seat_id) if c not in taken]
+                if ringing:
+                    taken.add(ringing[0])
+                    out.append(cmd.AnswerCall(seat=seat_id, call_id=ringing[0]))
         due, self._triage_due = self._triage_due, {}
         for call_id in due:
             call = e.calls[call_id]

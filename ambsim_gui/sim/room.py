@@ -24,6 +24,7 @@ from ambsim_gui.sim.state import Call, HospitalState, Incident, Seat, Vehicle
 
 if TYPE_CHECKING:
     from ambsim_gui.sim import commands as cmd
+    from ambsim_gui.sim.distribution import CallDistributor
     from ambsim_gui.sim.world import World
 
 #: The dispatch queue's order: most urgent first, then longest waiting (C-level key, sorted
@@ -55,6 +56,8 @@ class RoomState:
         self.vehicles: dict[str, Vehicle] = {}
         self.free: dict[str, Vehicle] = {}  # on duty and available or returning, kept by Fleet
         self.hospitals: dict[str, HospitalState] = {}
+        # which ringing calls a colleague may take (the engine sets it; None: any)
+        self.distributor: CallDistributor | None = None
 
         self._build_seats()
         self.sectors = self._dispatch_sectors()
@@ -129,6 +132,13 @@ class RoomState:
         return seat, ""
 
     # --- indexes -------------------------------------------------------------------------
+
+    def ringing_for(self, seat: str) -> list[str]:
+        """The ringing calls ``seat`` may answer, oldest first (the distributor keeps some
+        for the trainee)."""
+        if self.distributor is None:
+            return list(self.ringing)
+        return self.distributor.free_for(seat)
 
     def ringing_calls(self) -> list[Call]:
         return [self.calls[c] for c in self.ringing]

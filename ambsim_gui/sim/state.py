@@ -49,6 +49,10 @@ class Patient:
     # one of several casualties of one scene (a mass-casualty inject): each needs its own crew
     scene: str | None = None
     casualty: str | None = None  # how callers at the scene describe this one
+    # a scripted call's teaching: the hint shown with each of its calls, and whether only the
+    # trainee may take them
+    hint: str = ""
+    for_trainee: bool = False
 
 
 @dataclass
@@ -75,6 +79,11 @@ class Call:
     category: str | None = None
     incident_id: str | None = None
     disposition: str | None = None
+
+    @property
+    def for_trainee(self) -> bool:
+        """A teaching call: only the trainee's seat may take it."""
+        return self.truth_patient.for_trainee
 
 
 @dataclass

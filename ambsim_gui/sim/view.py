@@ -277,6 +277,11 @@ class RoomView:
         """Ids of the calls ringing, in arrival order."""
         return tuple(self._room.ringing)
 
+    def ringing_for(self, seat: str) -> list[str]:
+        """The ringing calls ``seat`` may answer, oldest first (some are kept for the
+        trainee: ``distribution.CallDistributor``)."""
+        return self._room.ringing_for(seat)
+
     def dispatcher_for(self, incident: IncidentView) -> str:
         """The seat whose sector the incident is in (the first dispatcher if off the map)."""
         seat = self._room.sectors.get(incident.area)

@@ -57,6 +57,7 @@ _WHO_STYLE = {
     "you": ("You", "#111111", "font-weight:600;"),
     "protocol": ("Protocol", "#2f6b3a", "font-style:italic;"),
     "desk": ("Desk", "#6a6a6a", ""),
+    "hint": ("Hint", "#7a4b00", "background:#fff3cd;"),
 }
 
 
@@ -118,7 +119,9 @@ class CallPanel(QWidget):
         self.ctx = ctx
         self._shown_call: str | None = None
         self._shown_lines = 0
-        self._question_ids: list[str] = []
+        self._question_ids: list[str | None] = []
+        self._keys: dict[str, int] = {}  # question -> its key's index, for the call shown
+        self._keys_call: str | None = None
         self._question_state: tuple[object, ...] = ()
         self._link_state: tuple[object, ...] = ()
         self.question_buttons: list[WrapButton] = []
@@ -152,6 +155,7 @@ class CallPanel(QWidget):
 
         self.questions_label = QLabel("Triage questions")
         self.questions_label.setObjectName("sectionLabel")
+        self.questions_label.setWordWrap(True)
         outer.addWidget(self.questions_label)
         self._questions_host = QWidget()
         self._questions_layout = QVBoxLayout(self._questions_host)
@@ -198,6 +202,7 @@ class CallPanel(QWidget):
         outer.addLayout(cats)
         self.category_label = QLabel("Category: not set")
         self.category_label.setObjectName("categoryLabel")
+        self.category_label.setWordWrap(True)
         outer.addWidget(self.category_label)
 
         decide = QGridLayout()
@@ -223,6 +228,7 @@ class CallPanel(QWidget):
         link_head = QHBoxLayout()
         self.link_label = QLabel("Open incidents within 1 km of the caller")
         self.link_label.setObjectName("sectionLabel")
+        self.link_label.setWordWrap(True)
         link_head.addWidget(self.link_label, 1)
         self.link_button = QPushButton("Link  [L]")
         self.link_button.setObjectName("linkCall")
@@ -244,6 +250,12 @@ class CallPanel(QWidget):
         outer.addWidget(self.link_warning)
         outer.addWidget(self.nearby, 1)
         self._picked_link: str | None = None
+        # Nothing the panel shows may widen the desk's left column: every label wraps, and
+        # the panel asks for no more width than its narrowest useful layout.
+        for label in self.findChildren(QLabel):
+            if label.parent() is not None and not isinstance(label.parent(), WrapButton):
+                label.setMinimumWidth(0)
+                _no_width_claim(label)
         self.guard = SecondPress(self, self._show_guard)
         ctx.command_done.connect(self.guard.clear)
 
@@ -255,9 +267,15 @@ class CallPanel(QWidget):
         """The call on the trainee's line now, if any."""
         return self.ctx.room.call_on(TRAINEE)
 
-    def question_ids(self) -> list[str]:
-        """The questions that may be asked now, in protocol order (the numbered buttons)."""
+    def question_ids(self) -> list[str | None]:
+        """The questions that may be asked now, by their keys (the numbered buttons): the
+        n-th is on key ``QUESTION_KEYS[n]``, None where that key's question has gone."""
         return list(self._question_ids)
+
+    def question_key(self, question_id: str) -> str | None:
+        """The key a listed question is asked with ("1" ... "0"), None when it has none."""
+        index = self._keys.get(question_id)
+        return None if index is None else QUESTION_KEYS[index]
 
     # --- actions (buttons and shortcuts) -------------------------------------------------
 
@@ -280,13 +298,14 @@ class CallPanel(QWidget):
 
     def ask_nth(self, n: int) -> bool:
         """Ask the n-th listed question (0-based), as the number keys do."""
-        if n >= len(self._question_ids):
+        qid = self._question_ids[n] if n < len(self._question_ids) else None
+        if qid is None:
             if self.call() is not None:
                 self.ctx.say(f"There is no question {QUESTION_KEYS[n]} on the list", "warning")
             else:
                 self._need_call()
             return False
-        return self.ask(self._question_ids[n])
+        return self.ask(qid)
 
     def set_category(self, category: str) -> bool:
         call = self._need_call()
@@ -528,24 +547,24 @@ class CallPanel(QWidget):
         if state == self._question_state:
             return
         self._question_state = state
-        self._question_ids = [q for q in ids if q != pending]
+        listed = [q for q in ids if q != pending]
+        self._question_ids = self._stable_keys(call.id if call else None, listed)
         if call is None:
             self.questions_label.setText("Triage questions")
         elif pending is not None:
             self.questions_label.setText(
                 f"Waiting for the caller to answer: {protocol.questions[pending].text}"
             )
-        elif not self._question_ids:
+        elif not listed:
             self.questions_label.setText("Triage questions: none left to ask")
         else:
             self.questions_label.setText("Triage questions (press the number; * = recommended)")
-        self._question_ids = self._question_ids[: len(self._pool)]
         self.question_buttons = []
         for i, b in enumerate(self._pool):
-            if i >= len(self._question_ids):
+            qid = self._question_ids[i] if i < len(self._question_ids) else None
+            if qid is None:
                 b.hide()
                 continue
-            qid = self._question_ids[i]
             star = "  *" if qid == recommended else ""
             b.set_label_text(f"{QUESTION_KEYS[i]}   {protocol.questions[qid].text}{star}")
             name = "questionRecommended" if qid == recommended else "question"
@@ -557,6 +576,26 @@ class CallPanel(QWidget):
             b.setEnabled(self.ctx.can_handle and pending is None)
             b.show()
             self.question_buttons.append(b)
+
+    def _stable_keys(self, call_id: str | None, listed: list[str]) -> list[str | None]:
+        """Each listed question on a key of its own that it keeps while it is listed: a
+        question answered frees its key for the next new one, the others stay where they were
+        (the trainee's fingers learn a call's numbers). At most ``len(QUESTION_KEYS)`` at once;
+        more wait, in protocol order, for a key to free up."""
+        if call_id != self._keys_call:
+            self._keys_call = call_id
+            self._keys = {}
+        keys = {q: i for q, i in self._keys.items() if q in listed}
+        used = set(keys.values())
+        free = [i for i in range(len(QUESTION_KEYS)) if i not in used]
+        for q in listed:
+            if q not in keys and free:
+                keys[q] = free.pop(0)
+        self._keys = keys
+        slots: list[str | None] = [None] * (max(keys.values(), default=-1) + 1)
+        for q, i in keys.items():
+            slots[i] = q
+        return slots
 
     def _draw_recommendation(self, call: CallView | None) -> None:
         if call is None:
@@ -652,6 +691,13 @@ class CallPanel(QWidget):
         self.link_button.setEnabled(usable and self.nearby.count() > 0)
         self.nearby.setEnabled(usable)
         self.map_button.setEnabled(call is not None or self._shown_call is not None)
+
+
+def _no_width_claim(label: QLabel) -> None:
+    """A label that wraps (or is cut) at whatever width its column has, never widening it."""
+    policy = label.sizePolicy()
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
 
 
 def _a(words: str) -> str:

@@ -1,19 +1,28 @@
 """The call queue: 999 calls ringing, and the calls on the room's lines, with their waits.
 
 One job: ``CallQueuePanel`` lists ringing calls oldest first, their wait coloured as it grows
-(amber after 10 s, red after 30 s), then the calls already answered on some seat. A double-click
-or the Answer button answers the chosen call; "Answer next" (Space) takes the oldest.
+(amber after 10 s, red after 30 s), then the calls already answered on some seat. A call the
+call distributor offers to the trainee says so ("FOR YOU", with the seconds left before the
+colleagues may take it; a teaching call stays for the trainee). A double-click or the Answer
+button answers the chosen call; "Answer next" (Space) takes the call offered to the trainee,
+else the oldest.
 """
 
 from __future__ import annotations
 
+import math
+
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.formatting import RAG_BACKGROUNDS, mmss, wait_rag
 from ambsim_gui.ui.live import TRAINEE
-from ambsim_gui.ui.table_model import KeyedTable, Row, cell
+from ambsim_gui.ui.table_model import Cell, KeyedTable, Row, cell
+
+OFFER_BACKGROUND = QColor("#cfe3ff")
+"""A call offered to the trainee: the distributor's blue, apart from the waits' colours."""
 
 
 class CallQueuePanel(QWidget):
@@ -58,7 +67,35 @@ class CallQueuePanel(QWidget):
         if not self.ctx.handles_calls:
             self.ctx.say("You are the dispatcher: your colleagues take the calls", "warning")
             return False
+        if call_id is None:
+            call_id = self.next_call()
         return self.ctx.submit(cmd.AnswerCall(seat=TRAINEE, call_id=call_id))
+
+    def next_call(self) -> str | None:
+        """The call Space answers: the oldest offered to the trainee, else the oldest ringing
+        (None: the engine's oldest, and its reason if there is none)."""
+        room = self.ctx.room
+        for call_id in room.ringing:
+            offer = room.offers.get(call_id)
+            if offer is not None and offer[0] == TRAINEE:
+                return call_id
+        return room.ringing[0] if room.ringing else None
+
+    def offer_text(self, call_id: str) -> str:
+        """How the Line column shows a call kept for the trainee ("" when it is not)."""
+        offer = self.ctx.room.offers.get(call_id)
+        if offer is None or offer[0] != TRAINEE:
+            return ""
+        until = offer[1]
+        if until is None:
+            return "FOR YOU"
+        return f"FOR YOU {max(0, math.ceil(until - self.ctx.now))} s"
+
+    def _line_cell(self, call_id: str, opening: str) -> Cell:
+        offered = self.offer_text(call_id)
+        if offered:
+            return cell(offered, bold=True, background=OFFER_BACKGROUND, tooltip=opening)
+        return cell("ringing", tooltip=opening)
 
     def refresh(self) -> None:
         """Redraw from the read model (the slow refresh)."""
@@ -76,7 +113,7 @@ class CallQueuePanel(QWidget):
                         cell(call_id, bold=True),
                         cell(mmss(waited), background=RAG_BACKGROUNDS[rag], align_right=True),
                         cell(call.area),
-                        cell("ringing", tooltip=call.opening),
+                        self._line_cell(call_id, call.opening),
                     ),
                 )
             )

@@ -27,6 +27,8 @@ _TOUCHES: dict[type[ev.Event], tuple[str, ...]] = {
     ev.CallArrived: ("calls",),
     ev.CallAnswered: ("calls",),
     ev.CallAbandoned: ("calls",),
+    ev.CallOffered: ("calls",),
+    ev.CallOfferLapsed: ("calls",),
     ev.CallClosed: ("calls", "incidents"),
     ev.IncidentOpened: ("incidents",),
     ev.IncidentQueued: ("incidents",),
@@ -50,7 +52,8 @@ _TOUCHES: dict[type[ev.Event], tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class TranscriptLine:
-    """One line of a call's transcript: who spoke (caller, you, protocol, desk) and what."""
+    """One line of a call's transcript: who spoke (caller, you, protocol, desk; hint: the
+    scenario's teaching hint for this call) and what."""
 
     t: float
     who: str
@@ -104,6 +107,7 @@ class DeskProjection:
             ev.CallAnswered: self._answered,  # type: ignore[dict-item]
             ev.CallAbandoned: self._abandoned,  # type: ignore[dict-item]
             ev.QuestionAsked: self._asked,  # type: ignore[dict-item]
+            ev.CallHint: self._hint,  # type: ignore[dict-item]
             ev.QuestionAnswered: self._answer,  # type: ignore[dict-item]
             ev.TriageAssessed: self._triage,  # type: ignore[dict-item]
             ev.CategorySet: self._category,  # type: ignore[dict-item]
@@ -164,6 +168,9 @@ class DeskProjection:
         self.trainee_call = e.call_id
         self.trainee_call_open = True
         self.dirty.add("call")
+
+    def _hint(self, e: ev.CallHint) -> None:
+        self._say(e.call_id, e.t, "hint", e.text)
 
     def _asked(self, e: ev.QuestionAsked) -> None:
         self._say(e.call_id, e.t, "you", e.text)

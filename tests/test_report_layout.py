@@ -30,6 +30,7 @@ from ambsim_gui.report.document import (
     walk,
 )
 from ambsim_gui.report.html import render_html
+from ambsim_gui.report.key_moments import rank_key_moments
 from ambsim_gui.report.layout import debrief_document
 from ambsim_gui.report.pdf import text_width
 from ambsim_gui.report.pdf_report import UNSHOWN_TITLE, render_pdf
@@ -82,7 +83,7 @@ def test_the_html_and_the_pdf_have_the_layouts_sections_in_its_order(debrief: De
         f"Headline figures ({debrief.metrics.regime_label})",
         "Against the expert",
         "The shift in charts",
-        f"Key moments ({sum(1 for m in debrief.markers if m.severity >= 2)})",
+        f"Key moments ({rank_key_moments(debrief.markers).total})",
         f"Your decisions ({debrief.trainee_calls} calls)",
         f"Patients the expert handled differently ({len(comparison.differing)})",
         f"Instructor's notes ({len(debrief.annotations)})",
@@ -104,7 +105,9 @@ def test_every_table_and_chart_of_the_layout_is_in_both(debrief: Debrief) -> Non
     html = render_html(doc)
     pdf_text = " ".join(text for _, _, text in pdf_runs(render_pdf(doc)))
     tables = [b for b in walk(doc.blocks) if isinstance(b, Table)]
-    assert html.count("<table>") == len(tables) == 5
+    # headline, expert, key moments (the chaser's duplicate dispatches), decisions, the
+    # expert's other handling, the instructor's notes
+    assert html.count("<table>") == len(tables) == 6
     for table in tables:
         for column in table.columns:
             assert f"<th>{column.title}</th>" in html and column.title in pdf_text

@@ -31,6 +31,9 @@ class Marker:
     seat: str | None = None
     severity: int = 0  # 0 information, 1 notable, 2 a problem
     hidden: bool = False  # known only with the truth (overlay on)
+    # how bad, within its kind, in seconds: a breach's time past its limit, a harmed patient's
+    # wait; 0 where a kind has no such measure (the report ranks key moments by it)
+    weight: float = 0.0
 
 
 MARKER_KINDS = (
@@ -62,6 +65,10 @@ def build_markers(events: Sequence[ev.Event], regime: Regime) -> list[Marker]:
     out: list[Marker] = []
     need: dict[str, str] = {}
     incident_patient: dict[str, str] = {}
+    # a patient is named by the incident number the room saw (its first incident), else by
+    # the call that reported them: the reference the desk, the replay and the report share
+    patient_incident: dict[str, str] = {}
+    patient_call: dict[str, str] = {}
     open_dispatch: dict[tuple[str, str], float] = {}
     end_t = events[-1].t if events else 0.0
     state = ReplayState()
@@ -152,6 +159,9 @@ def build_markers(events: Sequence[ev.Event], regime: Regime) -> list[Marker]:
             need[e.patient_id] = e.need
         elif isinstance(e, ev.IncidentTruth):
             incident_patient[e.incident_id] = e.patient_id
+            patient_incident.setdefault(e.patient_id, e.incident_id)
+        elif isinstance(e, ev.CallTruth):
+            patient_call.setdefault(e.patient_id, e.call_id)
         elif isinstance(e, ev.UnsafeAdvice):
             out.append(
                 Marker(
@@ -166,14 +176,20 @@ def build_markers(events: Sequence[ev.Event], regime: Regime) -> list[Marker]:
                 )
             )
         elif isinstance(e, ev.HarmOccurred):
+            incident = patient_incident.get(e.patient_id)
+            reported = patient_call.get(e.patient_id)
+            who = incident or (f"the patient of call {reported}" if reported else e.patient_id)
             out.append(
                 Marker(
                     e.t,
                     "harm",
-                    f"{e.patient_id} ({e.true_category}) harmed: waited {e.waited_s / 60:.0f} min",
+                    f"{who} ({e.true_category}) harmed: waited {e.waited_s / 60:.0f} min",
+                    incident_id=incident,
+                    call_id=None if incident else reported,
                     patient_id=e.patient_id,
                     severity=2,
                     hidden=True,
+                    weight=e.waited_s,
                 )
             )
         elif isinstance(e, ev.InjectApplied):
@@ -206,6 +222,7 @@ def _breaches(incidents: Iterable[IncidentView], regime: Regime, end_t: float) -
         stop = regime.clock_stop(times)
         due = start + seconds
         if (stop is None and due <= end_t) or (stop is not None and stop - start > seconds):
+            overrun = (end_t if stop is None else stop) - due
             if stop is None:
                 late = "no response by the end of the recording"
             else:
@@ -219,6 +236,7 @@ def _breaches(incidents: Iterable[IncidentView], regime: Regime, end_t: float) -
                     incident_id=inc.id,
                     call_id=inc.call_ids[0] if inc.call_ids else None,
                     severity=2,
+                    weight=max(0.0, overrun),
                 )
             )
     return out

@@ -47,8 +47,8 @@ from ambsim_gui.report.document import (
     Table,
     Tone,
 )
+from ambsim_gui.report.key_moments import rank_key_moments
 
-KEY_MOMENTS_OPEN_UP_TO = 30  # rows; a longer table starts folded in the HTML
 DECISIONS_OPEN_UP_TO = 60
 
 
@@ -222,21 +222,33 @@ def chart_drawings(d: Debrief) -> list[charts.Drawing]:
 
 
 def key_moments_section(d: Debrief) -> list[Block]:
-    key = [m for m in d.markers if m.severity >= 2]
-    out: list[Block] = [Heading(f"Key moments ({len(key)})")]
-    if not key:
-        return [*out, Paragraph("No standard breached, no unsafe advice, no harm.")]
-    table = Table(
-        (Column("Time", 1), Column("What", 1.4), Column("Detail", 6)),
-        tuple((d.clock(m.t), m.kind.replace("_", " "), m.label) for m in key),
-    )
-    out.append(
-        Fold(
-            "Standards breached, unsafe advice and harm",
-            (table,),
-            open=len(key) <= KEY_MOMENTS_OPEN_UP_TO,
-        )
-    )
+    ranked = rank_key_moments(d.markers)
+    out: list[Block] = [Heading(f"Key moments ({ranked.total})")]
+    if not ranked.total:
+        return [
+            *out,
+            Paragraph("No standard breached, no unsafe advice, no harm, no needless dispatch."),
+        ]
+    shown = len(ranked.top)
+    out += [
+        Paragraph(
+            ("All" if shown == ranked.total else f"The {shown} that matter most of the")
+            + f" {ranked.total}, one line per patient: harm first, then unsafe"
+            " advice, breaches from C1 down and needless dispatches, the worst of each kind in"
+            " turn.",
+            "lead",
+        ),
+        Table(
+            (Column("Time", 0.9), Column("Patient", 1.0), Column("What", 2.0), Column("Detail", 5)),
+            tuple(
+                (d.clock(m.t), m.reference, m.what, "; ".join(m.details)) for m in ranked.top
+            ),
+            tones=tuple("bad" if m.kind in ("harm", "unsafe_advice") else None for m in ranked.top),
+        ),
+    ]
+    rest = ranked.rest_sentence()
+    if rest:
+        out.append(Paragraph(rest, "footnote"))
     return out
 
 

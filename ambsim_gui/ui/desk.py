@@ -285,6 +285,10 @@ class DeskWindow(QMainWindow):
         columns.setSizes([445, 1145])
         columns.setChildrenCollapsible(False)
         self.columns = columns
+        if not ctx.handles_calls:
+            # a dispatcher takes no calls: the call-handling column's width goes to the map
+            # and the boards
+            left.hide()
         root.addWidget(columns, 1)
         self.setCentralWidget(central)
 

@@ -11,7 +11,8 @@ replay and the debrief (``record.replay_state.ReplayState`` is the two side by s
 
 The same code serves the live desk (fed from ``Engine.subscribe``), a desk on another machine
 (fed from the recorded or streamed events) and the replay window; fed the same stream they give
-equal states. No Qt, and nothing from the engine but the event types and the regime's clocks.
+equal states. No Qt, and nothing from the engine but the event types, the regime's clocks and
+how a caller's first words name a casualty at a scene.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ambsim_gui.sim import events as ev
+from ambsim_gui.sim.callers import casualty_named
 from ambsim_gui.sim.regimes import IncidentTimes, Regime, ResponseClock
 
 CATEGORY_RANK = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
@@ -45,6 +47,7 @@ class CallView:
     uncertainty_m: float
     area: str
     opening: str
+    casualty: str | None = None  # which person at a scene the caller says they are about
     status: str = "ringing"  # ringing | answered | closed
     seat: str | None = None
     t_answered: float | None = None
@@ -221,6 +224,7 @@ class RoomProjection:
             uncertainty_m=e.uncertainty_m,
             area=e.area,
             opening=e.opening,
+            casualty=casualty_named(e.opening),
             transcript=[TranscriptLine(e.t, "caller", e.opening)] if self.keep_transcripts else [],
         )
         self.ringing.append(e.call_id)

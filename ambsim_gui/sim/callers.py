@@ -37,6 +37,7 @@ _SOURCES = {
 }
 MAX_REDIALS = 3
 NEW_CASUALTY_OPENING = "There's more than one person hurt here; this is another one"
+_ABOUT = "About "
 _CASUALTY_WORDS = (
     "the driver",
     "a passenger at the front",
@@ -45,6 +46,16 @@ _CASUALTY_WORDS = (
     "a man by the roadside",
     "a woman by the roadside",
 )
+
+
+def casualty_named(opening: str) -> str | None:
+    """The casualty of a scene a caller's first words say they are about (as ``ring`` puts
+    them), or None: what the desk can show of it without the hidden truth."""
+    if opening.startswith(f"{NEW_CASUALTY_OPENING}, "):
+        return opening[len(NEW_CASUALTY_OPENING) + 2 :].split(". ", 1)[0]
+    if opening.startswith(_ABOUT) and ": " in opening:
+        return opening[len(_ABOUT) :].split(": ", 1)[0]
+    return None
 
 
 def casualty_words(n: int) -> str:
@@ -275,7 +286,7 @@ class Callers:
         if new_casualty:
             opening = f"{NEW_CASUALTY_OPENING}, {patient.casualty}. {opening}"
         elif patient.casualty is not None:
-            opening = f"About {patient.casualty}: {opening}"
+            opening = f"{_ABOUT}{patient.casualty}: {opening}"
         call = Call(
             id=f"C{self._n_calls:05d}",
             truth_patient=patient,

@@ -411,15 +411,23 @@ class CallPanel(QWidget):
 
     def nearby_incidents(self, call: CallView) -> list[tuple[float, str]]:
         """(distance in metres, incident id) of open incidents within 1 km of the caller, by
-        likely match: the same complaint first, then the nearest, then the most recent."""
+        likely match: the incident of the person the caller names at a scene first, then the
+        same complaint, then the nearest, then the most recent."""
         ranked = []
         for inc in self.ctx.room.open_incidents():
             d = math.hypot(inc.x - call.x, inc.y - call.y)
             if d <= LINK_RADIUS_M:
+                person = call.casualty is not None and self.casualty_of(inc) == call.casualty
                 same = self.same_complaint(call, inc)
-                ranked.append((0 if same else 1, d, -inc.t_open, inc.id))
+                ranked.append((0 if person else 1, 0 if same else 1, d, -inc.t_open, inc.id))
         ranked.sort()
-        return [(d, iid) for _, d, _, iid in ranked]
+        return [(d, iid) for _, _, d, _, iid in ranked]
+
+    def casualty_of(self, inc: IncidentView) -> str | None:
+        """Whom an incident's callers said they were about, at a scene with several casualties."""
+        calls = self.ctx.room.calls
+        named = (calls[c].casualty for c in inc.call_ids if c in calls)
+        return next((who for who in named if who is not None), None)
 
     def link_warning_for(self, call: CallView, incident_id: str) -> str:
         """Why linking ``call`` to ``incident_id`` needs a second press ("" when it does not)."""
@@ -645,6 +653,11 @@ class CallPanel(QWidget):
             age = mmss(now - inc.t_open)
             same = call is not None and self.same_complaint(call, inc)
             match = ", same complaint" if same else ""
+            person = self.casualty_of(inc)
+            if person is not None:
+                match += f", about {person}"
+                if call is not None and call.casualty == person:
+                    match += " (the same person)"
             text = (
                 f"{distance_text(d)}  -  {iid}  {inc.category}  {complaint}{match}, "
                 f"opened {age} ago"

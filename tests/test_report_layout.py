@@ -80,12 +80,14 @@ def test_the_html_and_the_pdf_have_the_layouts_sections_in_its_order(debrief: De
     assert comparison is not None and comparison.differing
     assert titles == [
         "Learning objectives",
+        "Your objectives as call handler and dispatcher",
         f"Headline figures ({debrief.metrics.regime_label})",
         "Against the expert",
         "The shift in charts",
         f"Key moments ({rank_key_moments(debrief.markers).total})",
         f"Your decisions ({debrief.trainee_calls} calls)",
         f"Patients the expert handled differently ({len(comparison.differing)})",
+        f"Your dispatching ({len(debrief.dispatching.lines)} vehicles sent)",
         f"Instructor's notes ({len(debrief.annotations)})",
         "Debrief hint",
     ]
@@ -105,9 +107,9 @@ def test_every_table_and_chart_of_the_layout_is_in_both(debrief: Debrief) -> Non
     html = render_html(doc)
     pdf_text = " ".join(text for _, _, text in pdf_runs(render_pdf(doc)))
     tables = [b for b in walk(doc.blocks) if isinstance(b, Table)]
-    # headline, expert, key moments (the chaser's duplicate dispatches), decisions, the
-    # expert's other handling, the instructor's notes
-    assert html.count("<table>") == len(tables) == 6
+    # objectives, headline, expert, key moments (the chaser's duplicate dispatches),
+    # decisions, the expert's other handling, dispatches, the instructor's notes
+    assert html.count("<table>") == len(tables) == 8
     for table in tables:
         for column in table.columns:
             assert f"<th>{column.title}</th>" in html and column.title in pdf_text

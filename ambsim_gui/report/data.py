@@ -15,6 +15,7 @@ from typing import Any
 from ambsim_gui.assess.feedback import FeedbackProjection, SeatTally, tally
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
 from ambsim_gui.record.debrief_markers import Marker, build_markers
+from ambsim_gui.record.dispatch_review import DispatchReview, review_dispatching
 from ambsim_gui.record.expert import ExpertComparison, expert_shift
 from ambsim_gui.record.reader import SessionFile, SessionInfo
 from ambsim_gui.record.replay import rebuild
@@ -52,6 +53,7 @@ class Debrief:
     verification: VerifyResult | None = None
     notes: list[str] = field(default_factory=list)
     trainee_tally: SeatTally | None = None  # the trainee's own decisions only
+    dispatching: DispatchReview | None = None  # the trainee's dispatches, from a re-simulation
 
     def clock(self, t: float) -> str:
         minutes = int((self.start_min + t / 60.0) % 1440)
@@ -148,6 +150,7 @@ def gather(
         verification=verification,
         notes=list(rebuilt.notes),
         trainee_tally=tally(feedback.records, feedback.later, TRAINEE),
+        dispatching=review_dispatching(session, rebuilt),
     )
     if expert:
         debrief.comparison = expert_shift(session, rebuilt)

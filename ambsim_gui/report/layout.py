@@ -30,6 +30,7 @@ from ambsim_gui.assess.report_text import (
     response_verdict,
     waiting_words,
 )
+from ambsim_gui.record.dispatch_review import FATE_WORDS, NEAREST_SLACK_S, DispatchReview
 from ambsim_gui.report import charts
 from ambsim_gui.report.data import Debrief
 from ambsim_gui.report.document import (
@@ -48,6 +49,7 @@ from ambsim_gui.report.document import (
     Tone,
 )
 from ambsim_gui.report.key_moments import rank_key_moments
+from ambsim_gui.report.words import role_words
 
 DECISIONS_OPEN_UP_TO = 60
 
@@ -63,12 +65,14 @@ def debrief_document(d: Debrief) -> Document:
         blocks.append(Paragraph(s.description))
     if s.learning_objectives:
         blocks += [Heading("Learning objectives", 3), BulletList(tuple(s.learning_objectives))]
+    blocks += objectives_section(d)
     blocks += headline_section(d)
     blocks += expert_section(d)
     blocks.append(PageBreak())
     blocks += chart_section(d)
     blocks += key_moments_section(d)
     blocks += decisions_section(d)
+    blocks += dispatching_section(d)
     blocks += notes_section(d)
     return Document(
         title=title,
@@ -193,7 +197,7 @@ def expert_section(d: Debrief) -> list[Block]:
         *(Paragraph(note, "footnote") for note in c.notes),
         Paragraph(
             "Response times count the incidents still waiting for a vehicle with their wait so"
-            " far (\"+ N waiting\"), in both shifts alike, as the headline figures do: such a"
+            ' far ("+ N waiting"), in both shifts alike, as the headline figures do: such a'
             " figure is a lower bound, so it gets no verdict unless it is already the worse.",
             "footnote",
         ),
@@ -240,9 +244,7 @@ def key_moments_section(d: Debrief) -> list[Block]:
         ),
         Table(
             (Column("Time", 0.9), Column("Patient", 1.0), Column("What", 2.0), Column("Detail", 5)),
-            tuple(
-                (d.clock(m.t), m.reference, m.what, "; ".join(m.details)) for m in ranked.top
-            ),
+            tuple((d.clock(m.t), m.reference, m.what, "; ".join(m.details)) for m in ranked.top),
             tones=tuple("bad" if m.kind in ("harm", "unsafe_advice") else None for m in ranked.top),
         ),
     ]
@@ -287,6 +289,13 @@ def decisions_section(d: Debrief) -> list[Block]:
                 open=len(d.decisions) <= DECISIONS_OPEN_UP_TO,
             ),
         ]
+    elif d.dispatching is not None and d.dispatching.role == "dispatcher":
+        out.append(
+            Paragraph(
+                "Your seat (dispatcher) takes no calls in this session: your dispatching is"
+                " judged below."
+            )
+        )
     else:
         out.append(Paragraph("The trainee's seat closed no call in this recording."))
     c = d.comparison
@@ -321,6 +330,178 @@ def decisions_section(d: Debrief) -> list[Block]:
             )
         )
     return out
+
+
+def _objective(text: str, result: str, target: str, ok: bool | None) -> tuple[str, str, str, Cell]:
+    """An objective's row; ``ok`` None: nothing to judge (no call, no dispatch of yours)."""
+    if ok is None:
+        return (text, result, target, Cell("-"))
+    return (
+        text,
+        result,
+        target,
+        Cell("achieved" if ok else "not achieved", "good" if ok else "bad"),
+    )
+
+
+def objectives_section(d: Debrief) -> list[Block]:
+    """The trainee's seat's own objectives, measured: a call handler's calls, a dispatcher's
+    sector (docs/domain.md, "The trainee's objectives")."""
+    r = d.dispatching
+    role = r.role if r is not None else (d.info.role or "both")
+    rows: list[tuple[str, str, str, Cell]] = []
+    t = d.trainee_tally
+    if role in ("call_handler", "both") and t is not None:
+        judged = t.calls > 0  # no verdict on calls never taken
+        unsafe = _own_unsafe_advice(d)
+        rows += [
+            _objective(
+                "Calls decided as the ideal decision",
+                f"{t.ideal} of {t.calls}",
+                "every call",
+                t.ideal + t.protocol == t.calls if judged else None,
+            ),
+            _objective(
+                "Calls with a problem of your own",
+                str(t.with_problem),
+                "none",
+                t.with_problem == 0 if judged else None,
+            ),
+            _objective(
+                "Unsafe advice given by you",
+                str(unsafe),
+                "none",
+                False if unsafe else (True if judged else None),
+            ),
+        ]
+    if r is not None and r.dispatches:
+        n = len(r.lines)
+        longest = f" (longest {mmss(max(w.waited_s for w in r.waiting))})" if r.waiting else ""
+        rows += [
+            _objective(
+                "Incidents in your sector left waiting for a vehicle at the end",
+                f"{len(r.waiting)}{longest}",
+                "none",
+                not r.waiting,
+            ),
+            _objective(
+                "Vehicles sent that were the nearest suitable one",
+                f"{n - r.not_nearest} of {n}",
+                f"every dispatch (within {NEAREST_SLACK_S / 60:.0f} min)",
+                r.not_nearest == 0 if n else None,
+            ),
+            _objective(
+                "Duplicate vehicles sent",
+                str(r.duplicates),
+                "none",
+                r.duplicates == 0 if n else None,
+            ),
+        ]
+    if not rows:
+        return []
+    return [
+        Heading(f"Your objectives as {role_words(role)}", 3),
+        Table(
+            (Column("Objective", 4), Column("You", 2), Column("Target", 2), Column("Result", 1.2)),
+            tuple(rows),
+        ),
+    ]
+
+
+def _own_unsafe_advice(d: Debrief) -> int:
+    return sum(1 for m in d.markers if m.kind == "unsafe_advice" and m.seat == TRAINEE)
+
+
+def dispatching_section(d: Debrief) -> list[Block]:
+    """The trainee's dispatching, judged like their call handling (see dispatch_review)."""
+    r = d.dispatching
+    if r is None:
+        return []
+    out: list[Block] = [Heading(f"Your dispatching ({len(r.lines)} vehicles sent)")]
+    if not r.dispatches:
+        return [
+            *out,
+            Paragraph(
+                f"Your seat ({role_words(r.role)}) does not dispatch in this session: virtual"
+                " dispatchers allocated the vehicles."
+            ),
+        ]
+    out.append(Paragraph(dispatch_sentence(r)))
+    if r.lines:
+        table = Table(
+            (
+                Column("Sent", 0.8),
+                Column("Incident", 0.9),
+                Column("Cat", 0.45),
+                Column("Vehicle sent, ETA", 1.6),
+                Column("Nearest suitable, ETA", 1.6),
+                Column("Diverted from", 1.0),
+                Column("What became of it", 2.2),
+            ),
+            tuple(
+                (
+                    d.clock(x.t),
+                    x.incident_id,
+                    x.category,
+                    f"{x.callsign} ({x.vehicle_type}), {mmss(x.eta_s)}",
+                    "the one sent"
+                    if x.nearest_callsign == x.callsign
+                    else f"{x.nearest_callsign or '-'}, {mmss(x.nearest_eta_s)}",
+                    x.diverted_from or "-",
+                    FATE_WORDS[x.fate],
+                )
+                for x in r.lines
+            ),
+            tones=tuple("bad" if x.duplicate or not x.nearest else None for x in r.lines),
+            print_size=7.0,
+        )
+        out.append(
+            Fold("Every vehicle you sent", (table,), open=len(r.lines) <= DECISIONS_OPEN_UP_TO)
+        )
+    if r.waiting:
+        out.append(
+            Fold(
+                f"Left waiting in your sector ({len(r.waiting)})",
+                (
+                    Table(
+                        (
+                            Column("Incident", 1),
+                            Column("Cat", 0.6),
+                            Column("Area", 2),
+                            Column("Waiting since opened", 1.5),
+                        ),
+                        tuple(
+                            (w.incident_id, w.category, w.area, mmss(w.waited_s)) for w in r.waiting
+                        ),
+                        tones=tuple("bad" for _ in r.waiting),
+                    ),
+                ),
+                open=True,
+                heading=True,
+            )
+        )
+    return out
+
+
+def dispatch_sentence(r: DispatchReview) -> str:
+    incidents = len({x.incident_id for x in r.lines})
+    sector = ", ".join(r.sector) if r.sector else "-"
+    text = (
+        f"Your sector: {sector}. You sent {len(r.lines)} vehicles to {incidents} incidents:"
+        f" {r.not_nearest} not the nearest suitable vehicle (more than"
+        f" {NEAREST_SLACK_S / 60:.0f} min slower), {r.diverts} diverted from another job,"
+        f" {r.stood_down} stood down, {r.duplicates} duplicates."
+    )
+    if r.waiting:
+        longest = max(r.waiting, key=lambda w: w.waited_s)
+        text += (
+            f" {len(r.waiting)} incidents in your sector were still waiting for a vehicle at"
+            f" the end, the longest {longest.incident_id} ({longest.category}) for"
+            f" {mmss(longest.waited_s)}."
+        )
+    else:
+        text += " No incident in your sector was left waiting for a vehicle."
+    return text
 
 
 def notes_section(d: Debrief) -> list[Block]:

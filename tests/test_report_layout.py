@@ -35,6 +35,7 @@ from ambsim_gui.report.layout import debrief_document
 from ambsim_gui.report.pdf import text_width
 from ambsim_gui.report.pdf_report import UNSHOWN_TITLE, render_pdf
 from ambsim_gui.report.winansi import WinAnsi
+from ambsim_gui.sim import events as ev
 
 SESSIONS = Path(__file__).parent / "sessions"
 ARCHIVED = SESSIONS / "default_1h_both_chaser_inject.schema2.ambsession"
@@ -241,3 +242,35 @@ def test_a_patients_true_need_reads_in_the_outcome_tables_words(debrief: Debrief
     html = unescape(render_html(debrief_document(debrief)))
     assert "needed Conveyed to ED" in html
     assert "convey ed" not in html and "convey_ed" not in html
+
+
+def test_the_handout_names_patients_by_incident_and_shows_no_internal_ids(
+    debrief: Debrief,
+) -> None:
+    """One patient reference (the incident number the trainee saw) and human words: no card or
+    variant id, no outcome, decision or role id, in the handout."""
+    doc = debrief_document(debrief)
+    html = unescape(render_html(doc))
+    with SessionFile.open(ARCHIVED) as session:
+        events = session.events()
+    incidents = {e.incident_id for e in events if isinstance(e, ev.IncidentOpened)}
+    calls = {e.call_id for e in events if isinstance(e, ev.CallArrived)}
+    variants = {(e.card, e.variant) for e in events if isinstance(e, ev.PatientCreated)}
+    for card, variant in variants:
+        assert f"{card}/{variant}" not in html
+    for raw in ("see_and_treat", "hear_and_treat", "convey_ed", "call_handler", "; hub;"):
+        assert raw not in html, raw
+    differing = next(
+        b for b in walk(doc.blocks) if isinstance(b, Table) and b.columns[1].title == "Patient"
+    )
+    # the patient is the incident the room opened for them (or the call, before one opened)
+    assert all(row[1] in incidents | calls for row in differing.rows)
+    assert not any(str(row[1]).startswith("P") for row in differing.rows)
+    decisions = next(
+        b
+        for b in walk(doc.blocks)
+        if isinstance(b, Table) and b.columns[1].title == "Incident (call)"
+    )
+    for row in decisions.rows:
+        ref = str(row[1])
+        assert ref in calls or (ref.split(" ")[0] in incidents and "(call C" in ref)

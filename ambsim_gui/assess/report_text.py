@@ -35,6 +35,24 @@ def outcome_words(key: str) -> str:
     return OUTCOME_WORDS.get(key, key.replace("_", " "))
 
 
+# a call's decision (CallClosed.disposition) in words, for every text a trainer reads
+DISPOSITION_WORDS: dict[str, str] = {
+    "dispatch": "sent to dispatch",
+    "hub": "to the clinical hub",
+    "advice": "advice by phone",
+    "referred": "referred by phone",
+    "linked": "linked to an open incident",
+    "abandoned": "caller hung up",
+}
+
+
+def disposition_words(key: str | None) -> str:
+    """The human words for a call's decision; '-' for none, an unknown id without underscores."""
+    if not key:
+        return "-"
+    return DISPOSITION_WORDS.get(key, key.replace("_", " "))
+
+
 def mmss(seconds: float | None) -> str:
     """Minutes and seconds (minutes unbounded, so a C3 90th centile reads 125:03); '-' for None."""
     if seconds is None:

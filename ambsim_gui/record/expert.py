@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ambsim_gui.assess.feedback import IDEAL_WORDS
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
-from ambsim_gui.assess.report_text import outcome_words
+from ambsim_gui.assess.report_text import disposition_words, outcome_words
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import Rebuilt, new_engine, rebuild
 from ambsim_gui.record.replay_state import TRAINEE, ReplayState
@@ -26,6 +27,7 @@ from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.events import event_log_sha256
 from ambsim_gui.sim.regimes import CATEGORIES, Regime
+from ambsim_gui.triage.cards import CardLibrary
 
 
 @dataclass(frozen=True)
@@ -93,18 +95,26 @@ class PatientStory:
                 return call.category
         return None
 
+    @property
+    def reference(self) -> str:
+        """The patient as the room knew them: their first incident's number, else their
+        first call's (the number the trainee saw at the desk)."""
+        if self.incidents:
+            return self.incidents[0]
+        return self.calls[0].call_id if self.calls else self.patient_id
+
     def summary(self) -> str:
         parts = []
         if self.category_set:
             parts.append(self.category_set)
-        parts.append(self.disposition or "not handled")
+        parts.append(disposition_words(self.disposition) if self.disposition else "not handled")
         if self.dispatches:
             kinds = ", ".join(d.type for d in self.dispatches)
             parts.append(f"{len(self.dispatches)} sent ({kinds})")
         if self.response_s is not None:
             parts.append(f"response {_mmss(self.response_s)}")
         if self.outcome:
-            parts.append(self.outcome)
+            parts.append(outcome_words(self.outcome))
         if self.unsafe_advice:
             parts.append("UNSAFE ADVICE")
         if self.harmed:
@@ -282,7 +292,10 @@ def differences(mine: PatientStory, expert: PatientStory | None) -> list[str]:
         return ["the expert run has no such patient"]
     out = []
     if mine.disposition != expert.disposition:
-        out.append(f"decision: you {mine.disposition or '-'}, expert {expert.disposition or '-'}")
+        out.append(
+            f"decision: you {disposition_words(mine.disposition)},"
+            f" expert {disposition_words(expert.disposition)}"
+        )
     if mine.category_set != expert.category_set:
         out.append(f"category: you {mine.category_set or '-'}, expert {expert.category_set or '-'}")
     if len(mine.dispatches) != len(expert.dispatches):
@@ -296,7 +309,9 @@ def differences(mine: PatientStory, expert: PatientStory | None) -> list[str]:
     if mine.harmed != expert.harmed:
         out.append("harm: " + ("in your shift" if mine.harmed else "in the expert's shift"))
     if mine.outcome != expert.outcome:
-        out.append(f"outcome: you {mine.outcome or 'open'}, expert {expert.outcome or 'open'}")
+        yours = outcome_words(mine.outcome) if mine.outcome else "open"
+        theirs = outcome_words(expert.outcome) if expert.outcome else "open"
+        out.append(f"outcome: you {yours}, expert {theirs}")
     return out
 
 
@@ -370,11 +385,25 @@ def _outside_commands(session: SessionFile) -> list[cmd.TimedCommand]:
     return out
 
 
-def _truth_words(p: PatientStory) -> str:
+def _truth_words(p: PatientStory, cards: CardLibrary | None = None) -> str:
+    """'C2 Chest pain - heart attack, needed Conveyed to ED; ideal send a vehicle': the card's
+    title and the variant's description, never their ids."""
     return (
-        f"{p.true_category} {p.card}/{p.variant}, needed {outcome_words(p.need)};"
-        f" ideal {p.ideal}"
+        f"{p.true_category} {patient_words(p.card, p.variant, cards)}, needed"
+        f" {outcome_words(p.need)}; ideal {IDEAL_WORDS.get(p.ideal, p.ideal)}"
     )
+
+
+def patient_words(card: str, variant: str, cards: CardLibrary | None) -> str:
+    """A patient's complaint and condition in the call card's own words."""
+    found = cards.cards.get(card) if cards is not None else None
+    if found is None:
+        return f"{card.replace('_', ' ')} \N{EN DASH} {variant.replace('_', ' ')}"
+    try:
+        described = found.variant(variant).description
+    except (KeyError, ValueError):
+        described = ""
+    return f"{found.title} \N{EN DASH} {described or variant.replace('_', ' ')}"
 
 
 def expert_shift(
@@ -429,7 +458,7 @@ def expert_shift(
         calls.append(
             CallComparison(
                 patient_id=pid,
-                truth=_truth_words(story),
+                truth=_truth_words(story, rebuilt.world.cards),
                 trainee=story,
                 expert=partner,
                 same_arrival=partner is not None and partner.t_created == story.t_created,

@@ -54,6 +54,15 @@ class Debrief:
     notes: list[str] = field(default_factory=list)
     trainee_tally: SeatTally | None = None  # the trainee's own decisions only
     dispatching: DispatchReview | None = None  # the trainee's dispatches, from a re-simulation
+    # each call's incident, so that a call is named by the incident number the trainee saw
+    call_incidents: dict[str, str] = field(default_factory=dict)
+
+    def call_reference(self, call_id: str | None) -> str:
+        """'I00012 (call C00015)', or the call alone before it reached an incident."""
+        if not call_id:
+            return "-"
+        incident = self.call_incidents.get(call_id)
+        return f"{incident} (call {call_id})" if incident else call_id
 
     def clock(self, t: float) -> str:
         minutes = int((self.start_min + t / 60.0) % 1440)
@@ -151,6 +160,7 @@ def gather(
         notes=list(rebuilt.notes),
         trainee_tally=tally(feedback.records, feedback.later, TRAINEE),
         dispatching=review_dispatching(session, rebuilt),
+        call_incidents={c.id: c.incident_id for c in state.calls.values() if c.incident_id},
     )
     if expert:
         debrief.comparison = expert_shift(session, rebuilt)

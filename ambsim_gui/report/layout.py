@@ -24,6 +24,7 @@ from ambsim_gui.assess.feedback import (
 from ambsim_gui.assess.metrics import MetricsReport
 from ambsim_gui.assess.report_text import (
     OUTCOME_REFERENCE,
+    disposition_words,
     mmss,
     outcome_words,
     range_verdict,
@@ -92,7 +93,7 @@ def session_line(d: Debrief) -> str:
     return (
         f"Session recorded {info.created} with ambsim {info.program_version}; scenario "
         f"{info.scenario_stem} (sha256 {info.scenario_sha256[:12]}), seed {info.seed}, role "
-        f"{info.role or '-'}, {who}; starts {d.scenario.start}; {span}."
+        f"{role_words(info.role)}, {who}; starts {d.scenario.start}; {span}."
     )
 
 
@@ -262,7 +263,7 @@ def decisions_section(d: Debrief) -> list[Block]:
                 Column(title, width)
                 for title, width in zip(
                     DECISION_HEADER,
-                    (0.8, 0.8, 0.45, 0.9, 1.1, 1.0, 2.3, 3.8),
+                    (0.8, 1.1, 0.45, 0.9, 1.1, 1.0, 2.3, 3.6),
                     strict=True,
                 )
             ),
@@ -312,7 +313,7 @@ def decisions_section(d: Debrief) -> list[Block]:
             tuple(
                 (
                     d.clock(x.trainee.t_created),
-                    x.patient_id,
+                    x.trainee.reference,
                     x.truth,
                     x.trainee.summary(),
                     x.expert.summary() if x.expert else "-",
@@ -509,8 +510,16 @@ def notes_section(d: Debrief) -> list[Block]:
     if d.annotations:
         out.append(
             Table(
-                (Column("Time", 1), Column("Call", 1), Column("By", 1.2), Column("Note", 6)),
-                tuple((d.clock(a.t), a.call_id or "-", a.author, a.text) for a in d.annotations),
+                (
+                    Column("Time", 1),
+                    Column("Incident (call)", 1.5),
+                    Column("By", 1.2),
+                    Column("Note", 6),
+                ),
+                tuple(
+                    (d.clock(a.t), d.call_reference(a.call_id), a.author, a.text)
+                    for a in d.annotations
+                ),
             )
         )
     else:
@@ -661,7 +670,7 @@ def headline_rows(d: Debrief, m: MetricsReport | None = None) -> list[tuple[str,
 
 DECISION_HEADER = (
     "Closed",
-    "Call",
+    "Incident (call)",
     "Set",
     "Decision",
     "Protocol",
@@ -685,9 +694,11 @@ def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
         ideal = IDEAL_WORDS.get(record.ideal, record.ideal)
         if record.ideal_reason:
             ideal += f": {record.ideal_reason}"
+    call = str(r.get("call_id"))
+    incident = r.get("incident_id") or d.call_incidents.get(call)
     return (
         d.clock(float(r.get("closed_t") or 0.0)),
-        str(r.get("call_id")),
+        f"{incident} (call {call})" if incident else call,
         str(r.get("category_set") or "-"),
         decision_text(record.disposition, record.seat),
         protocol,
@@ -698,10 +709,11 @@ def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
 
 
 def decision_text(disposition: str, seat: str | None) -> str:
-    """The decision, and whose it was when it was not the trainee's."""
+    """The decision in words, and whose it was when it was not the trainee's."""
+    words = disposition_words(disposition)
     if seat is None or seat == TRAINEE:
-        return disposition
-    return f"{disposition} (colleague {seat})"
+        return words
+    return f"{words} (colleague {seat})"
 
 
 def decision_tone(r: dict[str, Any]) -> Tone:

@@ -246,3 +246,34 @@ def test_branch_from_a_moment_continues_the_same_shift(qapp, qtbot, tmp_path) ->
     desk.branch_recorder.close()
     assert verify(branch_file).ok
     desk.shutdown()
+
+
+def test_the_seat_column_and_the_trainee_only_filter(open_window) -> None:  # noqa: ANN001
+    window = open_window(CHASER)
+    with SessionFile.open(SESSIONS / CHASER) as session:
+        events = session.events()
+    answered = {e.call_id: e.seat for e in events if isinstance(e, ev.CallAnswered)}
+    arrived = {e.call_id: e.t for e in events if isinstance(e, ev.CallArrived)}
+    end = events[-1].t
+    window.seek(end)
+    seat_col = CALL_COLUMNS.index("Seat")
+    calls = table_texts(window.call_table, 0)
+    seats = table_texts(window.call_table, seat_col)
+    # every call that rang is listed with the seat that answered it: "you" for the trainee
+    assert set(calls) == {c for c, t in arrived.items() if t <= end}
+    expected = {
+        c: ("you" if answered[c] == "trainee" else answered[c]) if c in answered else "-"
+        for c in calls
+    }
+    assert dict(zip(calls, seats, strict=True)) == expected
+    assert "you" in seats and any(s not in ("you", "-") for s in seats), "both kinds of seat"
+    # trainee only: exactly the trainee's calls, and only incidents the trainee worked
+    window.trainee_box.setChecked(True)
+    assert window.trainee_only
+    mine = sorted(c for c, seat in answered.items() if seat == "trainee" and arrived[c] <= end)
+    assert sorted(table_texts(window.call_table, 0)) == mine
+    assert set(table_texts(window.call_table, seat_col)) == {"you"}
+    inc_seats = table_texts(window.incident_table, INCIDENT_COLUMNS.index("Seat"))
+    assert all("you" in s.split(", ") for s in inc_seats)
+    window.trainee_box.setChecked(False)
+    assert sorted(table_texts(window.call_table, 0)) == sorted(calls)

@@ -49,10 +49,11 @@ from PySide6.QtWidgets import (
 from ambsim_gui.record.debrief_markers import build_markers
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import rebuild
-from ambsim_gui.record.replay_state import CATEGORY_RANK
+from ambsim_gui.record.replay_state import CATEGORY_RANK, TRAINEE
 from ambsim_gui.record.schema import SessionError
 from ambsim_gui.record.snapshots import SnapshotIndex
 from ambsim_gui.record.vehicle_positions import RouteCache
+from ambsim_gui.sim import events as ev
 from ambsim_gui.ui import map_style as st
 from ambsim_gui.ui.formatting import (
     CATEGORY_CSS,
@@ -74,8 +75,25 @@ IDEAL_DISPOSITIONS = {
 }
 MISMATCH_BG = QColor("#f6b3b3")
 
-INCIDENT_COLUMNS = ("Incident", "Cat", "Truth", "Clock", "State", "Vehicles", "Complaint", "Area")
-CALL_COLUMNS = ("Call", "Rang", "Cat", "Truth", "Decision", "Status")
+INCIDENT_COLUMNS = (
+    "Incident",
+    "Seat",
+    "Cat",
+    "Truth",
+    "Clock",
+    "State",
+    "Vehicles",
+    "Complaint",
+    "Area",
+)
+CALL_COLUMNS = ("Call", "Seat", "Rang", "Cat", "Truth", "Decision", "Status")
+
+
+def seat_words(seat: str | None) -> str:
+    """Who took a call or sent a vehicle: "you" for the trainee's seat, else the seat's id."""
+    if not seat:
+        return "-"
+    return "you" if seat == TRAINEE else seat
 VEHICLE_COLUMNS = ("Callsign", "Type", "Status", "Incident", "Since")
 
 
@@ -117,6 +135,12 @@ class ReplayWindow(QMainWindow):
         self.replay_cursor = self.index.cursor(0.0)
         self.regime = self.rebuilt.regime
         self.markers = build_markers(self.events, self.regime)
+        # who sent each vehicle, in time order: an incident's seats at a moment are its call's
+        # handler and the seats that dispatched to it so far
+        self._dispatch_seats = [
+            (e.t, e.incident_id, e.seat) for e in self.events if isinstance(e, ev.VehicleAssigned)
+        ]
+        self.trainee_only = False
         self.routes = RouteCache(self.rebuilt.world)
         self.end_t = max(self.index.end_t, 1.0)
         self.feedback: dict[str, dict[str, Any]] = {}
@@ -180,6 +204,11 @@ class ReplayWindow(QMainWindow):
         self.clock_label.setFont(font)
         self.truth_box = QCheckBox("Truth overlay (T)")
         self.truth_box.toggled.connect(self.set_truth_overlay)
+        self.trainee_box = QCheckBox("Trainee only")
+        self.trainee_box.setToolTip(
+            "Show only the calls the trainee took and the incidents they opened or sent to"
+        )
+        self.trainee_box.toggled.connect(self.set_trainee_only)
         self.export_button = QPushButton("Export debrief...")
         self.export_button.clicked.connect(self._export_dialog)
         self.branch_button = QPushButton("Branch from here")
@@ -193,6 +222,7 @@ class ReplayWindow(QMainWindow):
         bar.addSpacing(16)
         bar.addWidget(self.clock_label)
         bar.addStretch(1)
+        bar.addWidget(self.trainee_box)
         bar.addWidget(self.truth_box)
         bar.addWidget(self.branch_button)
         bar.addWidget(self.export_button)
@@ -343,6 +373,29 @@ class ReplayWindow(QMainWindow):
         self._apply_truth_columns()
         self.refresh()
 
+    def set_trainee_only(self, on: bool) -> None:
+        """Show only the trainee's calls, and the incidents of their calls or dispatches."""
+        self.trainee_only = on
+        if self.trainee_box.isChecked() != on:
+            self.trainee_box.setChecked(on)
+        self.refresh()
+
+    def incident_seats(self, inc: Any) -> list[str]:
+        """The seats that worked an incident by now: its calls' handlers, then its dispatchers."""
+        state = self.replay_cursor.state
+        seats: list[str] = []
+        for cid in inc.call_ids:
+            call = state.calls.get(cid)
+            if call is not None and call.seat and call.seat not in seats:
+                seats.append(call.seat)
+        t = self.t
+        for when, incident_id, seat in self._dispatch_seats:
+            if when > t:
+                break
+            if incident_id == inc.id and seat not in seats:
+                seats.append(seat)
+        return seats
+
     def _apply_truth_columns(self) -> None:
         self.incident_table.setColumnHidden(INCIDENT_COLUMNS.index("Truth"), not self.truth_on)
         self.call_table.setColumnHidden(CALL_COLUMNS.index("Truth"), not self.truth_on)
@@ -400,6 +453,9 @@ class ReplayWindow(QMainWindow):
         table = self.incident_table
         keep = self._selected_id(table)
         rows = sorted(state.open_incidents(), key=lambda i: (i.rank, i.t_open, i.id))
+        seats_of = {inc.id: self.incident_seats(inc) for inc in rows}
+        if self.trainee_only:
+            rows = [inc for inc in rows if TRAINEE in seats_of[inc.id]]
         table.setUpdatesEnabled(False)
         table.setRowCount(len(rows))
         for r, inc in enumerate(rows):
@@ -424,6 +480,7 @@ class ReplayWindow(QMainWindow):
                 differs = any(self.call_differs(cid) for cid in inc.call_ids)
             cells = [
                 _item(inc.id),
+                _item(", ".join(seat_words(x) for x in seats_of[inc.id]) or "-"),
                 _item(
                     inc.category, fg=QColor(CATEGORY_CSS.get(inc.category, "#333333")), bg=cat_bg
                 ),
@@ -479,6 +536,8 @@ class ReplayWindow(QMainWindow):
         state = self.replay_cursor.state
         table = self.call_table
         rows = sorted(state.calls.values(), key=lambda c: (-c.t_arrive, c.id))
+        if self.trainee_only:
+            rows = [c for c in rows if c.seat == TRAINEE]
         table.blockSignals(True)
         table.setUpdatesEnabled(False)
         table.setRowCount(len(rows))
@@ -497,6 +556,7 @@ class ReplayWindow(QMainWindow):
                     truth = "DIFFERS: " + truth
             cells = [
                 _item(call.id),
+                _item(seat_words(call.seat)),
                 _item(clock_text(self.start_clock, call.t_arrive)[:8]),
                 _item(
                     call.category or "-",

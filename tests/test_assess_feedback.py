@@ -122,7 +122,7 @@ def test_unsafe_advice_and_under_triage() -> None:
     (r,) = s.records()
     # the trainee did what the protocol recommended (C3, advice): what it missed is its result
     assert r.verdict[:2] == (
-        "unsafe advice: the patient needed convey_ed (advice was the protocol's action)",
+        "unsafe advice: the patient needed Conveyed to ED (advice was the protocol's action)",
         "under-triaged: the protocol recommended C3 from the answers given; the patient needed"
         " C2 \N{EM DASH} the protocol's rules gave C3 for these answers",  # a card of no library
     )
@@ -131,7 +131,7 @@ def test_unsafe_advice_and_under_triage() -> None:
     assert r.good is False  # advice is not the ideal (a vehicle), whoever chose it
     assert r.protocol_action == "advice" and r.protocol_advice_allowed
     text = summary_text(r)
-    assert "Truth: C2, needed convey_ed; ideal: send a vehicle." in text
+    assert "Truth: C2, needed Conveyed to ED; ideal: send a vehicle." in text
     assert "Verdict: [a protocol result, not counted against you] unsafe advice" in text
 
 
@@ -143,7 +143,7 @@ def test_unsafe_advice_against_the_protocol_is_the_handlers() -> None:
     at = s.handle(0.0, "C1", protocol="C3", set_cat="C3", validation=True, advice=True)
     s.open_and_close(at, "C1", "I1", "P1", "C3", "advice")
     (r,) = s.records()
-    assert r.verdict[0] == "unsafe advice: the patient needed see_and_treat"
+    assert r.verdict[0] == "unsafe advice: the patient needed See and treat"
     assert r.verdict_by[0] == "trainee" and r.verdict_kind[0] == "problem"
     assert r.good is False
     assert "Verdict: [decided by: you] unsafe advice" in summary_text(r)

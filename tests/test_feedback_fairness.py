@@ -268,7 +268,7 @@ def test_an_under_triage_that_followed_the_protocol_is_its_result_naming_the_que
     assert r.verdict[0] == (
         "under-triaged: the protocol recommended C3 from the answers given; the patient needed"
         f" C2 \N{EM DASH} the question that would have found it: \N{LEFT DOUBLE QUOTATION MARK}"
-        f"{ANTICOAGULANTS}\N{RIGHT DOUBLE QUOTATION MARK} (the caller said unsure; the true"
+        f"{ANTICOAGULANTS}\N{RIGHT DOUBLE QUOTATION MARK} (the caller said not sure; the true"
         " answer: yes)"
     )
     assert r.missed_question == "anticoagulants"

@@ -23,7 +23,8 @@ from test_ui_desk import (  # noqa: F401 - the fixtures
 )
 
 from ambsim_gui import cli
-from ambsim_gui.assess.feedback import IDEAL_WORDS, CallFeedback, summary_text
+from ambsim_gui.assess.feedback import CallFeedback, summary_text
+from ambsim_gui.labels import ideal_words, outcome_words
 from ambsim_gui.sim.engine import Engine
 from ambsim_gui.sim.world import World
 from ambsim_gui.ui.desk import DeskWindow
@@ -51,9 +52,9 @@ def one_closed_call(qtbot, make_desk, county: World, *, assessment: bool) -> Des
 
 def truth_words(record: CallFeedback) -> list[str]:
     """What a normal-mode card tells of the truth and the judgement, never the trainee's own."""
-    words = ["Truth:", "Verdict:", "Protocol:", f"needed {record.need}"]
+    words = ["Truth:", "Verdict:", "Protocol:", f"needed {outcome_words(record.need)}"]
     if record.ideal is not None:
-        words.append(f"ideal: {IDEAL_WORDS.get(record.ideal, record.ideal)}")
+        words.append(f"ideal: {ideal_words(record.ideal)}")
     if record.ideal_reason:
         words.append(record.ideal_reason)
     return words

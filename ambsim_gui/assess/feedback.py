@@ -30,6 +30,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ambsim_gui.assess.jsonable import JsonMixin
+from ambsim_gui.labels import (
+    action_words,
+    answer_words,
+    done_words,
+    ideal_words,
+    outcome_words,
+)
 from ambsim_gui.sim.events import (
     CallAnswered,
     CallArrived,
@@ -57,11 +64,12 @@ from ambsim_gui.sim.regimes import CATEGORIES
 from ambsim_gui.triage.cards import CardLibrary
 from ambsim_gui.triage.protocol import Protocol, Question
 
-FEEDBACK_FORMAT = 2
+FEEDBACK_FORMAT = 3
 """What a ``CallFeedback`` says and how: 1 before findings named who decided them, 2 with
-``verdict_by`` and ``verdict_kind`` (and the protocol's results apart). Feedback stored by a
-session is derived data; a reader comparing it with feedback recomputed now must compare only
-records of this format (an older session's records were made by older rules)."""
+``verdict_by`` and ``verdict_kind`` (and the protocol's results apart), 3 with findings in
+human words (``ambsim_gui.labels``: "needed Conveyed to ED", not "needed convey_ed"). Feedback
+stored by a session is derived data; a reader comparing it with feedback recomputed now must
+compare only records of this format (an older session's records were made by older rules)."""
 
 # needs a telephone decision can meet safely; any other need means a crew had to see the patient
 PHONE_SAFE_NEEDS = frozenset({"hear_and_treat"})
@@ -77,11 +85,6 @@ IDEAL_DISPOSITIONS: dict[str, frozenset[str]] = {
     "dispatch": frozenset({"dispatch"}),
     "validate": frozenset({"hub"}),
     "advise": frozenset({"advice", "referred"}),
-}
-IDEAL_WORDS = {
-    "dispatch": "send a vehicle",
-    "validate": "a clinician call-back (clinical hub)",
-    "advise": "advice or referral by phone",
 }
 # the protocol's action (CallFeedback.protocol_action) as the dispositions that follow it
 ACTION_DISPOSITIONS: dict[str, frozenset[str]] = {
@@ -397,7 +400,10 @@ class FeedbackProjection:
         if e.outcome in ("hear_and_treat", "referred"):
             how = "advice" if e.outcome == "hear_and_treat" else "a referral"
             if need is not None and need not in PHONE_SAFE_NEEDS:
-                text = f"unsafe advice after clinical validation ({how}): the patient needed {need}"
+                text = (
+                    f"unsafe advice after clinical validation ({how}):"
+                    f" the patient needed {outcome_words(need)}"
+                )
                 self._later(e.t, e.incident_id, by, PROBLEM, text)
             else:
                 self._later(e.t, e.incident_id, by, GOOD, f"good: {how} by phone after validation")
@@ -561,7 +567,7 @@ class FeedbackProjection:
         )
 
         if disposition in PHONE_DISPOSITIONS and patient.need not in PHONE_SAFE_NEEDS:
-            text = f"unsafe advice: the patient needed {patient.need}"
+            text = f"unsafe advice: the patient needed {outcome_words(patient.need)}"
             if followed:
                 problems.append((f"{text} (advice was the protocol's action)", PROTOCOL, PROBLEM))
             else:
@@ -612,7 +618,7 @@ class FeedbackProjection:
         matched = linked_right or disposition in ideal_dispositions
         own_problem = any(by != PROTOCOL for _, by, _ in problems)
         good = matched and not own_problem
-        wanted = IDEAL_WORDS.get(patient.ideal, patient.ideal)
+        wanted = ideal_words(patient.ideal)
         if good:
             text = (
                 "good: linked to the right incident"
@@ -626,7 +632,7 @@ class FeedbackProjection:
                     0,
                     (
                         f"not the ideal decision: the protocol's action was"
-                        f" {_ACTION_WORDS.get(protocol_action or '', protocol_action)};"
+                        f" {action_words(protocol_action)};"
                         f" the ideal was {wanted}",
                         PROTOCOL,
                         NOTE,
@@ -650,7 +656,11 @@ class FeedbackProjection:
         if protocol_dispatch and disposition in {"hub", "advice", "referred"}:
             if not (told_ideal and patient.ideal == "dispatch"):
                 notes.append(
-                    (f"the protocol said dispatch; the call went to {disposition}", handler, NOTE)
+                    (
+                        f"the protocol said dispatch; the call was {done_words(disposition)}",
+                        handler,
+                        NOTE,
+                    )
                 )
         elif protocol_validate and disposition == "dispatch":
             if not (told_ideal and patient.ideal == "validate"):
@@ -705,12 +715,15 @@ class FeedbackProjection:
             provisional = c.triage is not None and not c.triage.complete
             detail = (
                 f"not asked: the protocol still had questions when the category was set;"
-                f" the true answer: {truth}"
+                f" the true answer: {answer_words(truth)}"
                 if provisional
-                else f"not asked; the true answer: {truth}"
+                else f"not asked; the true answer: {answer_words(truth)}"
             )
         else:
-            detail = f"the caller said {given[question.id]}; the true answer: {truth}"
+            detail = (
+                f"the caller said {answer_words(given[question.id])};"
+                f" the true answer: {answer_words(truth)}"
+            )
         return (
             f"{head} \N{EM DASH} the question that would have found it:"
             f" \N{LEFT DOUBLE QUOTATION MARK}{question.text}\N{RIGHT DOUBLE QUOTATION MARK}"
@@ -765,22 +778,6 @@ def missed_question(
     return first
 
 
-_ACTION_WORDS = {
-    "dispatch": "to send a vehicle",
-    "validate": "a clinician call-back",
-    "advice": "advice or referral by phone",
-}
-
-
-_DONE_WORDS = {
-    "dispatch": "sent for a vehicle",
-    "hub": "referred to the clinical hub",
-    "advice": "closed with advice",
-    "referred": "referred to another service",
-    "linked": "linked to an open incident",
-}
-
-
 def grouped_findings(
     record: CallFeedback, later: Iterable[LaterFinding] = (), viewer: str = TRAINEE
 ) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -829,7 +826,7 @@ def summary_text(
         if record.triage_duration_s is not None:
             timing.append(f"{_mmss(record.triage_duration_s)} on the call")
         first = (
-            f"{record.call_id}{whose}: {_DONE_WORDS.get(record.disposition, record.disposition)}"
+            f"{record.call_id}{whose}: {done_words(record.disposition)}"
             f"{category}"
             f" after {record.questions_asked} question{plural}"
             + (f"; {', '.join(timing)}" if timing else "")
@@ -838,13 +835,12 @@ def summary_text(
     lines = [first]
     if record.recommended is not None or record.protocol_action is not None:
         label = f" {record.protocol_code} {record.protocol_label}" if record.protocol_code else ""
-        action = record.protocol_action or "handler's choice"
+        action = action_words(record.protocol_action)
         lines.append(f"Protocol: {record.recommended or '-'}{label} ({action}).")
     if record.true_category is not None:
-        ideal = record.ideal or "-"
         truth = (
-            f"Truth: {record.true_category}, needed {record.need};"
-            f" ideal: {IDEAL_WORDS.get(ideal, ideal)}"
+            f"Truth: {record.true_category}, needed {outcome_words(record.need)};"
+            f" ideal: {ideal_words(record.ideal)}"
         )
         why = f" \N{EM DASH} {record.ideal_reason}" if record.ideal_reason else "."
         lines.append(truth + why)

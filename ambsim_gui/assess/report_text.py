@@ -14,43 +14,19 @@ from ambsim_gui.assess.metrics import (
     MetricsReport,
     ShiftWindows,
 )
+from ambsim_gui.labels import OUTCOME_WORDS
+from ambsim_gui.labels import disposition_words as disposition_words
+from ambsim_gui.labels import outcome_words as outcome_words
 
 # England 2024/25 outcome shares and the spread between trusts in March 2025 (docs/domain.md,
 # "Outcomes"); conveyed elsewhere has no published trust range.
+# (the words are ambsim_gui.labels', re-exported here for the report's callers)
 OUTCOME_REFERENCE: tuple[tuple[str, str, tuple[float, float] | None, float], ...] = (
-    ("hear_and_treat", "Hear and treat", (0.093, 0.208), 0.158),
-    ("see_and_treat", "See and treat", (0.253, 0.372), 0.296),
-    ("convey_ed", "Conveyed to ED", (0.458, 0.544), 0.499),
-    ("convey_elsewhere", "Conveyed elsewhere", None, 0.047),
+    ("hear_and_treat", OUTCOME_WORDS["hear_and_treat"], (0.093, 0.208), 0.158),
+    ("see_and_treat", OUTCOME_WORDS["see_and_treat"], (0.253, 0.372), 0.296),
+    ("convey_ed", OUTCOME_WORDS["convey_ed"], (0.458, 0.544), 0.499),
+    ("convey_elsewhere", OUTCOME_WORDS["convey_elsewhere"], None, 0.047),
 )
-
-
-# a patient's outcome in the outcome table's words, for every text a trainer reads ("Conveyed to
-# ED", never "convey_ed")
-OUTCOME_WORDS: dict[str, str] = {key: label for key, label, _, _ in OUTCOME_REFERENCE}
-
-
-def outcome_words(key: str) -> str:
-    """The human words for an outcome or need id; an unknown id with its underscores as spaces."""
-    return OUTCOME_WORDS.get(key, key.replace("_", " "))
-
-
-# a call's decision (CallClosed.disposition) in words, for every text a trainer reads
-DISPOSITION_WORDS: dict[str, str] = {
-    "dispatch": "sent to dispatch",
-    "hub": "to the clinical hub",
-    "advice": "advice by phone",
-    "referred": "referred by phone",
-    "linked": "linked to an open incident",
-    "abandoned": "caller hung up",
-}
-
-
-def disposition_words(key: str | None) -> str:
-    """The human words for a call's decision; '-' for none, an unknown id without underscores."""
-    if not key:
-        return "-"
-    return DISPOSITION_WORDS.get(key, key.replace("_", " "))
 
 
 def mmss(seconds: float | None) -> str:
@@ -142,8 +118,7 @@ def waiting_note(r: MetricsReport) -> str:
     if not n:
         return ""
     return (
-        f"incl. {n} still waiting for a vehicle, each counted with its wait so far:"
-        " a lower bound"
+        f"incl. {n} still waiting for a vehicle, each counted with its wait so far: a lower bound"
     )
 
 
@@ -293,9 +268,7 @@ def format_kpi_table(report: MetricsReport, *, title: str, brief: bool = False) 
         f"Unnecessary dispatches: {u.total} of {r.dispatches} ({_pct(u.share_of_dispatches)}):"
         f" duplicate {u.duplicate}, stood down {u.stood_down}, avoidable {u.avoidable}",
         f"Unsafe advice {r.unsafe_advice}; re-contacts {r.recontacts}; harm events"
-        f" {r.harm_events} ("
-        + ", ".join(f"{c} {n}" for c, n in r.harm_by_category.items())
-        + ")",
+        f" {r.harm_events} (" + ", ".join(f"{c} {n}" for c, n in r.harm_by_category.items()) + ")",
         *dispatch_lines(r),
     ]
 
@@ -311,7 +284,7 @@ def format_kpi_table(report: MetricsReport, *, title: str, brief: bool = False) 
     out.append(late_finish_line(r))
 
     hub = r.hub
-    outcomes = ", ".join(f"{k} {n}" for k, n in hub.outcomes.items()) or "none"
+    outcomes = ", ".join(f"{outcome_words(k)} {n}" for k, n in hub.outcomes.items()) or "none"
     out += [
         f"Clinical hub: referrals {hub.referrals}, bounced {hub.bounced}, call-backs"
         f" {hub.callbacks} (mean wait {mmss(hub.mean_wait_to_callback_s)}),",
@@ -319,7 +292,6 @@ def format_kpi_table(report: MetricsReport, *, title: str, brief: bool = False) 
     ]
     per = "-" if r.cost_per_incident is None else f"GBP {r.cost_per_incident:,.0f}"
     out.append(
-        f"Cost: GBP {r.cost_total:,.0f} in all, {per} per incident"
-        " (NAO 2011: GBP 144-216 per call)"
+        f"Cost: GBP {r.cost_total:,.0f} in all, {per} per incident (NAO 2011: GBP 144-216 per call)"
     )
     return "\n".join(line.rstrip() for line in out)

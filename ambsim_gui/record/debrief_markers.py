@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ambsim_gui.labels import command_words, done_words, outcome_words, reason_words
 from ambsim_gui.record.replay_state import CATEGORY_RANK, TRAINEE, IncidentView, ReplayState
 from ambsim_gui.record.response_standards import breach_limit
 from ambsim_gui.sim import events as ev
@@ -84,7 +85,7 @@ def build_markers(events: Sequence[ev.Event], regime: Regime) -> list[Marker]:
                 Marker(
                     e.t,
                     "decision",
-                    f"{e.call_id}{category}: {e.disposition}{where}",
+                    f"{e.call_id}{category}: {done_words(e.disposition)}{where}",
                     call_id=e.call_id,
                     incident_id=e.incident_id,
                     seat=e.seat,
@@ -167,7 +168,8 @@ def build_markers(events: Sequence[ev.Event], regime: Regime) -> list[Marker]:
                 Marker(
                     e.t,
                     "unsafe_advice",
-                    f"{e.incident_id}: advice to a patient who needed {e.need} (by {e.by})",
+                    f"{e.incident_id}: advice to a patient who needed"
+                    f" {outcome_words(e.need)} (by {e.by})",
                     incident_id=e.incident_id,
                     patient_id=e.patient_id,
                     seat=e.by,
@@ -196,7 +198,13 @@ def build_markers(events: Sequence[ev.Event], regime: Regime) -> list[Marker]:
             out.append(Marker(e.t, "inject", e.summary, severity=1))
         elif isinstance(e, ev.CommandRejected) and e.seat == TRAINEE:
             out.append(
-                Marker(e.t, "rejected", f"{e.command} refused: {e.reason}", seat=e.seat, severity=1)
+                Marker(
+                    e.t,
+                    "rejected",
+                    f"refused ({command_words(e.command)}): {reason_words(e.reason)}",
+                    seat=e.seat,
+                    severity=1,
+                )
             )
     out += _breaches(state.incidents.values(), regime, end_t)
     out.sort(key=lambda m: m.t)

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ambsim_gui.assess.feedback import IDEAL_WORDS
 from ambsim_gui.assess.metrics import MetricsReport, ShiftMetrics
-from ambsim_gui.assess.report_text import disposition_words, outcome_words
+from ambsim_gui.labels import card_words, disposition_words, ideal_words, outcome_words
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import Rebuilt, new_engine, rebuild
 from ambsim_gui.record.replay_state import TRAINEE, ReplayState
@@ -135,7 +134,7 @@ class CallComparison:
     """One patient the trainee's seat handled: what the trainee did, what the expert did."""
 
     patient_id: str
-    truth: str  # "C2 chest_pain/stemi, needed convey_ed; ideal dispatch"
+    truth: str  # "C2 Chest pain: Acute coronary syndrome, needed Conveyed to ED; ideal: ..."
     trainee: PatientStory
     expert: PatientStory | None
     same_arrival: bool
@@ -390,20 +389,13 @@ def _truth_words(p: PatientStory, cards: CardLibrary | None = None) -> str:
     title and the variant's description, never their ids."""
     return (
         f"{p.true_category} {patient_words(p.card, p.variant, cards)}, needed"
-        f" {outcome_words(p.need)}; ideal {IDEAL_WORDS.get(p.ideal, p.ideal)}"
+        f" {outcome_words(p.need)}; ideal {ideal_words(p.ideal)}"
     )
 
 
 def patient_words(card: str, variant: str, cards: CardLibrary | None) -> str:
     """A patient's complaint and condition in the call card's own words."""
-    found = cards.cards.get(card) if cards is not None else None
-    if found is None:
-        return f"{card.replace('_', ' ')} \N{EN DASH} {variant.replace('_', ' ')}"
-    try:
-        described = found.variant(variant).description
-    except (KeyError, ValueError):
-        described = ""
-    return f"{found.title} \N{EN DASH} {described or variant.replace('_', ' ')}"
+    return card_words(card, variant, cards)
 
 
 def expert_shift(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from ambsim_gui.assess.feedback import (
-    IDEAL_WORDS,
     PROBLEM,
     TRAINEE,
     LaterFinding,
@@ -24,12 +23,16 @@ from ambsim_gui.assess.feedback import (
 from ambsim_gui.assess.metrics import MetricsReport
 from ambsim_gui.assess.report_text import (
     OUTCOME_REFERENCE,
-    disposition_words,
     mmss,
-    outcome_words,
     range_verdict,
     response_verdict,
     waiting_words,
+)
+from ambsim_gui.labels import (
+    action_words,
+    disposition_words,
+    ideal_words,
+    outcome_words,
 )
 from ambsim_gui.record.dispatch_review import FATE_WORDS, NEAREST_SLACK_S, DispatchReview
 from ambsim_gui.report import charts
@@ -683,7 +686,7 @@ DECISION_HEADER = (
 def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
     protocol = r.get("recommended") or "-"
     if r.get("protocol_action"):
-        protocol += f" ({r['protocol_action']})"
+        protocol += f" ({action_words(r['protocol_action'])})"
     truth = "-"
     if r.get("true_category"):
         truth = f"{r['true_category']}, {outcome_words(str(r.get('need') or '-'))}"
@@ -691,7 +694,7 @@ def decision_row(d: Debrief, r: dict[str, Any]) -> tuple[str, ...]:
     later = [LaterFinding(**f) for f in r.get("later") or ()]
     ideal = "-"
     if record.ideal:
-        ideal = IDEAL_WORDS.get(record.ideal, record.ideal)
+        ideal = ideal_words(record.ideal)
         if record.ideal_reason:
             ideal += f": {record.ideal_reason}"
     call = str(r.get("call_id"))

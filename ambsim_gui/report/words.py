@@ -7,14 +7,5 @@ layout. An unknown id is shown with its underscores as spaces, never raw.
 
 from __future__ import annotations
 
-ROLE_WORDS = {
-    "call_handler": "call handler",
-    "dispatcher": "dispatcher",
-    "both": "call handler and dispatcher",
-}
-
-
-def role_words(role: str | None) -> str:
-    if not role:
-        return "-"
-    return ROLE_WORDS.get(role, role.replace("_", " "))
+# the program-wide mapping (ambsim_gui.labels), re-exported for the report's modules
+from ambsim_gui.labels import role_words as role_words

@@ -18,6 +18,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from ambsim_gui.labels import vehicle_status_words
 from ambsim_gui.readmodel.room import EN_ROUTE_STATUSES, HospitalView, IncidentView
 from ambsim_gui.sim.regimes import Standard
 from ambsim_gui.ui.context import DeskContext
@@ -271,7 +272,7 @@ class BoardsWidget(QTabWidget):
                         cell(v.callsign, bold=True),
                         cell(v.type),
                         cell(v.station),
-                        cell(v.status.replace("_", " ")),
+                        cell(vehicle_status_words(v.status)),
                         cell(job),
                         cell(minutes_text(eta) if eta is not None else "", align_right=True),
                     ),
@@ -280,7 +281,7 @@ class BoardsWidget(QTabWidget):
         self.vehicles.table.set_rows(rows)
         self.vehicles.summary.setText(
             "  ".join(
-                f"{s.replace('_', ' ')} {n}" for s, n in counts.items() if n or s == "available"
+                f"{vehicle_status_words(s)} {n}" for s, n in counts.items() if n or s == "available"
             )
         )
 

@@ -16,18 +16,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ambsim_gui.labels import command_words, reason_words
 from ambsim_gui.readmodel.ports import DeskPorts, EnginePorts
 from ambsim_gui.readmodel.room import RoomProjection
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.regimes import REGIMES, Regime
 from ambsim_gui.ui.live import TRAINEE, DeskProjection, Rejection
-
-ROLE_WORDS = {
-    "call_handler": "call handler",
-    "dispatcher": "dispatcher",
-    "both": "call handler and dispatcher",
-}
 
 
 class DeskContext(QObject):
@@ -132,8 +127,10 @@ class DeskContext(QObject):
         self.message.emit(text, level)
 
     def _on_rejection(self, rejection: Rejection) -> None:
-        words = rejection.command.replace("_", " ")
+        # the reason is stored as recorded (with ids); it is put in words only here, when shown
+        words = command_words(rejection.command)
+        reason = reason_words(rejection.reason)
         if self.autopilot is not None:
-            self.message.emit(f"Autopilot refused ({words}): {rejection.reason}", "warning")
+            self.message.emit(f"Autopilot refused ({words}): {reason}", "warning")
         else:
-            self.message.emit(f"Refused ({words}): {rejection.reason}", "error")
+            self.message.emit(f"Refused ({words}): {reason}", "error")

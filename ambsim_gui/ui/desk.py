@@ -43,11 +43,12 @@ from PySide6.QtWidgets import (
 
 from ambsim_gui.assess.feedback import CallFeedback, FeedbackProjection
 from ambsim_gui.assess.metrics import ShiftMetrics
+from ambsim_gui.labels import role_words
 from ambsim_gui.ui.boards import BoardsWidget
 from ambsim_gui.ui.call_panel import CallPanel
 from ambsim_gui.ui.call_queue import CallQueuePanel
 from ambsim_gui.ui.clock import SimClock
-from ambsim_gui.ui.context import ROLE_WORDS, DeskContext
+from ambsim_gui.ui.context import DeskContext
 from ambsim_gui.ui.dispatch_panel import DispatchPanel
 from ambsim_gui.ui.feedback_panel import (
     DebriefDialog,
@@ -317,7 +318,7 @@ class DeskWindow(QMainWindow):
 
         self.help = HelpOverlay(central)
 
-        role = ROLE_WORDS.get(self.ctx.role, self.ctx.role)
+        role = role_words(self.ctx.role)
         extra = []
         if self.ctx.autopilot:
             extra.append(f"autopilot {self.ctx.autopilot}")

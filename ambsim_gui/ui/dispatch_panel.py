@@ -21,6 +21,7 @@ import html
 import numpy as np
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ambsim_gui.labels import incident_status_words, outcome_words, vehicle_status_words
 from ambsim_gui.readmodel.room import (
     CATEGORY_RANK,
     EN_ROUTE_STATUSES,
@@ -41,20 +42,8 @@ from ambsim_gui.ui.live import TRAINEE
 from ambsim_gui.ui.shortcuts import SecondPress
 from ambsim_gui.ui.table_model import KeyedTable, Row, cell
 
-_STATUS_WORDS = {
-    "queued": "waiting for a vehicle",
-    "needs DCA": "needs a DCA to convey",
-    "hub": "on the clinical hub's stack",
-    "call-back": "a clinician is calling back",
-    "assigned": "vehicle on its way",
-}
-
 MAX_CANDIDATES = 40
 """The nearest this many candidates are listed (all of them in assessment mode)."""
-
-
-def status_words(status: str) -> str:
-    return status.replace("_", " ")
 
 
 class DispatchPanel(QWidget):
@@ -191,7 +180,7 @@ class DispatchPanel(QWidget):
         elif v.status == "on_scene":
             where = "on scene"
         else:
-            where = status_words(v.status)
+            where = vehicle_status_words(v.status)
         return f"{v.callsign} {where}"
 
     def duplicate_warning(
@@ -397,7 +386,9 @@ class DispatchPanel(QWidget):
 
         inc: IncidentView | None = self.incident()
         if inc is not None and inc.status != "open":
-            self.incident_label.setText(f"{inc.id} is closed ({inc.outcome or 'done'}).")
+            self.incident_label.setText(
+                f"{inc.id} is closed ({outcome_words(inc.outcome or 'done')})."
+            )
             self.assigned.set_rows([])
             self._set_candidates([])
         elif inc is None:
@@ -417,7 +408,7 @@ class DispatchPanel(QWidget):
         standard = self.ctx.regime.standard_for(inc.category)
         complaint = self.ctx.protocol.describe(inc.complaint, inc.code)
         colour = CATEGORY_CSS.get(inc.category, "#000000")
-        state = _STATUS_WORDS.get(incident_status(self.ctx, inc), incident_status(self.ctx, inc))
+        state = incident_status_words(incident_status(self.ctx, inc))
         self.incident_label.setText(
             f'<b>{inc.id}</b> <b style="color:{colour};">{inc.category}</b> '
             f"{html.escape(complaint)} ({html.escape(inc.code)}), {html.escape(inc.area)}<br>"
@@ -434,7 +425,7 @@ class DispatchPanel(QWidget):
                     (
                         cell(v.callsign, bold=True),
                         cell(v.type),
-                        cell(status_words(v.status)),
+                        cell(vehicle_status_words(v.status)),
                         cell(minutes_text(eta) if eta is not None else "-", align_right=True),
                     ),
                 )
@@ -469,7 +460,7 @@ class DispatchPanel(QWidget):
                     (
                         cell(v.callsign, bold=True),
                         cell(v.type),
-                        cell(status_words(v.status)),
+                        cell(vehicle_status_words(v.status)),
                         cell("hidden" if hide else minutes_text(t), align_right=True),
                         cell(note),
                     ),

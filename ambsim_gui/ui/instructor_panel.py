@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ambsim_gui.labels import reason_words
 from ambsim_gui.sim import commands as cmd
 from ambsim_gui.ui.context import DeskContext
 
@@ -106,6 +107,6 @@ class InstructorPanel(QWidget):
             done = [x.summary for x in room.injects[injects:]]
             self.result.setText("Injected: " + ("; ".join(done) or spec["type"]))
         else:
-            reasons = [x.reason for x in room.rejections[rejections:]]
+            reasons = [reason_words(x.reason) for x in room.rejections[rejections:]]
             self.result.setText("Refused: " + ("; ".join(reasons) or "unknown reason"))
         return accepted

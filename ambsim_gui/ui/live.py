@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ambsim_gui.labels import done_words
 from ambsim_gui.sim import events as ev
 from ambsim_gui.sim.regimes import Regime, ResponseClock
 
@@ -202,7 +203,7 @@ class DeskProjection:
     def _closed(self, e: ev.CallClosed) -> None:
         if self._mine(e.call_id):
             where = f" ({e.incident_id})" if e.incident_id else ""
-            self._say(e.call_id, e.t, "desk", f"Call closed: {e.disposition}{where}")
+            self._say(e.call_id, e.t, "desk", f"Call closed: {done_words(e.disposition)}{where}")
             if e.call_id == self.trainee_call:
                 self.trainee_call_open = False
 

@@ -67,18 +67,6 @@ STATUS_COLOUR: dict[str, QColor] = {
     "off_duty": QColor("#8d8d8d"),
 }
 STATUS_UNKNOWN = QColor("#555555")
-STATUS_TEXT: dict[str, str] = {
-    "available": "available",
-    "mobilising": "mobilising",
-    "to_scene": "to scene",
-    "on_scene": "on scene",
-    "to_hospital": "to hospital",
-    "at_hospital": "at hospital",
-    "clearing": "clearing",
-    "returning": "returning",
-    "rest": "rest break",
-    "off_duty": "off duty",
-}
 #: Statuses in which a vehicle drives along its route (position interpolated each frame).
 DRIVING_STATUSES = frozenset({"to_scene", "to_hospital", "returning"})
 #: Statuses whose route is worth drawing for the selected vehicle.
@@ -165,8 +153,9 @@ def font(pixel_size: int, *, bold: bool = False, italic: bool = False) -> QFont:
     return f
 
 
-def cosmetic_pen(colour: QColor | str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine
-                 ) -> QPen:
+def cosmetic_pen(
+    colour: QColor | str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine
+) -> QPen:
     """A pen whose width is in screen pixels whatever the zoom.
 
     Square caps and bevel joins: round ones make Qt's stroker some hundred times slower on a

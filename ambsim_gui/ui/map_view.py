@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
 )
 from shapely.ops import polylabel, unary_union
 
+from ambsim_gui.labels import vehicle_status_words, vehicle_type_words
 from ambsim_gui.readmodel.ports import DeskPorts, DeskSetup, EnginePorts
 from ambsim_gui.readmodel.room import (
     CATEGORY_RANK,
@@ -663,8 +664,8 @@ class MapView(QGraphicsView):
         if status != tracked.status or vehicle.incident_id != tracked.incident_id:
             tracked.status = status
             tracked.incident_id = vehicle.incident_id
-            kind = "ambulance (DCA)" if vehicle.type == "DCA" else "rapid response car (RRV)"
-            tip = f"{vehicle.callsign}: {kind}\n{S.STATUS_TEXT.get(status, status)}"
+            kind = vehicle_type_words(vehicle.type)
+            tip = f"{vehicle.callsign}: {kind}\n{vehicle_status_words(status)}"
             if vehicle.incident_id:
                 tip += f", incident {vehicle.incident_id}"
             tip += f"\nstation: {vehicle.station}"

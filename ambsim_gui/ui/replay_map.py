@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ambsim_gui.labels import vehicle_status_words
 from ambsim_gui.record.replay_state import ReplayState
 from ambsim_gui.record.vehicle_positions import RouteCache
 from ambsim_gui.sim.world import World
@@ -114,7 +115,7 @@ class ReplayMap(QGraphicsView):
             item.setPos(st.scene_point(x, y))
             item.setBrush(QBrush(st.status_colour(v.status)))
             item.setToolTip(
-                f"{v.callsign} ({v.type}): {st.STATUS_TEXT.get(v.status, v.status)}"
+                f"{v.callsign} ({v.type}): {vehicle_status_words(v.status)}"
                 + (f" - {v.incident_id}" if v.incident_id else "")
             )
             item.setVisible(True)

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ambsim_gui.labels import done_words, ideal_words, outcome_words, vehicle_status_words, words
 from ambsim_gui.record.debrief_markers import build_markers
 from ambsim_gui.record.reader import SessionFile
 from ambsim_gui.record.replay import rebuild
@@ -67,7 +68,6 @@ from ambsim_gui.ui.replay_timeline import TimelineWidget
 
 SPEEDS = (1, 2, 4, 8, 16, 32, 64)
 TICK_MS = 100
-IDEAL_TEXT = {"dispatch": "send a vehicle", "validate": "clinical hub", "advise": "advice"}
 IDEAL_DISPOSITIONS = {
     "dispatch": {"dispatch"},
     "validate": {"hub"},
@@ -414,8 +414,8 @@ class ReplayWindow(QMainWindow):
     def _truth_text(patient: Any) -> str:
         if patient is None:
             return "-"
-        ideal = IDEAL_TEXT.get(patient.ideal, patient.ideal)
-        need = str(patient.need).replace("_", " ")
+        ideal = ideal_words(patient.ideal)
+        need = outcome_words(str(patient.need))
         return f"true {patient.true_category}, {need}; ideal: {ideal}"
 
     def call_differs(self, call_id: str) -> bool:
@@ -521,7 +521,7 @@ class ReplayWindow(QMainWindow):
             cells = [
                 _item(v.callsign),
                 _item(v.type),
-                _item(st.STATUS_TEXT.get(v.status, v.status), bg=light),
+                _item(vehicle_status_words(v.status), bg=light),
                 _item(v.incident_id or "-"),
                 _item(clock_text(self.start_clock, v.since)[:8]),
             ]
@@ -542,8 +542,10 @@ class ReplayWindow(QMainWindow):
         table.setUpdatesEnabled(False)
         table.setRowCount(len(rows))
         for r, call in enumerate(rows):
-            decision = call.disposition or (
-                "on the line" if call.status == "answered" else call.status
+            decision = (
+                done_words(call.disposition)
+                if call.disposition
+                else ("on the line" if call.status == "answered" else words(call.status))
             )
             if call.incident_id:
                 decision += f" -> {call.incident_id}"

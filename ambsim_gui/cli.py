@@ -18,6 +18,7 @@ from typing import Any
 from ambsim_gui import __version__
 from ambsim_gui.display import display_problem
 from ambsim_gui.paths import DEFAULT_SCENARIO, SCENARIOS, SESSIONS
+from ambsim_gui.scenario.new_scenario import add_parser as add_new_scenario_parser
 from ambsim_gui.study.command import COMMANDS as STUDY_COMMANDS
 from ambsim_gui.study.command import add_study_parsers
 
@@ -140,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     add_study_parsers(sub)
+    add_new_scenario_parser(sub)
     return p
 
 
@@ -184,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ambsim_gui.session_commands import report
 
             return report(args.session, args.out, expert=not args.no_expert)
+        if command == "new-scenario":
+            from ambsim_gui.scenario.new_scenario import main as new_scenario
+
+            return new_scenario(args)
         if command in STUDY_COMMANDS:
             from ambsim_gui.study.command import main as study_main
 

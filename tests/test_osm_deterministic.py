@@ -69,7 +69,7 @@ def test_liechtenstein_imports_to_the_same_bytes_whatever_the_hash_seed(tmp_path
     assert data.node_x.min() < x[0] < data.node_x.max()
     assert data.node_y.min() < y[0] < data.node_y.max()
     # its places, hospital and fire stations are points; the summary says what is missing
-    assert "1 area(s)" in printed and "origin (0, 0) at 47.1595 N, 9.5536 E" in printed
+    assert "29 area(s)" in printed and "origin (0, 0) at 47.1595 N, 9.5536 E" in printed
     assert ("points: 21: 1 hospital(s), 0 ambulance station(s), 6 fire station(s) (station "
             "points), 1 town(s), 13 village(s)") in printed
     assert "warning: no ambulance station found" in printed
@@ -110,18 +110,19 @@ def test_every_option_shows_in_help_and_may_come_first(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     options = [o for a in osm_import._parser()._actions for o in a.option_strings]
-    assert {"-o", "--output", "--name", "--engine", "--origin"} <= set(options)
+    assert {"-o", "--output", "--name", "--engine", "--origin", "--country"} <= set(options)
     for option in options:
         assert option in done.stdout
     assert "ODbL" in done.stdout and "bounds" in done.stdout
     out = tmp_path / "first.json"
     done = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "import-osm", "--engine", "builtin",
-         "--origin", "37.8,-122.3", str(OAKLAND), "-o", str(out)],
+         "--origin", "37.8,-122.3", "--country", "us", str(OAKLAND), "-o", str(out)],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     assert _source(out)["origin"] == {"lat": 37.8, "lon": -122.3}
+    assert "US limits 40/89/105 km/h" in done.stdout  # 25, 55 and 65 mph
     bad = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "import-osm", str(OAKLAND), "--origin", "north"],
         capture_output=True, text=True, timeout=120, cwd=ROOT,

@@ -171,19 +171,20 @@ def test_roads_classes_oneway_and_speeds(imported: RoadNetwork) -> None:
     lane = edge(net, g[1], g[4])
     church = edge(net, g[4], g[5])
     assert high is not None and a35 is not None and lane is not None and church is not None
-    # maxspeed caps the class's typical speed: 20 mph and 40 mph; no tag: the class's speed
-    # (map files keep speeds to 0.1 km/h)
+    # six streets are no settlement (road_speeds: the "open" column): a posted limit caps the
+    # typical speed (20 mph under a residential street's 35 km/h, 40 mph under a primary's
+    # 75); untagged, the typical speed under GB's 60 mph (map files keep 0.1 km/h)
     assert net.edge_speed_kph[high] == pytest.approx(20 * 1.609344, abs=0.05)
     assert net.edge_speed_kph[a35] == pytest.approx(40 * 1.609344, abs=0.05)
     assert net.edge_speed_kph[lane] == pytest.approx(50.0)
-    assert net.edge_speed_kph[church] == pytest.approx(40.0)
+    assert net.edge_speed_kph[church] == pytest.approx(35.0)
     assert net.edge_length_m[high] == pytest.approx(141.0, abs=1.0)
 
 
 def test_area_and_points(imported: RoadNetwork) -> None:
     net = imported
-    [area] = net.areas
-    assert (area.name, area.kind) == ("Puddletown", "urban")
+    [area] = net.areas  # no town or village: one area, named after the file
+    assert (area.name, area.kind) == ("Puddletown", "rural")  # six streets: not built up
     assert (net.area_of_node >= 0).all()  # every road node lies in the area
     points = {p.name: p.kind for p in net.points}
     assert points == {

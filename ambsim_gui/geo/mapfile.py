@@ -128,6 +128,24 @@ class MapData:
     edge_name: list[str]
     areas: list[AreaSpec] = field(default_factory=list)
     points: list[MapPoint] = field(default_factory=list)
+    source: dict[str, Any] | None = None
+    """Where an imported map came from (the OSM file, its origin, projection and attribution),
+    written back as it was read; None for a generated map."""
+
+    @property
+    def origin(self) -> tuple[float, float] | None:
+        """The (lat, lon) of the map's point (0, 0) when its source note gives one."""
+        note = self.source.get("origin") if isinstance(self.source, dict) else None
+        if not isinstance(note, dict):
+            return None
+        lat, lon = note.get("lat"), note.get("lon")
+        if not (isinstance(lat, (int, float)) and isinstance(lon, (int, float))
+                and _is_number(lat) and _is_number(lon)):
+            return None
+        lat_f, lon_f = float(lat), float(lon)
+        if not (-85 <= lat_f <= 85 and -180 <= lon_f <= 180):
+            return None
+        return lat_f, lon_f
 
     def validate(self, source: str = "<map data>") -> None:
         """Check the cross-field rules (edge ends exist, classes known, names unique ...) and
@@ -250,6 +268,7 @@ def parse_map(obj: Any, source: str = "<map>", text: str | None = None) -> MapDa
         edge_name=edge_name,
         areas=areas,
         points=points,
+        source=dict(top["source"]) if isinstance(top.get("source"), Mapping) else None,
     )
     _check_mapdata(data, source, text)
     return data
@@ -357,6 +376,10 @@ def _check_mapdata(d: MapData, source: str, text: str | None = None) -> None:
         seen.add(point.name)
         if not (math.isfinite(point.x) and math.isfinite(point.y)):
             raise where.error(key, "coordinates must be finite numbers")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_finite(where: _Where, arr: np.ndarray, key: str) -> None:
@@ -562,6 +585,7 @@ def dumps_map(data: MapData) -> str:
         f'"{VERSION_KEY}":{MAP_VERSIONS.current},',
         f'"name":{compact(data.name)},',
         '"units":"m",',
+        *([f'"source":{compact(data.source)},'] if data.source is not None else []),
         f'"road_classes":{compact(classes)},',
         f'"nodes":{compact(nodes)},',
         f'"edges":{compact(edges)},',

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -104,6 +105,9 @@ class RoadNetwork:
             self.areas.append(Area(spec.name, spec.kind, spec.demand_weight, poly, i))
         self.points: list[MapPoint] = list(data.points)
         self._points_by_name = {p.name: p for p in self.points}
+        self.source: dict[str, Any] | None = data.source
+        self.origin: tuple[float, float] | None = data.origin
+        """(lat, lon) of the point (0, 0) of an imported map; None for a generated one."""
 
         area_of_node = np.full(self.n_nodes, -1, dtype=np.int64)
         for area in self.areas:
@@ -152,6 +156,7 @@ class RoadNetwork:
                 for a in self.areas
             ],
             points=list(self.points),
+            source=dict(self.source) if self.source is not None else None,
         )
 
     def save(self, path: str | Path) -> Path:

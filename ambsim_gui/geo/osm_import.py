@@ -6,11 +6,13 @@ honours ``oneway``, ``maxspeed`` and road names, projects longitude/latitude to 
 (equirectangular: x east and y north of the map's origin, see :func:`origin_of`), keeps the
 largest strongly connected part (every kept node can reach every other, as routing needs), and
 writes the map file with a ``source`` line (the OSM file's name, the origin, the projection and
-the ODbL attribution). The map gets one urban area, the convex hull of the roads, named after
-the file; hospitals, ambulance and fire stations, and named cities, towns and villages, mapped
-as nodes or as outlines, become named points a scenario can use (`PLACES`). `convert` also
-says what it made (`Imported.summary`: nodes, links, areas, points by kind, and warnings such
-as "no ambulance station found"), which ``import-osm`` prints.
+the ODbL attribution). Each link's speed comes from its road type, terrain and limit
+(`road_speeds`); the areas are settlements and their surroundings, named after municipalities
+or places (`osm_areas`). Hospitals, ambulance and fire stations, and named cities, towns and
+villages, mapped as nodes or as outlines, become named points a scenario can use (`PLACES`).
+`convert` also says what it made (`Imported.summary`: nodes, links, areas, terrains and
+limits, points by kind, and warnings such as "no ambulance station found"), which
+``import-osm`` prints.
 
 The same file and options give the same map file, byte for byte, on every run: the origin is
 a function of the file alone (or ``--origin LAT,LON``), and the road links are written in the
@@ -24,7 +26,7 @@ both engines write the same file. Points of interest come from the built-in pars
 Command line (the project's ``main.py import-osm`` calls :func:`main`)::
 
     python -m ambsim_gui.geo.osm_import AREA.osm -o resources/maps/NAME.json [--name NAME]
-        [--engine auto|osmnx|builtin] [--origin LAT,LON]
+        [--engine auto|osmnx|builtin] [--origin LAT,LON] [--country CC]
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ import argparse
 import bz2
 import gzip
 import importlib
-import json
 import math
 import re
 import sys
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, cast
 
 import numpy as np
+import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import MultiPoint, Point
@@ -57,6 +59,15 @@ from ambsim_gui.geo.mapfile import (
     MapError,
     MapPoint,
     dumps_map,
+)
+from ambsim_gui.geo.osm_areas import AdminBoundary, boundary_shape, built_up, districts, make_areas
+from ambsim_gui.geo.road_speeds import (
+    COUNTRY_LIMITS,
+    TERRAINS,
+    Terrain,
+    limits_of,
+    road_speed,
+    winding_ways,
 )
 
 __all__ = ["HIGHWAY_CLASSES", "PLACES", "Imported", "OsmImportError", "convert", "import_osm",
@@ -147,13 +158,6 @@ def _road_class(highway: str | None) -> str | None:
     return HIGHWAY_CLASSES.get(highway) if highway is not None else None
 
 
-def _edge_speed(road_class: str, maxspeed: Any) -> float:
-    """The class's typical speed, capped by a lower posted limit (a 20 mph zone...)."""
-    typical = DEFAULT_ROAD_CLASSES[road_class].speed_kph
-    limit = parse_maxspeed(maxspeed)
-    return min(typical, limit) if limit is not None else typical
-
-
 def _open_binary(path: Path) -> BinaryIO:
     suffix = path.suffix.lower()
     if suffix == ".bz2":
@@ -172,8 +176,10 @@ class _Edge:
 
     u: int
     v: int
+    highway: str
     road_class: str
-    speed_kph: float
+    limit_kph: float | None
+    """The way's ``maxspeed`` in km/h; None when untagged (the country's default applies)."""
     name: str
 
 
@@ -189,6 +195,15 @@ class _Osm:
     """The file's ``<bounds>``: (min lat, min lon, max lat, max lon), when it has one."""
     extent: tuple[float, float, float, float] | None = None
     """(min lat, min lon, max lat, max lon) of every node in the file."""
+    road_ways: list[list[int]] = field(default_factory=list)
+    """The node ids of each drivable way, to tell a winding road (road_speeds.terrain_of)."""
+    way_refs: dict[int, list[int]] = field(default_factory=dict)
+    """Node ids of every way, for the outlines of boundary relations."""
+    boundaries: list[tuple[int, str, list[int], float | None]] = field(default_factory=list)
+    """(admin_level, name, ids of its outer ways, population tag) of each named
+    ``boundary=administrative`` relation."""
+    countries: dict[str, int] = field(default_factory=dict)
+    """How often each ``addr:country`` code is given: the country whose default limits apply."""
 
 
 PLACES: dict[str, tuple[str, str]] = {
@@ -239,15 +254,21 @@ def _way_edges(refs: list[int], tags: dict[str, str]) -> Iterator[_Edge]:
         highway in _IMPLIED_ONEWAY_HIGHWAYS or tags.get("junction") in _ROUNDABOUTS
     ):
         backward = False
-    speed = _edge_speed(road_class, tags.get("maxspeed"))
+    limit = parse_maxspeed(tags.get("maxspeed"))
     name = tags.get("name") or tags.get("ref") or ""
+    assert highway is not None
     for a, b in zip(refs, refs[1:], strict=False):
         if a == b:
             continue
         if forward:
-            yield _Edge(a, b, road_class, speed, name)
+            yield _Edge(a, b, highway, road_class, limit, name)
         if backward:
-            yield _Edge(b, a, road_class, speed, name)
+            yield _Edge(b, a, highway, road_class, limit, name)
+
+
+def _drivable(tags: dict[str, str]) -> bool:
+    """Whether a way's links are roads (what `_way_edges` makes links of, one way or not)."""
+    return next(_way_edges([1, 2], tags), None) is not None
 
 
 def _read_xml(path: Path, *, roads: bool = True) -> _Osm:
@@ -271,14 +292,20 @@ def _read_xml(path: Path, *, roads: bool = True) -> _Osm:
                         kind = _place_kind(tags) if tags else None
                         if kind is not None:
                             osm.places.append((kind, tags.get("name"), lon, lat))
+                        _count_country(osm, tags)
                     elem.clear()
                 elif tag == "way":
                     refs = [int(nd.get("ref", "0")) for nd in elem.iter("nd")]
                     tags = _tags(elem)
+                    osm.way_refs[int(elem.get("id", "0"))] = refs
+                    _count_country(osm, tags)
+                    if refs and "highway" in tags and _drivable(tags):
+                        osm.road_ways.append(refs)
                     if refs and (("highway" in tags and roads) or _place_kind(tags)):
                         pending_ways.append((refs, tags))
                     elem.clear()
                 elif tag == "relation":
+                    _boundary(osm, elem)
                     elem.clear()
                 elif tag == "bounds":
                     osm.bounds = _bounds(elem)
@@ -301,6 +328,33 @@ def _read_xml(path: Path, *, roads: bool = True) -> _Osm:
         for piece in _present_runs(refs, osm.lonlat):  # an extract cuts ways at its edge
             osm.edges.extend(_way_edges(piece, tags))
     return osm
+
+
+def _count_country(osm: _Osm, tags: dict[str, str]) -> None:
+    code = tags.get("addr:country", "").strip().upper()
+    if len(code) == 2 and code.isalpha():
+        osm.countries[code] = osm.countries.get(code, 0) + 1
+
+
+def _boundary(osm: _Osm, elem: ET.Element) -> None:
+    """Note a named administrative boundary relation (its outer ways are read later)."""
+    tags = _tags(elem)
+    if tags.get("boundary") != "administrative" or not tags.get("name"):
+        return
+    try:
+        level = int(tags.get("admin_level", ""))
+    except ValueError:
+        return
+    ways = [int(m.get("ref", "0")) for m in elem.iter("member")
+            if m.get("type") == "way" and m.get("role", "") in ("outer", "")]
+    try:
+        population: float | None = float(tags["population"].replace(",", "").strip())
+    except (KeyError, ValueError):
+        population = None
+    if population is not None and not (math.isfinite(population) and population >= 0):
+        population = None
+    if ways:
+        osm.boundaries.append((level, tags["name"], ways, population))
 
 
 def _present_runs(refs: list[int], lonlat: dict[int, tuple[float, float]]) -> list[list[int]]:
@@ -424,12 +478,28 @@ def project(lat: np.ndarray, lon: np.ndarray, origin: tuple[float, float]
         np.asarray(lat, dtype=np.float64) - lat0) * scale_y
 
 
-def _edge_key(e: _Edge) -> tuple[int, int, str, str, float]:
-    return (e.u, e.v, e.road_class, e.name, e.speed_kph)
+def _edge_key(e: _Edge) -> tuple[int, int, str, str, str, float]:
+    return (e.u, e.v, e.highway, e.road_class, e.name,
+            -1.0 if e.limit_kph is None else e.limit_kph)
 
 
-def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float]
-           ) -> tuple[MapData, dict[str, int]]:
+@dataclass(frozen=True)
+class _Built:
+    """A built map and what the import found on the way (for the summary)."""
+
+    data: MapData
+    found: dict[str, int]
+    areas_from: str
+    country: str | None
+    terrain: dict[str, int]
+    """Road links by terrain (road_speeds.TERRAINS)."""
+    untagged: int
+    """Road links with no ``maxspeed``: the country's default limits apply to them."""
+    weights_by: str
+
+
+def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float],
+           country: str | None) -> _Built:
     # one order whatever order the reader met the links in: by OSM node ids, then the rest
     edges = sorted((e for e in osm.edges if e.u in osm.lonlat and e.v in osm.lonlat),
                    key=_edge_key)
@@ -456,12 +526,30 @@ def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float]
     ev = renumber[v[kept_edge]]
     chosen = [e for e, k in zip(edges, kept_edge.tolist(), strict=True) if k]
     lengths = np.hypot(x[eu] - x[ev], y[eu] - y[ev])  # the links are OSM's own: straight
+    mid_x, mid_y = (x[eu] + x[ev]) / 2, (y[eu] + y[ev]) / 2
+    once = np.asarray(eu < ev) | ~_has_reverse(eu, ev)  # each road once, whatever its ways
+    town = built_up(mid_x[once], mid_y[once], lengths[once])
 
     hull = MultiPoint(np.column_stack([x, y])).convex_hull.buffer(HULL_MARGIN_M, join_style="mitre")
-    outline = tuple((float(px), float(py)) for px, py in hull.exterior.coords[:-1])
-    area = AreaSpec(name=name, kind="urban", demand_weight=1.0, polygon=outline)
-
     points, found = _points(osm.places, origin, hull.buffer(POINT_MARGIN_M))
+    places = [(p.name, p.x, p.y) for p in points if p.kind in ("town", "village")]
+    admin = _admin_boundaries(osm, origin)
+    found_districts, areas_from = districts(admin, places, hull, x, y, name)
+    segments = np.column_stack([x[eu], y[eu], x[ev], y[ev]])[once]
+    areas, by_population = make_areas(found_districts, town, segments, lengths[once])
+    if not areas:  # no settlement and no road in reach of any district: the whole map
+        outline = tuple((float(px), float(py)) for px, py in hull.exterior.coords[:-1])
+        areas = [AreaSpec(name=name, kind="rural", demand_weight=1.0, polygon=outline)]
+        areas_from = "one area"
+
+    in_town = shapely.intersects(town, shapely.points(mid_x, mid_y)) if not town.is_empty else (
+        np.zeros(len(mid_x), dtype=bool))
+    winding = _winding_links(osm, origin)
+    terrains: list[Terrain] = [
+        "built_up" if built else ("winding" if (e.u, e.v) in winding else "open")
+        for e, built in zip(chosen, in_town.tolist(), strict=True)]
+    speeds = [road_speed(e.highway, terrain, e.limit_kph, country)
+              for e, terrain in zip(chosen, terrains, strict=True)]
 
     data = MapData(
         name=name,
@@ -472,13 +560,67 @@ def _build(osm: _Osm, name: str, source: str, origin: tuple[float, float]
         edge_v=ev,
         edge_class=[e.road_class for e in chosen],
         edge_length_m=lengths,
-        edge_speed_kph=np.array([e.speed_kph for e in chosen]),
+        edge_speed_kph=np.array(speeds),
         edge_name=[e.name for e in chosen],
-        areas=[area],
+        areas=areas,
         points=points,
     )
     data.validate(source)
-    return data, found
+    counts: dict[str, int] = {t: terrains.count(t) for t in TERRAINS}
+    untagged = sum(e.limit_kph is None for e in chosen)
+    return _Built(data, found, areas_from, country, counts, untagged,
+                  "population" if by_population else "road km")
+
+
+def _has_reverse(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """For each link u -> v, whether the map also has v -> u (a two-way road)."""
+    n = int(max(u.max(), v.max())) + 1 if len(u) else 1
+    there = set((u * n + v).tolist())
+    return np.array([b * n + a in there for a, b in zip(u.tolist(), v.tolist(), strict=True)],
+                    dtype=bool)
+
+
+def _winding_links(osm: _Osm, origin: tuple[float, float]) -> set[tuple[int, int]]:
+    """The (from, to) OSM node pairs, both ways, of the drivable ways that wind as mountain
+    roads do, or that lie among roads that do (``road_speeds.winding_ways``)."""
+    runs: list[list[int]] = []
+    lines: list[list[tuple[float, float]]] = []
+    for refs in osm.road_ways:
+        run = [r for r in refs if r in osm.lonlat]
+        if len(run) < 2:
+            continue
+        lon = np.array([osm.lonlat[r][0] for r in run])
+        lat = np.array([osm.lonlat[r][1] for r in run])
+        xs, ys = project(lat, lon, origin)
+        runs.append(run)
+        lines.append(list(zip(xs.tolist(), ys.tolist(), strict=True)))
+    pairs: set[tuple[int, int]] = set()
+    for run, winding in zip(runs, winding_ways(lines), strict=True):
+        if winding:
+            for a, b in zip(run, run[1:], strict=False):
+                pairs.add((a, b))
+                pairs.add((b, a))
+    return pairs
+
+
+def _admin_boundaries(osm: _Osm, origin: tuple[float, float]) -> list[AdminBoundary]:
+    """The administrative boundaries whose outer ways are all in the file, projected."""
+    out: list[AdminBoundary] = []
+    for level, label, way_ids, population in osm.boundaries:
+        rings: list[list[tuple[float, float]]] = []
+        for way in way_ids:
+            refs = osm.way_refs.get(way)
+            if refs is None or any(r not in osm.lonlat for r in refs):
+                rings = []
+                break  # cut by the extract's edge: its outline is unknown
+            lon = np.array([osm.lonlat[r][0] for r in refs])
+            lat = np.array([osm.lonlat[r][1] for r in refs])
+            xs, ys = project(lat, lon, origin)
+            rings.append(list(zip(xs.tolist(), ys.tolist(), strict=True)))
+        shape = boundary_shape(rings) if rings else None
+        if shape is not None and not shape.is_empty:
+            out.append(AdminBoundary(level, label, shape, population))
+    return out
 
 
 def _points(places: list[tuple[str, str | None, float, float]], origin: tuple[float, float],
@@ -523,6 +665,16 @@ class Imported:
     origin: tuple[float, float]
     found: dict[str, int]
     """Map points made of each of `PLACES` (and ``outside``: places too far from the roads)."""
+    areas_from: str = "one area"
+    """How the areas were drawn (``osm_areas.districts``)."""
+    country: str | None = None
+    """The country whose default speed limits apply to untagged roads (None: ambsim's)."""
+    terrain: dict[str, int] = field(default_factory=dict)
+    """Road links by terrain (``road_speeds.TERRAINS``)."""
+    untagged: int = 0
+    """Road links without a ``maxspeed`` tag."""
+    weights_by: str = "road km"
+    """What the areas' demand weights are: ``population`` or ``road km``."""
 
     def warnings(self) -> list[str]:
         """What an author should know before writing a scenario on the map."""
@@ -553,9 +705,18 @@ class Imported:
             f"{f['city'] + f['town']} town(s)" + (f" ({f['city']} cities)" if f["city"] else ""),
             f"{f['village']} village(s)",
         ]
+        urban = sum(a.kind == "urban" for a in d.areas)
+        built_up, outside, motorway = limits_of(self.country)
+        t = self.terrain
         lines = [
             f"wrote {self.path}: {len(d.node_x)} nodes, {len(d.edge_u)} road links, "
             f"{len(d.areas)} area(s), {width:.1f} x {height:.1f} km",
+            f"areas: {urban} urban, {len(d.areas) - urban} rural, from {self.areas_from}; "
+            f"demand weight: {self.weights_by}",
+            f"road links: {t.get('built_up', 0)} built-up, {t.get('open', 0)} open, "
+            f"{t.get('winding', 0)} winding; {self.untagged} without maxspeed take "
+            f"{self.country or 'the default'} limits "
+            f"{built_up:.0f}/{outside:.0f}/{motorway:.0f} km/h (built-up/outside/motorway)",
             f"origin (0, 0) at {abs(lat):.4f} {'N' if lat >= 0 else 'S'}, "
             f"{abs(lon):.4f} {'E' if lon >= 0 else 'W'}",
             f"points: {len(d.points)}: " + ", ".join(kinds),
@@ -575,9 +736,11 @@ def import_osm(
     name: str | None = None,
     engine: Engine = "auto",
     origin: tuple[float, float] | None = None,
+    country: str | None = None,
 ) -> Path:
     """Convert an OSM extract to an ambsim map file (see `convert`); the path written."""
-    return convert(osm_path, out_path, name=name, engine=engine, origin=origin).path
+    return convert(osm_path, out_path, name=name, engine=engine, origin=origin,
+                   country=country).path
 
 
 def convert(
@@ -587,13 +750,16 @@ def convert(
     name: str | None = None,
     engine: Engine = "auto",
     origin: tuple[float, float] | None = None,
+    country: str | None = None,
 ) -> Imported:
     """Convert an OSM XML extract (``.osm``, ``.osm.bz2``, ``.osm.gz``) to an ambsim map file.
 
-    ``name`` names the map and its one area (default: the file's stem). ``engine`` chooses
-    the road-graph reader: ``auto`` (osmnx when installed), ``osmnx`` or ``builtin``; both
-    give the same file. ``origin`` (lat, lon) is the map's point (0, 0); by default
-    :func:`origin_of` the file. The same file and options give the same bytes on every run.
+    ``name`` names the map (default: the file's stem; an area too when there are no places).
+    ``engine`` chooses the road-graph reader: ``auto`` (osmnx when installed), ``osmnx`` or
+    ``builtin``; both give the same file. ``origin`` (lat, lon) is the map's point (0, 0); by
+    default :func:`origin_of` the file. ``country`` (ISO code) sets the default limits of
+    untagged roads (``road_speeds.COUNTRY_LIMITS``); by default the ``addr:country`` most
+    often given in the file. The same file and options give the same bytes on every run.
     Returns what was written; raises :class:`OsmImportError` (a ``MapError``) with the reason.
     """
     source = Path(osm_path)
@@ -608,9 +774,18 @@ def convert(
     osmnx = _osmnx_module(engine)
     osm = _read_osmnx(source, osmnx) if osmnx is not None else _read_xml(source)
     where = origin if origin is not None else origin_of(osm.bounds, osm.extent)
-    data, found = _build(osm, title, str(source), where)
-    path = _write(data, Path(out_path), _source_note(source, where))
-    return Imported(path, data, where, found)
+    code = (country or _main_country(osm) or "").upper() or None
+    built = _build(osm, title, str(source), where, code)
+    path = _write(built.data, Path(out_path), _source_note(source, where))
+    return Imported(path, built.data, where, built.found, built.areas_from, code,
+                    built.terrain, built.untagged, built.weights_by)
+
+
+def _main_country(osm: _Osm) -> str | None:
+    """The ``addr:country`` given most often (the first in the alphabet on a tie), or None."""
+    if not osm.countries:
+        return None
+    return min(osm.countries, key=lambda c: (-osm.countries[c], c))
 
 
 def _check_origin(origin: tuple[float, float]) -> None:
@@ -632,12 +807,9 @@ def _source_note(source: Path, origin: tuple[float, float]) -> dict[str, Any]:
 
 def _write(data: MapData, path: Path, note: dict[str, Any]) -> Path:
     """The map file with a ``source`` note after its header: the file the map came from, its
-    origin and projection, and the ODbL attribution (map files keep no other metadata)."""
+    origin and projection, and the ODbL attribution."""
+    data.source = note
     text = dumps_map(data)
-    head = '\n"units":"m",\n'
-    at = text.index(head) + len(head) if head in text else text.index("\n") + 1
-    line = '"source":' + json.dumps(note, separators=(",", ":"), ensure_ascii=True) + ",\n"
-    text = text[:at] + line + text[at:]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="\n") as fh:
@@ -693,12 +865,19 @@ def _parser() -> argparse.ArgumentParser:
         help="the map's point (0, 0) in decimal degrees (default: the centre of the file's "
         "bounds, rounded to 0.0001 degrees); south or west with '=': --origin=-33.92,18.42",
     )
+    parser.add_argument(
+        "--country",
+        metavar="CC",
+        help="ISO country code whose default speed limits apply to roads without a maxspeed "
+        "tag (default: the addr:country most often given in the file; "
+        f"known: {', '.join(COUNTRY_LIMITS)}; others get 50/90/120 km/h)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``import-osm AREA.osm [-o resources/maps/NAME.json] [--name NAME] [--engine ENGINE]
-    [--origin LAT,LON]``; 0 when written."""
+    [--origin LAT,LON] [--country CC]``; 0 when written."""
     args = _parser().parse_args(argv)
     source = Path(args.osm)
     # by default beside the shipped maps in a checkout; an installed program never writes into
@@ -706,7 +885,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     maps = paths.MAPS if paths.SOURCE_CHECKOUT else Path.cwd()
     out = Path(args.output) if args.output else maps / f"{source.name.split('.')[0]}.json"
     try:
-        done = convert(source, out, name=args.name, engine=args.engine, origin=args.origin)
+        done = convert(source, out, name=args.name, engine=args.engine, origin=args.origin,
+                       country=args.country)
     except MapError as exc:
         print(f"import-osm: {exc}", file=sys.stderr)
         return 1

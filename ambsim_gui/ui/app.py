@@ -103,6 +103,8 @@ def run_desk(
         show_debrief=options.quit_after is None,
     )
     window.confirm_quit = options.quit_after is None
+    if recording.recorder is not None:
+        window.session_path = options.record  # the debrief at the shift's end is its report
     window.resize(1600, 1000)
     window.show()
     outcome = {"code": 0}

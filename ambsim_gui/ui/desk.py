@@ -22,6 +22,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -49,6 +50,7 @@ from ambsim_gui.ui.call_panel import CallPanel
 from ambsim_gui.ui.call_queue import CallQueuePanel
 from ambsim_gui.ui.clock import SimClock
 from ambsim_gui.ui.context import DeskContext
+from ambsim_gui.ui.debrief_report import DebriefReportDialog
 from ambsim_gui.ui.dispatch_panel import DispatchPanel
 from ambsim_gui.ui.feedback_panel import (
     DebriefDialog,
@@ -125,7 +127,10 @@ class DeskWindow(QMainWindow):
         self.setStyleSheet(_STYLE)
         self.errors: list[BaseException] = []
         self.show_debrief = show_debrief
-        self.debrief: DebriefDialog | None = None
+        self.debrief: DebriefDialog | DebriefReportDialog | None = None
+        self.session_path: Path | None = None
+        """The session file being recorded (set by ``run_desk``): the end-of-shift debrief is
+        then its debrief report, the one ``ambsim report`` writes."""
         self._error_box: QMessageBox | None = None
         self._old_hook = None
         self._closed = False
@@ -220,6 +225,11 @@ class DeskWindow(QMainWindow):
         self.help_button.setObjectName("helpButton")
         self.help_button.clicked.connect(self.toggle_help)
         bar.addWidget(self.help_button)
+        self.debrief_button = QPushButton("Debrief")  # shown when the shift has ended
+        self.debrief_button.setObjectName("debriefButton")
+        self.debrief_button.clicked.connect(self.open_debrief)
+        self.debrief_button.hide()
+        bar.addWidget(self.debrief_button)
         root.addLayout(bar)
 
         self.call_queue = CallQueuePanel(ctx)
@@ -493,13 +503,22 @@ class DeskWindow(QMainWindow):
         if self.show_debrief:
             self.open_debrief()
 
-    def open_debrief(self) -> DebriefDialog:
-        """Open (or refresh) the end-of-shift debrief dialog, non-modal."""
+    def open_debrief(self) -> DebriefDialog | DebriefReportDialog:
+        """Open (or reopen) the end-of-shift debrief, non-modal: the session's debrief report
+        when it is recorded, else the figures and cards as text."""
         report = self.metrics.snapshot(self.ports.now)
         setup = self.ctx.setup
         title = f"Debrief: {setup.scenario.name}, seed {setup.seed}"
+        self.debrief_button.show()
+        if self.session_path is not None:
+            if not isinstance(self.debrief, DebriefReportDialog):
+                self.debrief = DebriefReportDialog(title, self.session_path, self)
+                self.debrief.load_soon()
+            self.debrief.show()
+            self.debrief.raise_()
+            return self.debrief
         text = debrief_text(report, self.feedback, title)
-        if self.debrief is None:
+        if not isinstance(self.debrief, DebriefDialog):
             self.debrief = DebriefDialog(title, text, self)
         else:
             self.debrief.text.setPlainText(text)

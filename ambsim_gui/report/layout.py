@@ -33,6 +33,7 @@ from ambsim_gui.labels import (
     disposition_words,
     ideal_words,
     outcome_words,
+    role_words,
 )
 from ambsim_gui.record.dispatch_review import FATE_WORDS, NEAREST_SLACK_S, DispatchReview
 from ambsim_gui.report import charts
@@ -53,7 +54,6 @@ from ambsim_gui.report.document import (
     Tone,
 )
 from ambsim_gui.report.key_moments import rank_key_moments
-from ambsim_gui.report.words import role_words
 
 DECISIONS_OPEN_UP_TO = 60
 

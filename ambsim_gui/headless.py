@@ -17,11 +17,14 @@ from ambsim_gui.scenario.loader import LoadedScenario, load_scenario
 from ambsim_gui.sim.engine import RUN_OUT_CAP_S, Engine
 from ambsim_gui.sim.events import event_log_sha256
 from ambsim_gui.sim.regimes import REGIMES
-from ambsim_gui.sim.world import World, build_world
+from ambsim_gui.sim.world import World
+from ambsim_gui.sim.world_cache import cached_build_world
 
 
 def build_from(loaded: LoadedScenario) -> World:
-    return build_world(
+    """The scenario's world, from the world cache when it has been built before
+    (``sim/world_cache.py``)."""
+    return cached_build_world(
         loaded.scenario,
         loaded.map_path,
         loaded.protocol_path,

@@ -229,3 +229,20 @@ def test_a_study_on_a_dask_local_cluster_gives_the_local_pools_table(tmp_path):
         ]
 
     assert table(remote) == table(local)
+
+
+# --- the shipped studies ------------------------------------------------------------------------
+
+
+def test_the_shipped_studies_load_and_the_committed_schema_is_current(tmp_path):
+    from ambsim_gui.paths import PROJECT_ROOT
+    from ambsim_gui.study.model import study_json_schema
+
+    nao = load_study(PROJECT_ROOT / "studies" / "nao_target_chasing.yaml", tmp_path / "nao")
+    assert [v.label for v in nao.variants] == ["regime=arp2017", "regime=cat_ab_2008"]
+    assert len(nao.shifts()) == 2 * 2 * 30  # the size the issue asks for
+    staffing = PROJECT_ROOT / "studies" / "hear_and_treat_staffing.yaml"
+    hub = load_study(staffing, tmp_path / "hub")
+    assert len(hub.variants) == 9 and len(hub.shifts()) == 9 * 30
+    committed = json.loads((PROJECT_ROOT / "docs" / "study.schema.json").read_text())
+    assert committed == study_json_schema()

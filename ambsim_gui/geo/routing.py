@@ -402,6 +402,57 @@ class Router:
             self._tree(i, reverse=False)
             self._tree(i, reverse=True)
 
+    def pinned_trees(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The pinned trees stacked, for a cache on disk: (nodes ascending, forward times,
+        forward predecessors, reverse times, reverse predecessors), one row a node."""
+        nodes = sorted(self._pinned_nodes)
+        for node in nodes:  # a tree dropped by with_closures is recomputed first
+            self._tree(node, reverse=False)
+            self._tree(node, reverse=True)
+        empty_t = np.empty((0, self._n), dtype=np.float64)
+        empty_p = np.empty((0, self._n), dtype=np.int32)
+
+        def stack(trees: dict[int, _Tree], field: str, empty: np.ndarray) -> np.ndarray:
+            return np.stack([getattr(trees[n], field) for n in nodes]) if nodes else empty
+
+        return (
+            np.array(nodes, dtype=np.int64),
+            stack(self._fwd_pinned, "time_s", empty_t),
+            stack(self._fwd_pinned, "pred", empty_p),
+            stack(self._rev_pinned, "time_s", empty_t),
+            stack(self._rev_pinned, "pred", empty_p),
+        )
+
+    def adopt_pinned_trees(
+        self,
+        nodes: np.ndarray,
+        fwd_time: np.ndarray,
+        fwd_pred: np.ndarray,
+        rev_time: np.ndarray,
+        rev_pred: np.ndarray,
+        landmarks: Landmarks | None = None,
+    ) -> None:
+        """Pin trees that ``pinned_trees`` gave on a router of the same roads and closures
+        (read back from a cache, memory-mapped, say), instead of searching again; the same
+        arrays as ``precompute`` would make, so every answer is the same."""
+        if fwd_time.shape != (len(nodes), self._n) or rev_time.shape != fwd_time.shape:
+            raise ValueError("trees of another map")
+        for row, node in enumerate(int(n) for n in nodes):
+            self._pinned_nodes.add(node)
+            self._fwd_pinned[node] = _Tree(fwd_time[row], fwd_pred[row])
+            self._rev_pinned[node] = _Tree(rev_time[row], rev_pred[row])
+        if landmarks is not None:
+            self._landmarks = landmarks
+
+    def without_trees(self) -> Router:
+        """This router with its pinned nodes but none of its trees (small, to be pickled; the
+        trees go back with ``adopt_pinned_trees``)."""
+        other = self.for_run()
+        other._fwd_pinned = {}
+        other._rev_pinned = {}
+        other._landmarks = None
+        return other
+
     # ----------------------------------------------------------------------------------------
     # Routes and choices
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "ambsim"  # the same chart, the same SVG text
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 
 from ambsim_gui.study.figures import BY_KEY  # noqa: E402

@@ -75,9 +75,9 @@ def _study(args: argparse.Namespace) -> int:
     from ambsim_gui.sim.world import WorldError
 
     if args.schema:
-        from ambsim_gui.study.model import StudyFile
+        from ambsim_gui.study.model import study_json_schema
 
-        print(json.dumps(StudyFile.model_json_schema(), indent=2))
+        print(json.dumps(study_json_schema(), indent=2))
         return EXIT_OK
     if not args.file:
         print("ambsim: study: give a study file", file=sys.stderr)

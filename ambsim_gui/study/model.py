@@ -104,3 +104,13 @@ class StudyFile(Strict):
         if len(set(value)) != len(value):
             raise ValueError("a policy is named twice")
         return value
+
+
+SCHEMA_ID = "https://ambsim.invalid/study.schema.json"
+
+
+def study_json_schema() -> dict[str, Any]:
+    """The study file's JSON Schema (``docs/study.schema.json``), for editors."""
+    schema = StudyFile.model_json_schema()
+    schema["title"] = "ambsim study"
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}

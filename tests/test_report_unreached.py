@@ -130,3 +130,17 @@ def test_a_lower_bound_decides_only_when_already_worse(
 def test_a_withheld_row_has_no_verdict() -> None:
     row = HeadlineRow("Cost", 100.0, 200.0, "gbp", withheld="you left 3 incidents waiting")
     assert row.better() is None and row.undecided
+
+
+def test_callers_never_answered_are_counted_beside_the_calls(
+    idle: Debrief, idle_session: Path
+) -> None:
+    with SessionFile.open(idle_session) as session:
+        events = session.events()
+    rang = sum(1 for e in events if isinstance(e, ev.CallArrived))
+    answered = {e.call_id for e in events if isinstance(e, ev.CallAnswered)}
+    gave_up = {e.call_id for e in events if isinstance(e, ev.CallAbandoned)} - answered
+    ringing = rang - len(answered) - len(gave_up)
+    calls = next(r for r in headline_rows(idle) if r[0] == "Calls")
+    assert calls[1].startswith(f"{rang} (answered {len(answered)}, abandoned {len(gave_up)}")
+    assert (f"{ringing} still ringing, never answered" in calls[1]) == (ringing > 0)

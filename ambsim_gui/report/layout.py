@@ -357,6 +357,8 @@ def objectives_section(d: Debrief) -> list[Block]:
     t = d.trainee_tally
     if role in ("call_handler", "both") and t is not None:
         judged = t.calls > 0  # no verdict on calls never taken
+        m = d.metrics
+        unreached = m.calls - m.calls_answered  # abandoned, or still ringing
         unsafe = _own_unsafe_advice(d)
         rows += [
             _objective(
@@ -370,6 +372,12 @@ def objectives_section(d: Debrief) -> list[Block]:
                 str(t.with_problem),
                 "none",
                 t.with_problem == 0 if judged else None,
+            ),
+            _objective(
+                "Callers who hung up or were never answered (the room's)",
+                str(unreached),
+                "none",
+                unreached == 0,
             ),
             _objective(
                 "Unsafe advice given by you",
@@ -636,10 +644,14 @@ def headline_rows(d: Debrief, m: MetricsReport | None = None) -> list[tuple[str,
             standard += f"; {waiting_words(block)}"
         rows.append((response_label(c, block.count, block.waiting), value, standard, verdict))
     u = m.unnecessary_dispatches
+    # callers still waiting to be answered: patients not reached, in no response figure
+    ringing = max(0, m.calls - m.calls_answered - m.calls_abandoned)
     rows += [
         (
             "Calls",
-            f"{m.calls} (answered {m.calls_answered}, abandoned {m.calls_abandoned})",
+            f"{m.calls} (answered {m.calls_answered}, abandoned {m.calls_abandoned}"
+            + (f", {ringing} still ringing, never answered" if ringing else "")
+            + ")",
             f"answer mean {mmss(m.answer_time_mean_s)}, 90th {mmss(m.answer_time_p90_s)}",
             "",
         ),

@@ -13,6 +13,8 @@ from, every external command and every event, each table hash-chained. Where to 
   debrief's key moments; ``response_standards``: response times against the regime;
   ``vehicle_positions.RouteCache``: where a vehicle is during a drive.
 - ``expert.expert_shift``: the expert's shift beside the trainee's, patient by patient.
+- ``dispatch_review.review_dispatching``: the trainee's dispatches beside the nearest suitable
+  vehicle, their fates, and the incidents left waiting in the trainee's sector.
 - ``player``: a built-in policy in the trainee's seat, through ``submit`` (tests, archives).
 
 Nothing here imports Qt.

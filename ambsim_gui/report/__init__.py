@@ -9,7 +9,10 @@ or ``.pdf``). The modules, one job each:
 - ``html.py`` renders the document as HTML (with ``svg.py`` for the charts), and
   ``pdf_report.py`` as PDF, through ``pdf.py``, the low-level PDF writer, and ``winansi.py``,
   what its fonts can show;
-- ``charts.py`` draws the charts once, as shapes both renderers draw.
+- ``charts.py`` draws the charts once, as shapes both renderers draw;
+- ``key_moments.py`` groups the shift's problems by patient and ranks them (the ten shown).
+
+The desk shows the same document at the end of the shift (``ui/debrief_report.py``).
 """
 
 from __future__ import annotations

@@ -302,6 +302,16 @@ def decisions_section(d: Debrief) -> list[Block]:
         )
     else:
         out.append(Paragraph("The trainee's seat closed no call in this recording."))
+        if d.info.autopilot and d.info.autopilot == d.info.policy:
+            # the engine then plays the trainee's seat with the colleagues, as one team
+            out.append(
+                Paragraph(
+                    f"On autopilot with the colleagues' own policy ({d.info.autopilot}), every"
+                    " seat works as one team: each call and dispatch is shown under the seat"
+                    " that took it.",
+                    "footnote",
+                )
+            )
     c = d.comparison
     if c is not None and c.differing:
         table = Table(

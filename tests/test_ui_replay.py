@@ -275,5 +275,9 @@ def test_the_seat_column_and_the_trainee_only_filter(open_window) -> None:  # no
     assert set(table_texts(window.call_table, seat_col)) == {"you"}
     inc_seats = table_texts(window.incident_table, INCIDENT_COLUMNS.index("Seat"))
     assert all("you" in s.split(", ") for s in inc_seats)
+    # the timeline keeps the trainee's markers and those of no seat (breaches, harm)
+    shown = window.timeline.visible_markers()
+    assert shown and all(m.seat in (None, "trainee") for m in shown)
+    assert any(m.seat not in (None, "trainee") for m in window.markers)
     window.trainee_box.setChecked(False)
     assert sorted(table_texts(window.call_table, 0)) == sorted(calls)

@@ -63,6 +63,9 @@ class TimelineWidget(QWidget):
         self.start_clock = start_clock or "00:00"
         self.t = 0.0
         self.show_hidden = False
+        # a seat's markers only (the replay's "Trainee only"): markers of other seats hidden;
+        # those of no seat (breaches, harm, injects) stay
+        self.only_seat: str | None = None
         self.annotation_times: list[float] = []
         self._lane_of = {kind: i for i, (_, kinds) in enumerate(LANES) for kind in kinds}
         self.setMinimumHeight(AXIS_H + LANE_H * len(LANES) + 6)
@@ -73,7 +76,16 @@ class TimelineWidget(QWidget):
     # --- state ---------------------------------------------------------------------------------
 
     def visible_markers(self) -> list[Marker]:
-        return [m for m in self.markers if self.show_hidden or not m.hidden]
+        seat = self.only_seat
+        return [
+            m
+            for m in self.markers
+            if (self.show_hidden or not m.hidden) and (seat is None or m.seat in (None, seat))
+        ]
+
+    def set_only_seat(self, seat: str | None) -> None:
+        self.only_seat = seat
+        self.update()
 
     def kinds_shown(self) -> set[str]:
         return {m.kind for m in self.visible_markers()}

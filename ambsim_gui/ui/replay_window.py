@@ -378,6 +378,7 @@ class ReplayWindow(QMainWindow):
         self.trainee_only = on
         if self.trainee_box.isChecked() != on:
             self.trainee_box.setChecked(on)
+        self.timeline.set_only_seat(TRAINEE if on else None)
         self.refresh()
 
     def incident_seats(self, inc: Any) -> list[str]:

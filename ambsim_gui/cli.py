@@ -18,6 +18,7 @@ from typing import Any
 from ambsim_gui import __version__
 from ambsim_gui.display import display_problem
 from ambsim_gui.paths import DEFAULT_SCENARIO, SCENARIOS, SESSIONS
+from ambsim_gui.room import cli_commands as room_commands
 from ambsim_gui.scenario.new_scenario import add_parser as add_new_scenario_parser
 from ambsim_gui.study.command import COMMANDS as STUDY_COMMANDS
 from ambsim_gui.study.command import add_study_parsers
@@ -142,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     add_study_parsers(sub)
     add_new_scenario_parser(sub)
+    room_commands.add_parsers(sub)
     return p
 
 
@@ -194,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ambsim_gui.study.command import main as study_main
 
             return study_main(args)
+        if command in room_commands.COMMANDS:
+            return room_commands.run(command, args, _load_problem)
         if command == "import-osm":
             from ambsim_gui.geo.osm_import import main as import_osm
 

@@ -171,6 +171,7 @@ def test_each_command_has_exactly_one_handler_with_the_owner_of_its_state(engine
         cmd.SetHospitalDiversion: Hospitals,
         cmd.Inject: Injects,
         cmd.MalformedCommand: Engine,  # the door's own: it is rejected with its reason
+        cmd.CoverSeat: Engine,  # who plays a seat: the engine holds the policies
     }
     assert owners == expected
     # no two components offer a handler for the same kind

@@ -191,6 +191,19 @@ class Inject(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CoverSeat(Command):
+    """Who plays seat ``covered`` from now on: a ``person`` (a trainee at a desk, or nobody
+    while the seat waits for them) or a virtual ``colleague``. Given by the room
+    (``seat="room"``) when a trainee takes a seat, drops out or comes back; ``trainee`` is
+    the name of the person, so the recording says who gave each seat's commands."""
+
+    KIND: ClassVar[str] = "cover_seat"
+    covered: str
+    by: str
+    trainee: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class MalformedCommand(Command):
     """What the engine logs and records in place of a command its door refused as malformed
     (a field of the wrong type, text too long, an inject's spec that is not plain data...).

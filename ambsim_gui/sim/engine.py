@@ -59,6 +59,9 @@ Handler = Callable[[Any], "str | None"]
 __all__ = ["Engine", "Listener"]
 
 
+SEAT_COVERS = ("person", "colleague")
+"""Who may play a seat (``commands.CoverSeat``): a person at a desk, or a virtual colleague."""
+
 RUN_OUT_STEP_S = 60.0
 """How often the run-out looks whether everything has closed."""
 RUN_OUT_CAP_S = 6 * 3600.0
@@ -340,8 +343,9 @@ class Engine:
     # --- the command door ----------------------------------------------------------------
 
     def handlers(self) -> dict[type[cmd.Command], Handler]:
-        """The door's own: a malformed command is rejected with the reason ``check`` found."""
-        return {cmd.MalformedCommand: self._cmd_malformed}
+        """The door's own: a malformed command is rejected with the reason ``check`` found;
+        who plays a seat (the engine holds the policies)."""
+        return {cmd.MalformedCommand: self._cmd_malformed, cmd.CoverSeat: self._cmd_cover}
 
     def submit(self, command: cmd.Command | object) -> bool:
         """Apply an external command now; True when accepted (a rejection is an event).
@@ -397,6 +401,29 @@ class Engine:
 
     def _cmd_malformed(self, c: cmd.MalformedCommand) -> str | None:
         return c.reason or "a malformed command"
+
+    def _cmd_cover(self, c: cmd.CoverSeat) -> str | None:
+        """Hand seat ``c.covered`` to a person or to the virtual colleagues (the first policy,
+        which plays the colleagues' seats)."""
+        room = self.room
+        if c.covered not in room.seats:
+            return f"no seat {c.covered!r} in this control room"
+        if c.by not in SEAT_COVERS:
+            return f"a seat is covered by {' or '.join(SEAT_COVERS)}, not {c.by!r}"
+        if c.by == "colleague":
+            if not self.policies:
+                return "no virtual colleague plays in this room"
+            colleagues = self.policies[0]
+            if c.covered not in colleagues.seats:
+                playing = set(colleagues.seats) | {c.covered}
+                colleagues.set_seats([s for s in room.seats if s in playing])
+        else:
+            for policy in self.policies:
+                if c.covered in policy.seats:
+                    policy.set_seats([s for s in policy.seats if s != c.covered])
+        room.virtual_seats = {seat for p in self.policies for seat in p.seats}
+        self.kernel.emit(ev.SeatCovered(t=self.now, seat=c.covered, by=c.by, trainee=c.trainee))
+        return None
 
     # --- incidents (the control room's, under their old names) ---------------------------
 

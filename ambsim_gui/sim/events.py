@@ -114,6 +114,17 @@ class CommandRejected(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SeatCovered(Event):
+    """Seat ``seat`` is played by a ``person`` (named ``trainee``) or a virtual ``colleague``
+    from now on (a ``CoverSeat`` command)."""
+
+    KIND: ClassVar[str] = "seat_covered"
+    seat: str
+    by: str
+    trainee: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class SeatFree(Event):
     """A call handler's seat is ready for the next call."""
 

@@ -65,13 +65,27 @@ class Policy:
 
     def __init__(self, room: RoomView, seats: list[str]) -> None:
         self.room = room
-        self.seats = seats
-        self.handler_seats = [s for s in seats if room.seats[s].handler]
-        self.dispatcher_seats = [s for s in seats if room.seats[s].dispatcher]
         self._dispatch_due = False
         self._answer_due = False
         self._triage_due: dict[str, None] = {}  # call ids whose handler has a next step
+        self._own(seats)
+
+    def _own(self, seats: list[str]) -> None:
+        room = self.room
+        self.seats = seats
+        self.handler_seats = [s for s in seats if room.seats[s].handler]
+        self.dispatcher_seats = [s for s in seats if room.seats[s].dispatcher]
         self._mine = set(self.handler_seats)
+
+    def set_seats(self, seats: list[str]) -> None:
+        """Play ``seats`` from now on (a trainee took one, or left one to the colleagues).
+
+        Calls on seats no longer played are forgotten; the ``SeatCovered`` event that follows
+        wakes the policy to answer, triage and dispatch for the seats it took."""
+        self._own(list(seats))
+        self._triage_due = {
+            c: None for c in self._triage_due if self.room.calls[c].seat in self._mine
+        }
 
     @property
     def onlooker(self) -> bool:
@@ -82,6 +96,12 @@ class Policy:
     # --- the engine's interface ----------------------------------------------------------
 
     def observe(self, event: ev.Event) -> bool:
+        if isinstance(event, ev.SeatCovered) and event.seat in self.seats:
+            self._answer_due = bool(self.handler_seats)
+            self._dispatch_due = bool(self.dispatcher_seats)
+            for call in self.room.calls.values():
+                if call.seat == event.seat and call.status == "answered":
+                    self._triage_due[call.id] = None
         if self.handler_seats:
             if isinstance(event, _WAKE_ANSWER):
                 self._answer_due = True

@@ -168,7 +168,7 @@ def test_malformed_oversized_and_other_seat_messages_are_refused_without_harm(
         # a message over the limit closes that line only
         dan.send_raw("x" * (P.MAX_MESSAGE_BYTES + 1))
         assert dan.wait_until(lambda: not dan.connected, WAIT_S)
-        assert any("over the size limit" in line for line in server.log_lines)
+        assert _until(lambda: any("over the size limit" in line for line in server.log_lines))
         assert ann.connected
         call = take_a_call(ann)
         assert ann.room.seats["CH1"].call_id == call

@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     desk.add_argument("--no-record", action="store_true", help="do not record this session")
 
+    room_commands.add_join_options(desk)
     run = sub.add_parser("run", help="run a shift headless with a built-in policy")
     run.add_argument("scenario", nargs="?", default=str(DEFAULT_SCENARIO))
     run.add_argument("--policy", default="expert", choices=["expert", "target_chaser"])
@@ -330,6 +331,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _desk(args: argparse.Namespace) -> int:
     """Open the trainee desk; Qt is imported only here, after the scenario has loaded."""
+    if args.join:  # a seat of a room: the room's scenario, the same desk
+        return _join_desk(args)
     from ambsim_gui.headless import build_from
     from ambsim_gui.scenario.loader import load_scenario
 
@@ -377,6 +380,16 @@ def _desk(args: argparse.Namespace) -> int:
         record=record,
     )
     return int(desk_app.run_desk(world, options, title=loaded.scenario.name, loaded=loaded))
+
+
+def _join_desk(args: argparse.Namespace) -> int:
+    problem = display_problem("the desk")
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    from ambsim_gui.ui.join import join_desk
+
+    return join_desk(args)
 
 
 def _replay(args: argparse.Namespace) -> int:

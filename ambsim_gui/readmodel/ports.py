@@ -139,7 +139,20 @@ def _site(site: Any) -> SiteInfo:
     return SiteInfo(site.name, site.kind, float(site.x), float(site.y), int(site.node))
 
 
-class EnginePorts:
+def sites_of(world: Any) -> tuple[dict[str, SiteInfo], dict[str, SiteInfo]]:
+    """A world's stations and hospitals (in the world's order) as the desk sees them."""
+    return (
+        {name: _site(s) for name, s in world.stations.items()},
+        {name: _site(s) for name, s in world.hospitals.items()},
+    )
+
+
+class Ports:
+    """Base of a desk's set of ports (``DeskPorts``): over a live engine, or over a room
+    (``room.remote.RemotePorts``). A desk given one uses it as it is."""
+
+
+class EnginePorts(Ports):
     """The desk's ports over a live ``sim.engine.Engine`` (held opaquely)."""
 
     def __init__(self, engine: Any) -> None:
@@ -148,8 +161,8 @@ class EnginePorts:
     @classmethod
     def of(cls, source: Any) -> DeskPorts:
         """``source`` itself when it already is a set of ports, else ports over an engine."""
-        if isinstance(source, EnginePorts):
-            return source
+        if isinstance(source, Ports):
+            return source  # type: ignore[return-value]
         return cls(source)
 
     @property
@@ -170,8 +183,8 @@ class EnginePorts:
             protocol=world.protocol,
             network=world.network,
             area_names=tuple(world.area_names),
-            stations={name: _site(s) for name, s in world.stations.items()},
-            hospitals={name: _site(s) for name, s in world.hospitals.items()},
+            stations=sites_of(world)[0],
+            hospitals=sites_of(world)[1],
         )
 
     # --- CommandDoor ------------------------------------------------------------------------

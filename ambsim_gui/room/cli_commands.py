@@ -19,6 +19,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     serve_command.add_parser(sub)
 
 
+def add_join_options(desk: argparse.ArgumentParser) -> None:
+    """``desk --join``'s options (the desk itself is ``ui.join``)."""
+    desk.add_argument("--join", metavar="HOST:PORT", help="sit at a seat of a room (serve)")
+    desk.add_argument("--code", default="", help="the room's join code")
+    desk.add_argument("--seat", default=None, help="the seat to take (serve lists them)")
+    desk.add_argument("--name", default="", help="your name, as the instructor sees it")
+    desk.add_argument("--tls-ca", default=None, help="the room's certificate, for wss")
+
+
 def run(
     command: str, args: argparse.Namespace, load_problem: Callable[[Exception], str | None]
 ) -> int:

@@ -74,6 +74,7 @@ class RoomClient:
         self.clock: P.Clock | None = None
         self.status: P.RoomStatus | None = None
         self.refusals: list[str] = []
+        self.bytes_in = 0  # the room's frames after the welcome, in bytes
         self.connected = False
         self.on_drop: Callable[[], None] | None = None
         self.on_message: Callable[[Any], None] | None = None
@@ -164,6 +165,7 @@ class RoomClient:
     def _read(self, ws: ClientConnection) -> None:
         try:
             for frame in ws:
+                self.bytes_in += len(frame)
                 self._take(P.parse_server(frame))
         except (ConnectionClosed, OSError, P.ProtocolError):
             pass

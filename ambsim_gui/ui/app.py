@@ -76,6 +76,8 @@ def run_desk(
     *,
     title: str | None = None,
     loaded: LoadedScenario | None = None,
+    ports: Any = None,
+    on_window: Callable[[DeskWindow], None] | None = None,
 ) -> int:
     """Open the desk and run the Qt event loop; the exit code.
 
@@ -85,11 +87,14 @@ def run_desk(
     log into the one session file: the window's close button or Ctrl+Q (both ask while the
     shift runs), the end of the shift, SIGINT (Ctrl+C in the terminal) and SIGTERM, and an
     exception escaping the event loop.
+
+    ``ports``: a desk's ports over a shift run elsewhere (a seat of a room, ``ui.join``) in
+    place of an engine of its own; the room records it. ``on_window`` is given the window.
     """
     application()  # the QApplication exists before the first widget
-    engine = make_engine(world, options)
+    engine = make_engine(world, options) if ports is None else ports
     recording = Recording(None)
-    if options.record is not None and loaded is not None:
+    if options.record is not None and loaded is not None and ports is None:
         options.record.parent.mkdir(parents=True, exist_ok=True)
         recording = Recording(SessionRecorder.start(options.record, loaded, engine, feedback="own"))
         print(f"recording the session to {options.record}", file=sys.stderr)
@@ -105,6 +110,8 @@ def run_desk(
     window.confirm_quit = options.quit_after is None
     if recording.recorder is not None:
         window.session_path = options.record  # the debrief at the shift's end is its report
+    if on_window is not None:
+        on_window(window)
     window.resize(1600, 1000)
     window.show()
     outcome = {"code": 0}

@@ -197,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ambsim_gui.study.command import main as study_main
 
             return study_main(args)
+        if command == "instructor":
+            return _instructor(args)
         if command in room_commands.COMMANDS:
             return room_commands.run(command, args, _load_problem)
         if command == "import-osm":
@@ -390,6 +392,16 @@ def _join_desk(args: argparse.Namespace) -> int:
     from ambsim_gui.ui.join import join_desk
 
     return join_desk(args)
+
+
+def _instructor(args: argparse.Namespace) -> int:
+    problem = display_problem("the instructor's console")
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
+    from ambsim_gui.ui.instructor_console import instructor
+
+    return instructor(args)
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -10,13 +10,22 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-COMMANDS = ("serve", "instructor")
+COMMANDS = ("serve",)
+"""Run here; ``instructor`` and ``desk --join`` open Qt windows (``ui.instructor_console``,
+``ui.join``), which the command line imports itself."""
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ambsim_gui.room import serve_command
 
     serve_command.add_parser(sub)
+    ins = sub.add_parser("instructor", help="the instructor's console over a room (serve)")
+    ins.add_argument("--join", metavar="HOST:PORT", required=True, help="the room's address")
+    ins.add_argument("--code", default="", help="the room's join code")
+    ins.add_argument("--name", default="instructor", help="your name, on notes")
+    ins.add_argument("--tls-ca", default=None, help="the room's certificate, for wss")
+    ins.add_argument("--quit-after", type=float, default=None, help=argparse.SUPPRESS)
+    ins.add_argument("--screenshot", default=None, help=argparse.SUPPRESS)
 
 
 def add_join_options(desk: argparse.ArgumentParser) -> None:

@@ -153,6 +153,8 @@ class RoomServer:
             engine.run_until(timed.t)
             engine.submit(timed.command)
         self.clock = RoomClock(engine.now, speed)
+        if resume:
+            self.log(f"resumed after {len(resume)} commands; the desks may rejoin their seats")
 
     # --- the log -------------------------------------------------------------------------------
 

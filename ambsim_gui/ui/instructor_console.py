@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ambsim_gui.assess.report_text import outcome_words
 from ambsim_gui.headless import build_from
+from ambsim_gui.labels import outcome_words
 from ambsim_gui.paths import SCENARIOS
 from ambsim_gui.record.replay_state import ReplayState
 from ambsim_gui.record.vehicle_positions import RouteCache

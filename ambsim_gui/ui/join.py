@@ -88,7 +88,15 @@ def watch_the_line(window: DeskWindow) -> None:
         except JoinError as exc:
             window.show_message(f"The line to the room is down: {exc}", "error")
 
+    def listen() -> None:
+        # the room's clock runs the shift: a desk paused on its own still hears the room
+        if window.clock.paused:
+            ports.run_until(ports.now)
+
     timer = QTimer(window)
     timer.timeout.connect(look)
     timer.start(REJOIN_MS // 6)
-    window.line_timer = timer  # type: ignore[attr-defined]
+    hearing = QTimer(window)
+    hearing.timeout.connect(listen)
+    hearing.start(50)
+    window.line_timers = (timer, hearing)  # type: ignore[attr-defined]

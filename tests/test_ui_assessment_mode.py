@@ -88,7 +88,10 @@ def test_assessment_mode_withholds_the_truth_until_the_shift_ends(
     card = assessed.feedback_list.list.item(0)
     text = card.text()
     # only what the trainee did: the call, the decision, the category set
-    assert text.startswith(f"{hidden.call_id} (your call): sent for a vehicle")
+    # named as everywhere else: the call, and the incident number it opened
+    assert text.startswith(
+        f"{hidden.call_id} (your call, incident {hidden.incident_id}): sent for a vehicle"
+    )
     assert hidden.category_set is not None and f"as {hidden.category_set}" in text
     assert WITHHELD_WORDS in text
     for w in words:

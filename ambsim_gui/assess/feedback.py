@@ -809,12 +809,15 @@ def summary_text(
 ) -> str:
     """A few plain lines about one call, for the desk's feedback panel or a debrief: what was
     done, the protocol, the truth, then the findings grouped by who made each decision."""
+    parts = []
     if record.seat == viewer:
-        whose = " (your call)"
+        parts.append("your call")
     elif record.seat:
-        whose = f" ({who(record.seat, viewer)}'s call)"
-    else:
-        whose = ""
+        parts.append(f"{who(record.seat, viewer)}'s call")
+    if record.incident_id:
+        # the number the desk, the replay and the report all name the patient by
+        parts.append(f"incident {record.incident_id}")
+    whose = f" ({', '.join(parts)})" if parts else ""
     if record.disposition == "abandoned":
         first = f"{record.call_id}{whose}: abandoned before it was answered."
     else:

@@ -88,7 +88,9 @@ def _lines(report: StudyReport, chart: Chart, ax: Any, unit: str) -> None:
         means = [_scale(e.mean or 0.0, unit) for _, e in pts]
         errs = [_scale(e.half_width or 0.0, unit) for _, e in pts]
         label = line_policy if not rest else f"{line_policy}; {rest}"
-        ax.errorbar(xs, means, yerr=errs, marker="o", capsize=4, label=label)
+        # categories (a regime's name) are not on a scale: points, no line between them
+        style = "-" if numeric else "none"
+        ax.errorbar(xs, means, yerr=errs, marker="o", capsize=4, linestyle=style, label=label)
     if not numeric or all(isinstance(x, int) for x in order):
         ticks = order if numeric else range(len(order))
         ax.set_xticks(list(ticks), [str(x) for x in order])

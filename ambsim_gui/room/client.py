@@ -32,7 +32,7 @@ REPLY_TIMEOUT_S = 10.0
 """How long ``send`` waits for the room's answer before it says the line is down."""
 MAX_WELCOME_BYTES = 512 * 1024 * 1024
 """The largest message a desk reads: the welcome carries the shift so far (a London day's
-events are about 100 MB of JSON)."""
+visible events are 24 MB of JSON, docs/PERFORMANCE.md)."""
 
 
 class JoinError(Exception):

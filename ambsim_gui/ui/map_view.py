@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +93,9 @@ DECLUTTER_FRAMES = 6
 WHEEL_STEP = 1.2  # zoom factor per wheel notch (120 eighths of a degree)
 KEY_STEP = 1.25
 TOWN_LABEL_ROOM_PX = 30.0
+#: An imported map splits a place into several areas ("Eschen", "Eschen (2)", "Eschen rural"):
+#: the map names one place once, on its largest built-up part.
+_AREA_PART = re.compile(r"(?: rural)?(?: \(\d+\))?$")
 PAN_FRACTION = 0.125
 
 
@@ -103,6 +107,7 @@ class _StaticLabel:
     label: Label
     layer: str  # areas | towns | villages
     top_edge_height_m: float = 0.0  # > 0: a town's name on its top edge
+    rank: tuple[int, float] = (0, 0.0)  # lower first: who keeps the place where names collide
 
     def fit(self, scale: float) -> None:
         if self.top_edge_height_m > 0:
@@ -478,6 +483,7 @@ class MapView(QGraphicsView):
         assert self._base is not None
         network = self._base.network
         taken = None
+        parts: dict[str, tuple[tuple[int, float], Any, Any]] = {}
         for area in network.areas:
             own = area.polygon if taken is None else area.polygon.difference(taken)
             taken = area.polygon if taken is None else unary_union([taken, area.polygon])
@@ -485,9 +491,14 @@ class MapView(QGraphicsView):
                 continue
             if own.geom_type != "Polygon":
                 own = max(shapely.get_parts(own), key=lambda g: g.area)
+            place = _AREA_PART.sub("", area.name) or area.name
+            rank = (0 if area.kind == "urban" else 2, -float(own.area))
+            if place not in parts or rank < parts[place][0]:
+                parts[place] = (rank, area, own)
+        for place, (rank, area, own) in parts.items():
             label = Label(None, S.font(13, bold=True), S.AREA_LABEL_TEXT, S.AREA_LABEL_BG,
                           pad=(4.0, 1.0))
-            label.set_text(area.name)
+            label.set_text(place)
             if area.kind == "urban":
                 spot = _top_edge_spot(own)
                 height = own.bounds[3] - own.bounds[1]
@@ -498,8 +509,8 @@ class MapView(QGraphicsView):
             label.item.setPos(S.scene_point(spot.x, spot.y))
             label.item.setZValue(S.Z_AREA_LABEL)
             self._scene.addItem(label.item)
-            self._static_labels.append(_StaticLabel(label, "areas", height))
-        area_names = {a.name for a in network.areas}
+            self._static_labels.append(_StaticLabel(label, "areas", height, rank))
+        area_names = {a.name for a in network.areas} | set(parts)
         for point in network.points:
             layer = S.PLACE_LABEL_LAYER.get(point.kind)
             if layer is None or point.name in area_names:
@@ -515,7 +526,9 @@ class MapView(QGraphicsView):
             label.item.setPos(S.scene_point(point.x, point.y))
             label.item.setZValue(S.Z_VILLAGE)
             self._scene.addItem(label.item)
-            self._static_labels.append(_StaticLabel(label, layer))
+            self._static_labels.append(_StaticLabel(label, layer, 0.0,
+                                                    (-1 if layer == "towns" else 1, 0.0)))
+        self._static_labels.sort(key=lambda static: static.rank)
 
     def _build_sites(self) -> None:
         setup = self._setup
@@ -898,15 +911,16 @@ class MapView(QGraphicsView):
 
     def _place_static_labels(self, scale: float, wanted: dict[str, bool]) -> None:
         """Show the place names of the layers in view, except where a hospital's symbol or
-        name would cover them (the hospital matters more)."""
+        name would cover them (the hospital matters more) or a name of higher rank is already
+        there (towns, then built-up areas by size, villages, open country)."""
         h = S.HOSPITAL_SIZE / 2
-        hospitals: list[tuple[float, float, float, float]] = []
+        taken: list[tuple[float, float, float, float]] = []
         for hospital in self._hospitals.values():
             pos = hospital.item.pos()
             px, py = pos.x() * scale, pos.y() * scale
             x0, y0, x1, y1 = hospital.name_label.bounds()
-            hospitals.append((px - h, py - h, px + h, py + h))
-            hospitals.append((px + x0, py + y0, px + x1, py + y1))
+            taken.append((px - h, py - h, px + h, py + h))
+            taken.append((px + x0, py + y0, px + x1, py + y1))
         for static in self._static_labels:
             static.fit(scale)
             show = wanted[static.layer]
@@ -916,7 +930,9 @@ class MapView(QGraphicsView):
                 x0, y0, x1, y1 = static.label.bounds()
                 x0, y0, x1, y1 = px + x0, py + y0, px + x1, py + y1
                 show = not any(a < x1 and x0 < c and b < y1 and y0 < d
-                               for a, b, c, d in hospitals)
+                               for a, b, c, d in taken)
+                if show:
+                    taken.append((x0, y0, x1, y1))
             static.label.set_visible(show)
 
     def _static_obstacles(self, scale: float) -> list[tuple[float, float, float, float]]:
